@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
+import { processOutput } from '../cli/output.js';
+import { buildProgram } from '../cli/program.js';
+import { ExitCode, MqimgError } from '../errors.js';
+
+/** The executable: parse, run, and turn every outcome into an exit code. The only place that exits. */
+async function main(): Promise<number> {
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(ExitCode.interrupted); // a second Ctrl-C: stop now
+    interrupted = true;
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  const program = buildProgram({ output: processOutput, signal: controller.signal }, pkg.version);
+  try {
+    await program.parseAsync(process.argv);
+    return interrupted ? ExitCode.interrupted : ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed the message (or the help/version text).
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof MqimgError) {
+      if (error.code === 'interrupted' || interrupted) return ExitCode.interrupted;
+      process.stderr.write(`mqimg: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(
+      `mqimg: unexpected error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return ExitCode.internal;
+  }
+}
+
+main().then((code) => {
+  process.exitCode = code;
+  // Do not wait for stray timers or sockets: everything that matters has been flushed by now.
+  setTimeout(() => process.exit(code), 200).unref();
+});

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import type { RunContext } from './context.js';
+import { integerIn } from './parse-values.js';
+
+/** `mqimg broker [--port]` */
+export function brokerCommand(context: RunContext): Command {
+  return new Command('broker')
+    .description('run an embedded MQTT 3.1.1 broker (aedes, in memory) for trying mqimg on one machine')
+    .option('-p, --port <port>', 'TCP port to listen on', integerIn(0, 65_535), 1883)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .action(async (flags: { port: number; host: string }) => {
+      const { startEmbeddedBroker } = await import('../broker/embedded-broker.js');
+      const broker = await startEmbeddedBroker({ port: flags.port, host: flags.host });
+      context.output.result(`broker listening on ${broker.url}; Ctrl-C stops it`);
+      await new Promise<void>((resolve) =>
+        context.signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
+      await broker.close();
+    });
+}

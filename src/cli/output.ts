@@ -1,0 +1,22 @@
+/** Where commands write: stdout for results (one line per file, or JSON lines), stderr for diagnostics. */
+export interface Output {
+  result(line: string): void;
+  json(value: unknown): void;
+  info(line: string): void;
+}
+
+export const processOutput: Output = {
+  result: (line) => process.stdout.write(`${line}\n`),
+  json: (value) => process.stdout.write(`${JSON.stringify(value)}\n`),
+  info: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** 1234567 -> "1,234,567". */
+export function formatBytes(bytes: number): string {
+  return `${bytes.toLocaleString('en-US')} bytes`;
+}
+
+/** Milliseconds -> "0.42 s". */
+export function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}

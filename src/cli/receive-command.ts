@@ -1,0 +1,81 @@
+import { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
+import type { RunContext } from './context.js';
+import { formatBytes, formatSeconds } from './output.js';
+import { byteSize, integerIn, secondsToMs } from './parse-values.js';
+
+interface ReceiveFlags extends ConnectionFlags {
+  out: string;
+  topic?: string;
+  once: boolean;
+  count?: number;
+  timeout: number;
+  maxBytes: number;
+  maxTransfers: number;
+  json: boolean;
+}
+
+/** `mqimg receive --out <dir>` */
+export function receiveCommand(context: RunContext): Command {
+  const command = new Command('receive')
+    .description('receive mqimg transfers, verify them and save each file atomically in a folder')
+    .requiredOption('-o, --out <dir>', 'folder to save files in (created if missing)')
+    .option(
+      '-t, --topic <filter>',
+      'MQTT topic filter of the senders to receive from, e.g. cam/+ (default: every mqimg transfer)',
+    )
+    .option('--once', 'exit after the first file is saved', false)
+    .option('--count <n>', 'exit after this many files are saved', integerIn(1, 1_000_000))
+    .option(
+      '--timeout <seconds>',
+      'give up a transfer after this long without receiving anything for it',
+      secondsToMs,
+      30_000,
+    )
+    .option(
+      '--max-bytes <bytes>',
+      'refuse files larger than this (K, M, G suffixes)',
+      byteSize,
+      256 * 1024 * 1024,
+    )
+    .option(
+      '--max-transfers <n>',
+      'most transfers received at once; more are refused',
+      integerIn(1, 10_000),
+      16,
+    )
+    .option('--json', 'print one JSON object per event (started, completed, failed, rejected)', false);
+  addConnectionOptions(command);
+  return command.action(async (flags: ReceiveFlags) => {
+    if (flags.once && flags.count !== undefined)
+      throw new UsageError('--once and --count cannot be used together: --once is --count 1');
+    const { receiveImages } = await import('../session/receive-images.js');
+    const count = flags.once ? 1 : flags.count;
+    await receiveImages({
+      ...toConnectOptions(flags),
+      outDir: flags.out,
+      timeoutMs: flags.timeout,
+      maxBytes: flags.maxBytes,
+      maxTransfers: flags.maxTransfers,
+      signal: context.signal,
+      ...(flags.topic !== undefined ? { topicFilter: flags.topic } : {}),
+      ...(count !== undefined ? { count } : {}),
+      onConnectionEvent: (_event, detail) => context.output.info(detail),
+      onEvent(event) {
+        if (flags.json) return context.output.json(event);
+        if (event.event === 'completed') {
+          context.output.result(
+            `${event.path}\t${formatBytes(event.size)}\tsha256 ${event.sha256}\t${formatSeconds(event.durationMs)}\tfrom ${event.topic}`,
+          );
+        } else if (event.event === 'failed') {
+          context.output.info(
+            `failed: transfer ${event.id} on ${event.topic}: ${event.code}: ${event.message}`,
+          );
+        } else if (event.event === 'rejected') {
+          context.output.info(`rejected a message on ${event.topic}: ${event.code}: ${event.message}`);
+        }
+      },
+    });
+  });
+}

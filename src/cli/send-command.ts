@@ -1,0 +1,100 @@
+import { Command, Option } from 'commander';
+import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
+import type { RunContext } from './context.js';
+import { formatBytes, formatSeconds } from './output.js';
+import { byteSize, dimensions, integerIn, secondsToMs } from './parse-values.js';
+
+interface SendFlags extends ConnectionFlags {
+  topic: string;
+  format: 'auto' | 'jpeg' | 'webp' | 'png' | 'avif' | 'original';
+  quality?: number;
+  maxSize?: { width: number; height: number };
+  keepMetadata: boolean;
+  chunkSize?: number;
+  timeout: number;
+  receivers: number;
+  json: boolean;
+}
+
+/** `mqimg send <image...> --topic <topic>` */
+export function sendCommand(context: RunContext): Command {
+  const command = new Command('send')
+    .description('prepare images and send them, chunked and verified, to receivers on a topic')
+    .argument('<image...>', 'image files to send, one transfer each')
+    .requiredOption('-t, --topic <topic>', 'topic to send to, e.g. cam/1 (no wildcards); chunks go below it')
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output format; auto keeps JPEG/PNG/WebP/AVIF and makes JPEG of the rest; original sends the file untouched',
+      )
+        .choices(['auto', 'jpeg', 'webp', 'png', 'avif', 'original'])
+        .default('auto'),
+    )
+    .option(
+      '--quality <1-100>',
+      "encoder quality for JPEG, WebP and AVIF (default: sharp's, 80 for JPEG)",
+      integerIn(1, 100),
+    )
+    .option(
+      '--max-size <WxH>',
+      'fit inside WIDTHxHEIGHT pixels, keeping the aspect ratio, never enlarging',
+      dimensions,
+    )
+    .option('--keep-metadata', 'keep EXIF/ICC/XMP metadata, GPS included (default: strip it all)', false)
+    .option(
+      '--chunk-size <bytes>',
+      'chunk payload size, 64 to 512K (default 32K, smaller if the broker says so)',
+      byteSize,
+    )
+    .option(
+      '--timeout <seconds>',
+      'give up after this long without a receiver answering or progressing',
+      secondsToMs,
+      30_000,
+    )
+    .option('--receivers <n>', 'receivers that must confirm each image', integerIn(1, 1000), 1)
+    .option('--json', 'print one JSON object per delivered image', false);
+  addConnectionOptions(command);
+  return command.action(async (files: string[], flags: SendFlags) => {
+    const { sendImages } = await import('../session/send-images.js');
+    await sendImages(files, {
+      ...toConnectOptions(flags),
+      topic: flags.topic,
+      format: flags.format,
+      keepMetadata: flags.keepMetadata,
+      timeoutMs: flags.timeout,
+      minReceivers: flags.receivers,
+      signal: context.signal,
+      ...(flags.quality !== undefined ? { quality: flags.quality } : {}),
+      ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
+      ...(flags.chunkSize !== undefined ? { chunkBytes: flags.chunkSize } : {}),
+      onConnectionEvent: (_event, detail) => context.output.info(detail),
+      onDelivered(result) {
+        const m = result.manifest;
+        const confirmed = result.receivers.filter((r) => r.state === 'complete').length;
+        if (flags.json) {
+          context.output.json({
+            event: 'delivered',
+            id: m.id,
+            topic: flags.topic,
+            name: m.name,
+            type: m.type,
+            size: m.size,
+            sha256: m.sha256,
+            width: m.width,
+            height: m.height,
+            chunks: m.chunks,
+            chunkBytes: m.chunkBytes,
+            retransmittedChunks: result.retransmittedChunks,
+            receivers: result.receivers,
+            durationMs: Math.round(result.durationMs),
+          });
+        } else {
+          context.output.result(
+            `sent ${m.name} to ${flags.topic}: ${formatBytes(m.size)} in ${m.chunks} chunks, ${m.width}x${m.height}, confirmed by ${confirmed} receiver${confirmed === 1 ? '' : 's'}, ${result.retransmittedChunks} resent, ${formatSeconds(result.durationMs)}`,
+          );
+        }
+      },
+    });
+  });
+}

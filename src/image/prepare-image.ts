@@ -1,0 +1,165 @@
+import { basename } from 'node:path';
+import type { Sharp } from 'sharp';
+import { InputError } from '../errors.js';
+import { MEDIA_TYPES } from '../protocol/media-types.js';
+
+/** Output formats of `mqimg send --format`. `auto` keeps JPEG, PNG, WebP and AVIF as they are and makes JPEG of the rest. */
+export const OUTPUT_FORMATS = ['auto', 'jpeg', 'webp', 'png', 'avif', 'original'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** How to prepare an image before it is sent. */
+export interface PrepareOptions {
+  /** Default 'auto'. 'original' sends the file's bytes untouched (only the header is read, for the size). */
+  format?: OutputFormat;
+  /** Encoder quality 1-100 for JPEG, WebP and AVIF. Default: sharp's (80 for JPEG and WebP, 50 for AVIF). */
+  quality?: number;
+  /** Fit inside this box, in pixels, keeping the aspect ratio and never enlarging. */
+  maxSize?: { width: number; height: number };
+  /** Keep EXIF, ICC and XMP metadata (GPS included). Default false: all metadata is stripped. */
+  keepMetadata?: boolean;
+  /** Refuse images with more pixels than this (decompression bombs). Default 100,000,000. */
+  maxInputPixels?: number;
+}
+
+/** A prepared image: the exact bytes to send, and what the manifest says about them. */
+export interface PreparedImage {
+  bytes: Buffer;
+  /** File name to announce, with the extension of the output format. */
+  name: string;
+  mediaType: string;
+  width: number;
+  height: number;
+}
+
+const SHARP_FORMAT_TO_TYPE: Record<string, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  heif: 'image/avif',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+  svg: 'image/svg+xml',
+};
+
+/**
+ * Decodes, orients (by EXIF), resizes, strips metadata and encodes one image, completely, before anything is
+ * published. Throws an `InputError` with a clear message for anything that is not an image sharp can decode.
+ */
+export async function prepareImage(
+  input: Buffer,
+  sourceName: string,
+  options: PrepareOptions = {},
+): Promise<PreparedImage> {
+  if (looksLikeHeic(input)) {
+    throw new InputError(
+      'input_heic_unsupported',
+      `${sourceName} is a HEIC/HEIF (HEVC) image, which the libvips bundled with sharp cannot decode: convert it to JPEG first (for example with heif-convert, or "Most Compatible" in the iPhone's camera settings)`,
+      { file: sourceName },
+    );
+  }
+  const { default: sharp } = await import('sharp');
+  const limitInputPixels = options.maxInputPixels ?? 100_000_000;
+  const open = () => sharp(input, { limitInputPixels, failOn: 'error' });
+  let meta: Awaited<ReturnType<Sharp['metadata']>>;
+  try {
+    meta = await open().metadata();
+  } catch (error) {
+    throw decodeError(sourceName, error);
+  }
+  const inputType = meta.format ? SHARP_FORMAT_TO_TYPE[meta.format] : undefined;
+  if (!inputType || !meta.width || !meta.height) {
+    throw new InputError(
+      'input_not_image',
+      `${sourceName} is not an image mqimg can read (JPEG, PNG, WebP, AVIF, GIF, TIFF, SVG)`,
+      { file: sourceName },
+    );
+  }
+  if (meta.width * meta.height > limitInputPixels) {
+    throw new InputError(
+      'input_too_many_pixels',
+      `${sourceName} says it is ${meta.width}x${meta.height} pixels, more than the limit of ${limitInputPixels}: refusing it as a possible decompression bomb`,
+      { file: sourceName, width: meta.width, height: meta.height },
+    );
+  }
+  const format = options.format ?? 'auto';
+  if (format === 'original') {
+    return {
+      bytes: input,
+      name: basename(sourceName),
+      mediaType: inputType,
+      width: meta.width,
+      height: meta.height,
+    };
+  }
+  const target = format === 'auto' ? autoFormat(inputType) : format;
+  let pipeline = open().rotate(); // rotate() with no angle applies the EXIF orientation
+  if (options.maxSize) {
+    pipeline = pipeline.resize({
+      width: options.maxSize.width,
+      height: options.maxSize.height,
+      fit: 'inside',
+      withoutEnlargement: true,
+    });
+  }
+  if (options.keepMetadata) pipeline = pipeline.keepMetadata();
+  const quality = options.quality;
+  const q = quality !== undefined ? { quality } : {};
+  if (target === 'jpeg')
+    pipeline = pipeline.jpeg(q); // baseline (not mozjpeg, which forces progressive)
+  else if (target === 'webp') pipeline = pipeline.webp(q);
+  else if (target === 'avif') pipeline = pipeline.avif(q);
+  else pipeline = pipeline.png();
+  try {
+    const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
+    const mediaType = `image/${target}`;
+    const ext = (MEDIA_TYPES as Record<string, string>)[mediaType] ?? `.${target}`;
+    const stem = basename(sourceName).replace(/\.[^.]*$/, '') || 'image';
+    return { bytes: data, name: `${stem}${ext}`, mediaType, width: info.width, height: info.height };
+  } catch (error) {
+    throw decodeError(sourceName, error);
+  }
+}
+
+function autoFormat(inputType: string): 'jpeg' | 'png' | 'webp' | 'avif' {
+  if (inputType === 'image/png' || inputType === 'image/gif' || inputType === 'image/svg+xml') return 'png';
+  if (inputType === 'image/webp') return 'webp';
+  if (inputType === 'image/avif') return 'avif';
+  return 'jpeg';
+}
+
+/** ISO BMFF 'ftyp' box with a HEVC brand. */
+function looksLikeHeic(bytes: Buffer): boolean {
+  if (bytes.length < 12 || bytes.toString('latin1', 4, 8) !== 'ftyp') return false;
+  const brand = bytes.toString('latin1', 8, 12);
+  return (
+    ['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1'].includes(brand) &&
+    !bytes.subarray(8, 64).includes('avif')
+  );
+}
+
+function decodeError(sourceName: string, error: unknown): InputError {
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  if (/unsupported image format/i.test(reason ?? '')) {
+    return new InputError(
+      'input_not_image',
+      `${sourceName} is not an image mqimg can read (JPEG, PNG, WebP, AVIF, GIF, TIFF, SVG)`,
+      { file: sourceName },
+      error,
+    );
+  }
+  if (/pixel limit/i.test(reason ?? '')) {
+    return new InputError(
+      'input_too_many_pixels',
+      `${sourceName} has more pixels than the limit: refusing it as a possible decompression bomb`,
+      { file: sourceName },
+      error,
+    );
+  }
+  return new InputError(
+    'input_corrupt',
+    `${sourceName} could not be decoded; the file may be truncated or damaged (sharp said: ${reason})`,
+    { file: sourceName },
+    error,
+  );
+}

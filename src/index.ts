@@ -1,0 +1,18 @@
+/** mqimg's library API: send and receive images over MQTT from code. */
+export { type EmbeddedBroker, startEmbeddedBroker } from './broker/embedded-broker.js';
+export { ConnectionError, ExitCode, InputError, MqimgError, TransferError, UsageError } from './errors.js';
+export type { OutputFormat, PreparedImage, PrepareOptions } from './image/prepare-image.js';
+export { DEFAULT_CHUNK_BYTES, PROTOCOL_VERSION } from './protocol/constants.js';
+export { type Manifest, manifestSchema, parseManifest } from './protocol/manifest.js';
+export { type Status, statusSchema } from './protocol/status.js';
+export { receiverSubscriptions } from './protocol/topics.js';
+export {
+  type ReceiveImagesOptions,
+  type ReceivingHandle,
+  receiveImages,
+  startReceiving,
+} from './session/receive-images.js';
+export { type ReceiveEvent, Receiver, type ReceiverOptions } from './session/receive-session.js';
+export { type ImageInput, type SendImagesOptions, sendImages } from './session/send-images.js';
+export type { SendResult } from './session/send-session.js';
+export { type BrokerLimits, type ConnectOptions, MqttTransport } from './transport/mqtt-transport.js';

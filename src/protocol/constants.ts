@@ -1,0 +1,26 @@
+/** Wire constants of mqimg protocol version 1. PROTOCOL.md is the prose version of this file. */
+
+/** Major protocol version, carried as the `mqimg` field of every manifest. Receivers refuse other majors. */
+export const PROTOCOL_VERSION = 1;
+
+/** The topic level that marks mqimg traffic: `<topic>/mqimg/<id>/...`. */
+export const TOPIC_MARKER = 'mqimg';
+
+/**
+ * Default chunk payload size in bytes: 32 KiB. Fits AWS IoT Core (128 KB per message), EMQX and NATS (1 MB),
+ * and PubSubClient's largest buffer (65,535 bytes with `setBufferSize`), and is within ~10% of 64 KiB throughput
+ * on Mosquitto. Displays with small buffers choose `--chunk-size 1024` or smaller.
+ */
+export const DEFAULT_CHUNK_BYTES = 32 * 1024;
+/** Smallest chunk payload accepted, in bytes. */
+export const MIN_CHUNK_BYTES = 64;
+/** Largest chunk payload accepted, in bytes (512 KiB): below the 1 MB default message limit of EMQX and NATS. */
+export const MAX_CHUNK_BYTES = 512 * 1024;
+/** Largest image a manifest may announce, in bytes (1 GiB). Receivers apply their own, smaller `--max-bytes`. */
+export const MAX_IMAGE_BYTES = 1024 * 1024 * 1024;
+/** Longest file name in a manifest, in UTF-16 code units. */
+export const MAX_NAME_LENGTH = 255;
+/** Levels a sender's topic may have; receivers without `--topic` match transfers on topics of 1..this many levels. */
+export const MAX_TOPIC_LEVELS = 8;
+/** Most missing-chunk ranges one receiver status may carry. */
+export const MAX_STATUS_RANGES = 64;

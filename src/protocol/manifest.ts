@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { chunkCount } from './chunking.js';
+import {
+  MAX_CHUNK_BYTES,
+  MAX_IMAGE_BYTES,
+  MAX_NAME_LENGTH,
+  MIN_CHUNK_BYTES,
+  PROTOCOL_VERSION,
+} from './constants.js';
+
+/** Transfer ids are 16 lowercase hex digits (64 bits); see `transferIdFor`. */
+export const TRANSFER_ID_PATTERN = /^[0-9a-f]{16}$/;
+
+/**
+ * The manifest: one JSON object, published before the chunks, that says what is coming and how to check it.
+ * Unknown fields are allowed and ignored (they are how later minor versions add pixel formats, signatures,
+ * encryption); a different major `mqimg` version is refused.
+ */
+export const manifestSchema = z
+  .looseObject({
+    /** Protocol major version; always 1 for this version. */
+    mqimg: z.literal(PROTOCOL_VERSION),
+    /** Transfer id, 16 lowercase hex digits; also the topic level after `mqimg`. */
+    id: z.string().regex(TRANSFER_ID_PATTERN),
+    /** Suggested file name (UTF-8). Receivers must sanitise it before using it as a path. */
+    name: z.string().min(1).max(MAX_NAME_LENGTH),
+    /** Media type of the bytes, e.g. `image/jpeg`. */
+    type: z.string().regex(/^[a-z]+\/[a-z0-9.+-]+$/),
+    /** Size of the file in bytes. */
+    size: z.number().int().min(1).max(MAX_IMAGE_BYTES),
+    /** Payload bytes of every chunk but the last. */
+    chunkBytes: z.number().int().min(MIN_CHUNK_BYTES).max(MAX_CHUNK_BYTES),
+    /** Number of chunks: ceil(size / chunkBytes). */
+    chunks: z.number().int().min(1),
+    /** SHA-256 of the whole file, 64 lowercase hex digits. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** Image width in pixels, as stored in the file. */
+    width: z.number().int().min(1).max(1_000_000),
+    /** Image height in pixels, as stored in the file. */
+    height: z.number().int().min(1).max(1_000_000),
+    /** When the sender prepared the transfer, in milliseconds since the Unix epoch. */
+    createdMs: z.number().int().min(0),
+  })
+  .refine((m) => m.chunks === chunkCount(m.size, m.chunkBytes), {
+    message: 'chunks must equal ceil(size / chunkBytes)',
+    path: ['chunks'],
+  });
+
+/** A validated manifest (unknown extra fields are kept but typed as unknown). */
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** Why a manifest payload was refused: `not_json`, `unsupported_version` or `invalid_manifest`. */
+export type ManifestProblem = {
+  code: 'not_json' | 'unsupported_version' | 'invalid_manifest';
+  message: string;
+};
+
+/** Parses and validates a manifest payload (UTF-8 JSON). Never throws. */
+export function parseManifest(
+  payload: Uint8Array,
+): { ok: true; manifest: Manifest } | { ok: false; problem: ManifestProblem } {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(payload).toString('utf8'));
+  } catch {
+    return { ok: false, problem: { code: 'not_json', message: 'manifest is not valid JSON' } };
+  }
+  if (typeof value === 'object' && value !== null && 'mqimg' in value && value.mqimg !== PROTOCOL_VERSION) {
+    return {
+      ok: false,
+      problem: {
+        code: 'unsupported_version',
+        message: `manifest is protocol version ${JSON.stringify(value.mqimg)}; this receiver speaks version ${PROTOCOL_VERSION}`,
+      },
+    };
+  }
+  const result = manifestSchema.safeParse(value);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    return {
+      ok: false,
+      problem: { code: 'invalid_manifest', message: `manifest fails the schema: ${issues}` },
+    };
+  }
+  return { ok: true, manifest: result.data };
+}
+
+/** Serialises a manifest to the exact bytes published (compact UTF-8 JSON). */
+export function encodeManifest(manifest: Manifest): Buffer {
+  return Buffer.from(JSON.stringify(manifest), 'utf8');
+}

@@ -1,0 +1,292 @@
+import { expandRanges } from './ranges.js';
+import type { Status } from './status.js';
+
+/** Options of `SendPlanner`; every time is in milliseconds of the clock handed to its methods. */
+export interface SendPlannerOptions {
+  /** Number of chunks in the transfer. */
+  chunks: number;
+  /** Chunks allowed beyond the slowest receiver's `next` at the start. Default 16. */
+  initialWindow?: number;
+  /**
+   * Most chunks ever allowed beyond the slowest receiver's `next`. Default 256: well below Mosquitto's default
+   * per-subscriber queue (20 in flight + 1000 queued), so the broker never has to drop.
+   */
+  maxWindow?: number;
+  /** A receiver silent this long stops setting the pace (it may come back). Default 10,000. */
+  stallMs?: number;
+  /** Receivers that must confirm before the transfer counts as delivered. Default 1. */
+  minReceivers?: number;
+}
+
+/** What the sender knows about one receiver. */
+export interface ReceiverView {
+  id: string;
+  state: Status['state'] | 'stalled';
+  /** Every chunk below this index is held by the receiver. */
+  next: number;
+  high: number;
+  reason?: string;
+  lastHeardMs: number;
+}
+
+interface ReceiverState {
+  id: string;
+  state: Status['state'];
+  next: number;
+  high: number;
+  win: number;
+  reason?: string;
+  lastHeardMs: number;
+  lastProgressMs: number;
+  rtoMs: number;
+}
+
+/** Where the transfer stands. `delivered`: enough receivers confirmed and nobody active is still receiving. */
+export type PlannerPhase = 'waiting-for-receivers' | 'sending' | 'delivered' | 'failed';
+
+/**
+ * The sender's decisions, with no I/O and no timers: which chunk to publish next, which to publish again, and
+ * how many may be outstanding. Flow control is receiver-driven, like TCP: the window (`cwnd`, in chunks) is
+ * counted from the slowest active receiver's cumulative acknowledgement (`next`), grows while receivers keep up
+ * and halves when they report losses, and never exceeds what a receiver offers (`win`) or `maxWindow`.
+ */
+export class SendPlanner {
+  readonly chunks: number;
+  private readonly maxWindow: number;
+  private readonly stallMs: number;
+  private readonly minReceivers: number;
+  private readonly receivers = new Map<string, ReceiverState>();
+  /** Last time each chunk was published, NaN when never. */
+  private readonly lastSentMs: Float64Array;
+  /** How often each chunk was published. */
+  private readonly sendCount: Uint16Array;
+  private readonly resendQueue: number[] = [];
+  private readonly queued: Uint8Array;
+  private nextFresh = 0;
+  private cwnd: number;
+  private ssthresh: number;
+  private recoverUntil = -1;
+  private srttMs = Number.NaN;
+  private retransmissions = 0;
+  private lastAnyProgressMs: number;
+
+  constructor(options: SendPlannerOptions, nowMs: number) {
+    this.chunks = options.chunks;
+    this.maxWindow = options.maxWindow ?? 256;
+    this.cwnd = Math.min(options.initialWindow ?? 16, this.maxWindow);
+    this.ssthresh = this.maxWindow;
+    this.stallMs = options.stallMs ?? 10_000;
+    this.minReceivers = options.minReceivers ?? 1;
+    this.lastSentMs = new Float64Array(this.chunks).fill(Number.NaN);
+    this.sendCount = new Uint16Array(this.chunks);
+    this.queued = new Uint8Array(this.chunks);
+    this.lastAnyProgressMs = nowMs;
+  }
+
+  /** Takes a receiver's status into account. Returns true when the sender should republish the manifest. */
+  onStatus(status: Status, nowMs: number): boolean {
+    let r = this.receivers.get(status.rx);
+    if (!r) {
+      r = {
+        id: status.rx,
+        state: status.state,
+        next: 0,
+        high: -1,
+        win: this.maxWindow,
+        lastHeardMs: nowMs,
+        lastProgressMs: nowMs,
+        rtoMs: 1000,
+      };
+      this.receivers.set(status.rx, r);
+      this.lastAnyProgressMs = nowMs;
+    }
+    r.lastHeardMs = nowMs;
+    if (r.state === 'complete' || r.state === 'failed') return false; // final; late duplicates change nothing
+    r.state = status.state;
+    if (status.reason !== undefined) r.reason = status.reason;
+    if (status.state === 'want-manifest') return true;
+    if (status.state === 'complete') {
+      r.next = this.chunks;
+      r.high = this.chunks - 1;
+      this.lastAnyProgressMs = nowMs;
+      return false;
+    }
+    if (status.state === 'failed') return false;
+
+    const next = Math.min(status.next ?? 0, this.chunks);
+    const high = Math.min(status.high ?? -1, this.chunks - 1);
+    if (status.win !== undefined) r.win = status.win;
+    const slowestBefore = this.slowestNext(nowMs);
+    if (next > r.next || high > r.high) {
+      if (next > r.next) this.sampleRtt(next - 1, nowMs);
+      r.lastProgressMs = nowMs;
+      this.lastAnyProgressMs = nowMs;
+      r.rtoMs = this.baseRtoMs();
+    }
+    r.next = Math.max(r.next, next);
+    r.high = Math.max(r.high, high);
+
+    // Grow the window by what the slowest receiver newly acknowledged (slow start, then additive increase).
+    const slowestAfter = this.slowestNext(nowMs);
+    const acked = slowestAfter - slowestBefore;
+    if (acked > 0 && Number.isFinite(acked)) {
+      this.cwnd = Math.min(
+        this.maxWindow,
+        this.cwnd < this.ssthresh ? this.cwnd + acked : this.cwnd + acked / this.cwnd,
+      );
+    }
+
+    const missing = status.missing ?? [];
+    if (missing.length > 0) {
+      const firstMissing = missing[0]?.[0] ?? 0;
+      // One loss event per round trip: halve once, then hold until the chunks sent before it are acknowledged.
+      if (firstMissing > this.recoverUntil) {
+        this.ssthresh = Math.max(4, Math.floor(this.cwnd / 2));
+        this.cwnd = this.ssthresh;
+        this.recoverUntil = this.nextFresh - 1;
+      }
+      for (const index of expandRanges(missing, this.chunks)) this.queueResend(index, nowMs);
+    }
+    return false;
+  }
+
+  /**
+   * The next chunk to publish now, or undefined when the window is full or there is nothing to send. Resends
+   * come first. Call `markSent` once it has been handed to the broker.
+   */
+  take(nowMs: number): { index: number; resend: boolean } | undefined {
+    const resend = this.resendQueue.shift();
+    if (resend !== undefined) {
+      this.queued[resend] = 0;
+      return { index: resend, resend: true };
+    }
+    if (this.nextFresh >= this.chunks) return undefined;
+    const limit = this.windowLimit(nowMs);
+    if (this.nextFresh >= limit) return undefined;
+    return { index: this.nextFresh, resend: false };
+  }
+
+  /** Records that chunk `index` was published at `nowMs`. */
+  markSent(index: number, nowMs: number): void {
+    if (index === this.nextFresh) this.nextFresh++;
+    const count = this.sendCount[index] ?? 0;
+    if (count > 0) this.retransmissions++;
+    this.sendCount[index] = Math.min(count + 1, 65_535);
+    this.lastSentMs[index] = nowMs;
+  }
+
+  /**
+   * Timer work, called every few tens of milliseconds: a receiver that made no progress for its retransmission
+   * timeout gets the chunks above its highest one sent again (they may have been lost at the tail, where no later
+   * chunk reveals the gap), and the timeout doubles until it progresses again.
+   */
+  tick(nowMs: number): void {
+    for (const r of this.receivers.values()) {
+      if (r.state !== 'receiving' || this.isStalled(r, nowMs)) continue;
+      if (nowMs - r.lastProgressMs < r.rtoMs) continue;
+      const from = Math.max(r.next, r.high + 1);
+      const to = Math.min(this.nextFresh - 1, from + Math.max(1, Math.floor(this.cwnd)) - 1);
+      for (let i = from; i <= to; i++) this.queueResend(i, nowMs);
+      // Holes below `high` are the receiver's to report; ask again by resending its lowest missing chunk.
+      if (r.next < r.high) this.queueResend(r.next, nowMs);
+      r.lastProgressMs = nowMs;
+      r.rtoMs = Math.min(r.rtoMs * 2, 8000);
+    }
+  }
+
+  /** Where the transfer stands. */
+  phase(nowMs: number): PlannerPhase {
+    let complete = 0;
+    let failed = 0;
+    let active = 0;
+    for (const r of this.receivers.values()) {
+      if (r.state === 'complete') complete++;
+      else if (r.state === 'failed') failed++;
+      else if (!this.isStalled(r, nowMs)) active++;
+    }
+    if (active > 0) return 'sending';
+    if (complete >= this.minReceivers) return 'delivered';
+    if (complete === 0 && failed > 0 && failed === this.receivers.size) return 'failed';
+    return this.receivers.size === 0 ? 'waiting-for-receivers' : 'sending';
+  }
+
+  /** Last time any receiver joined or made progress; the sender gives up `--timeout` after it. */
+  get lastProgressMs(): number {
+    return this.lastAnyProgressMs;
+  }
+
+  /** Chunks published more than once so far (each extra publication counts once). */
+  get retransmitted(): number {
+    return this.retransmissions;
+  }
+
+  /** Current congestion window, in chunks. */
+  get window(): number {
+    return Math.floor(this.cwnd);
+  }
+
+  /** Smoothed round-trip time from chunk publication to acknowledgement, NaN until measured. */
+  get smoothedRttMs(): number {
+    return this.srttMs;
+  }
+
+  /** What the sender knows about each receiver. */
+  receiverViews(nowMs: number): ReceiverView[] {
+    return [...this.receivers.values()].map((r) => ({
+      id: r.id,
+      state: r.state === 'receiving' && this.isStalled(r, nowMs) ? 'stalled' : r.state,
+      next: r.next,
+      high: r.high,
+      lastHeardMs: r.lastHeardMs,
+      ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    }));
+  }
+
+  private isStalled(r: ReceiverState, nowMs: number): boolean {
+    return nowMs - r.lastHeardMs >= this.stallMs;
+  }
+
+  /** Lowest `next` among receivers that set the pace (receiving, not stalled); Infinity when there are none. */
+  private slowestNext(nowMs: number): number {
+    let slowest = Number.POSITIVE_INFINITY;
+    for (const r of this.receivers.values()) {
+      if (r.state === 'receiving' && !this.isStalled(r, nowMs)) slowest = Math.min(slowest, r.next);
+    }
+    return slowest;
+  }
+
+  private windowLimit(nowMs: number): number {
+    let base = Number.POSITIVE_INFINITY;
+    let win = Number.POSITIVE_INFINITY;
+    for (const r of this.receivers.values()) {
+      if (r.state !== 'receiving' || this.isStalled(r, nowMs)) continue;
+      base = Math.min(base, r.next);
+      win = Math.min(win, r.win);
+    }
+    if (!Number.isFinite(base)) return 0; // nobody is receiving: publish nothing into the void
+    return base + Math.max(1, Math.floor(Math.min(this.cwnd, win)));
+  }
+
+  private queueResend(index: number, nowMs: number): void {
+    if (this.queued[index] === 1) return;
+    const last = this.lastSentMs[index] ?? Number.NaN;
+    if (Number.isNaN(last)) return; // never sent: it goes out as a fresh chunk in order
+    // Several receivers asking for the same chunk at about the same time get one resend.
+    const guard = Number.isNaN(this.srttMs) ? 20 : Math.min(250, Math.max(10, this.srttMs / 2));
+    if (nowMs - last < guard) return;
+    this.queued[index] = 1;
+    this.resendQueue.push(index);
+  }
+
+  private sampleRtt(index: number, nowMs: number): void {
+    if (this.sendCount[index] !== 1) return; // Karn: a resent chunk's acknowledgement is ambiguous
+    const sent = this.lastSentMs[index] ?? Number.NaN;
+    if (Number.isNaN(sent)) return;
+    const sample = Math.max(0, nowMs - sent);
+    this.srttMs = Number.isNaN(this.srttMs) ? sample : this.srttMs * 0.875 + sample * 0.125;
+  }
+
+  private baseRtoMs(): number {
+    return Number.isNaN(this.srttMs) ? 1000 : Math.min(8000, Math.max(300, 3 * this.srttMs + 100));
+  }
+}

@@ -1,0 +1,109 @@
+import { MAX_TOPIC_LEVELS, TOPIC_MARKER } from './constants.js';
+import { TRANSFER_ID_PATTERN } from './manifest.js';
+
+/**
+ * Topic layout, for a sender topic T and transfer id ID:
+ *   T/mqimg/ID/m      manifest (sender -> receivers), JSON
+ *   T/mqimg/ID/c/N    chunk N, N in decimal without leading zeros (sender -> receivers), raw bytes
+ *   T/mqimg/ID/r      receiver status (receivers -> sender), JSON
+ */
+export const TopicKind = { manifest: 'm', chunk: 'c', status: 'r' } as const;
+
+/** `T/mqimg/ID`: the per-transfer topic below the sender's topic. */
+export function transferTopic(topic: string, id: string): string {
+  return `${topic}/${TOPIC_MARKER}/${id}`;
+}
+export function manifestTopic(topic: string, id: string): string {
+  return `${transferTopic(topic, id)}/${TopicKind.manifest}`;
+}
+export function chunkTopic(topic: string, id: string, index: number): string {
+  return `${transferTopic(topic, id)}/${TopicKind.chunk}/${index}`;
+}
+export function statusTopic(topic: string, id: string): string {
+  return `${transferTopic(topic, id)}/${TopicKind.status}`;
+}
+
+/** What a received topic name means. */
+export type ParsedTopic =
+  | { kind: 'manifest'; topic: string; id: string }
+  | { kind: 'chunk'; topic: string; id: string; index: number }
+  | { kind: 'status'; topic: string; id: string };
+
+/** Largest chunk index accepted in a topic (the manifest bounds it further). */
+const MAX_INDEX_DIGITS = 9;
+
+/** Parses an mqimg topic name; returns undefined for anything that is not one. Never throws. */
+export function parseTopic(name: string): ParsedTopic | undefined {
+  const levels = name.split('/');
+  // Find the marker from the right: the suffix has a fixed shape, the user's topic may contain 'mqimg' too.
+  const last = levels[levels.length - 1];
+  let markerAt: number;
+  if (last === TopicKind.manifest || last === TopicKind.status) markerAt = levels.length - 3;
+  else if (levels[levels.length - 2] === TopicKind.chunk) markerAt = levels.length - 4;
+  else return undefined;
+  if (markerAt < 1 || levels[markerAt] !== TOPIC_MARKER) return undefined;
+  const id = levels[markerAt + 1] ?? '';
+  if (!TRANSFER_ID_PATTERN.test(id)) return undefined;
+  const topic = levels.slice(0, markerAt).join('/');
+  if (last === TopicKind.manifest) return { kind: 'manifest', topic, id };
+  if (last === TopicKind.status) return { kind: 'status', topic, id };
+  if (last === undefined || last.length > MAX_INDEX_DIGITS || !/^(0|[1-9][0-9]*)$/.test(last))
+    return undefined;
+  return { kind: 'chunk', topic, id, index: Number(last) };
+}
+
+/** Returns a reason why `topic` cannot be a sender topic, or undefined when it can. */
+export function sendTopicProblem(topic: string): string | undefined {
+  if (topic.length === 0) return 'the topic is empty';
+  if (topic.includes('\u0000')) return 'the topic contains a NUL character';
+  if (/[+#]/.test(topic))
+    return `the topic "${topic}" contains a wildcard (+ or #); a sender needs one concrete topic`;
+  if (topic.startsWith('$'))
+    return `the topic "${topic}" starts with $, which brokers reserve for themselves`;
+  const levels = topic.split('/');
+  if (levels.some((l) => l.length === 0))
+    return `the topic "${topic}" has an empty level (a leading, trailing or double /)`;
+  if (levels.length > MAX_TOPIC_LEVELS)
+    return `the topic "${topic}" has ${levels.length} levels; at most ${MAX_TOPIC_LEVELS} are allowed`;
+  if (Buffer.byteLength(topic) > 1024) return 'the topic is longer than 1024 bytes';
+  return undefined;
+}
+
+/** Returns a reason why `filter` cannot be a receiver's topic filter, or undefined when it can. */
+export function filterProblem(filter: string): string | undefined {
+  if (filter.length === 0) return 'the topic filter is empty';
+  if (filter.includes('\u0000')) return 'the topic filter contains a NUL character';
+  const levels = filter.split('/');
+  for (const [i, level] of levels.entries()) {
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1))
+      return `in "${filter}", # must be a whole level and the last one`;
+    if (level.includes('+') && level !== '+') return `in "${filter}", + must be a whole level`;
+  }
+  const fixed = levels[levels.length - 1] === '#' ? levels.length - 1 : levels.length;
+  if (fixed > MAX_TOPIC_LEVELS)
+    return `the topic filter "${filter}" has more than ${MAX_TOPIC_LEVELS} levels`;
+  return undefined;
+}
+
+/**
+ * The subscriptions a receiver makes for a user filter (default '#': every mqimg transfer on the broker).
+ * MQTT allows # only at the end, so a trailing # is expanded into 0..MAX_TOPIC_LEVELS levels of +; each
+ * resulting topic filter F gives F/mqimg/+/m and F/mqimg/+/c/+. The receiver then sees mqimg traffic only.
+ */
+export function receiverSubscriptions(filter = '#'): string[] {
+  const levels = filter.split('/');
+  const prefixes: string[] = [];
+  if (levels[levels.length - 1] === '#') {
+    const fixed = levels.slice(0, -1);
+    for (let extra = 0; fixed.length + extra <= MAX_TOPIC_LEVELS; extra++) {
+      const prefix = [...fixed, ...Array<string>(extra).fill('+')];
+      if (prefix.length > 0) prefixes.push(prefix.join('/'));
+    }
+  } else {
+    prefixes.push(filter);
+  }
+  return prefixes.flatMap((p) => [
+    `${p}/${TOPIC_MARKER}/+/${TopicKind.manifest}`,
+    `${p}/${TOPIC_MARKER}/+/${TopicKind.chunk}/+`,
+  ]);
+}

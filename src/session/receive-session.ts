@@ -1,0 +1,421 @@
+import { randomBytes } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import { chunkOffset } from '../protocol/chunking.js';
+import { MAX_STATUS_RANGES } from '../protocol/constants.js';
+import { type Manifest, parseManifest } from '../protocol/manifest.js';
+import { Reassembly } from '../protocol/reassembly.js';
+import { encodeStatus, type Status } from '../protocol/status.js';
+import { filterProblem, parseTopic, receiverSubscriptions, statusTopic } from '../protocol/topics.js';
+import type { MqttTransport } from '../transport/mqtt-transport.js';
+import { type Clock, monotonicClock } from './clock.js';
+import { PartialFile } from './partial-file.js';
+import { safeFileName } from './safe-file-name.js';
+
+/** Events a receiver reports, one per line with `mqimg receive --json`. */
+export type ReceiveEvent =
+  | { event: 'started'; id: string; topic: string; name: string; type: string; size: number; chunks: number }
+  | {
+      event: 'completed';
+      id: string;
+      topic: string;
+      name: string;
+      path: string;
+      size: number;
+      sha256: string;
+      width: number;
+      height: number;
+      durationMs: number;
+    }
+  | { event: 'failed'; id: string; topic: string; code: string; message: string }
+  | { event: 'rejected'; topic: string; code: string; message: string };
+
+/** Options of a receiver. Times are in milliseconds, sizes in bytes. */
+export interface ReceiverOptions {
+  /** Folder the files are saved in; must exist. */
+  outDir: string;
+  /** MQTT topic filter of the sender topics to receive from. Default '#': every mqimg transfer. */
+  topicFilter?: string;
+  /** A transfer that receives nothing for this long fails. Default 30,000. */
+  timeoutMs?: number;
+  /** Largest file accepted. Default 256 MiB. */
+  maxBytes?: number;
+  /** Most transfers received at once; more are refused. Default 16. */
+  maxTransfers?: number;
+  /** Receiver id in statuses. Default random. */
+  receiverId?: string;
+  onEvent?: (event: ReceiveEvent) => void;
+  clock?: Clock;
+}
+
+interface Incoming {
+  manifest: Manifest;
+  topic: string;
+  reassembly: Reassembly;
+  file: PartialFile;
+  startedMs: number;
+  lastActivityMs: number;
+  lastStatusMs: number;
+  newSinceStatus: number;
+  /** When each reported missing chunk was last asked for. */
+  askedMs: Map<number, number>;
+  /** Smoothed time from asking for a chunk to receiving it. */
+  repairMs: number;
+  finishing: boolean;
+}
+
+const TICK_MS = 50;
+const HEARTBEAT_MS = 500;
+const FINAL_REPEAT_MS = 500;
+/** Chunks the broker may queue for this receiver across all transfers: below Mosquitto's 1000 queued messages. */
+const WINDOW_BUDGET = 768;
+/** Bytes in flight towards this receiver across all transfers. */
+const WINDOW_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Receives mqimg transfers: validates manifests, writes chunks to a hidden partial file as they arrive, reports
+ * progress and missing chunks to the sender, verifies the SHA-256, and moves each finished file into `outDir`
+ * whole. One instance serves any number of senders and transfers at once.
+ */
+export class Receiver {
+  readonly receiverId: string;
+  private readonly transfers = new Map<string, Incoming>();
+  /** Finished transfers (`id` -> final status), to answer senders that did not hear it. */
+  private readonly finished = new Map<string, { status: Status; topic: string; lastSentMs: number }>();
+  private readonly unknown = new Map<string, number>();
+  /** Transfers whose partial file is being created. */
+  private readonly starting = new Set<string>();
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopListening: (() => void) | undefined;
+  private readonly clock: Clock;
+  private readonly timeoutMs: number;
+  private readonly maxBytes: number;
+  private readonly maxTransfers: number;
+  private readonly filter: string;
+
+  constructor(
+    private readonly transport: MqttTransport,
+    private readonly options: ReceiverOptions,
+  ) {
+    this.receiverId = options.receiverId ?? `rx-${randomBytes(4).toString('hex')}`;
+    this.clock = options.clock ?? monotonicClock;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
+    this.maxTransfers = options.maxTransfers ?? 16;
+    this.filter = options.topicFilter ?? '#';
+    const problem = filterProblem(this.filter);
+    if (problem) throw new UsageError(`invalid --topic: ${problem}`);
+  }
+
+  /** Subscribes and starts receiving. */
+  async start(): Promise<void> {
+    this.stopListening = this.transport.onMessage((topic, payload) => this.onMessage(topic, payload));
+    await this.transport.subscribe(receiverSubscriptions(this.filter));
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  /** Stops receiving and deletes every partial file; no partial file is left behind. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.stopListening?.();
+    const pending = [...this.transfers.values()];
+    this.transfers.clear();
+    await Promise.all(pending.map((t) => t.file.discard()));
+  }
+
+  /** Number of transfers in progress. */
+  get active(): number {
+    return this.transfers.size;
+  }
+
+  private emit(event: ReceiveEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  private onMessage(topicName: string, payload: Buffer): void {
+    const parsed = parseTopic(topicName);
+    if (!parsed) return;
+    if (parsed.kind === 'manifest') void this.onManifest(parsed.topic, parsed.id, payload);
+    else if (parsed.kind === 'chunk') this.onChunk(parsed.topic, parsed.id, parsed.index, payload);
+  }
+
+  private async onManifest(topic: string, id: string, payload: Buffer): Promise<void> {
+    const now = this.clock();
+    const done = this.finished.get(id);
+    if (done) {
+      this.repeatFinal(id, done, now, true);
+      return;
+    }
+    if (this.starting.has(id)) return;
+    const current = this.transfers.get(id);
+    if (current) {
+      this.sendStatus(current, now);
+      return;
+    }
+    const result = parseManifest(payload);
+    if (!result.ok) {
+      this.emit({ event: 'rejected', topic, code: result.problem.code, message: result.problem.message });
+      return;
+    }
+    const manifest = result.manifest;
+    if (manifest.id !== id) {
+      this.emit({
+        event: 'rejected',
+        topic,
+        code: 'invalid_manifest',
+        message: `manifest id ${manifest.id} does not match its topic's id ${id}`,
+      });
+      return;
+    }
+    if (manifest.size > this.maxBytes) {
+      return this.fail(
+        topic,
+        manifest.id,
+        'too_large',
+        `${manifest.name} is ${manifest.size} bytes, more than --max-bytes ${this.maxBytes}`,
+      );
+    }
+    if (this.transfers.size + this.starting.size >= this.maxTransfers) {
+      return this.fail(
+        topic,
+        manifest.id,
+        'too_many_transfers',
+        `already receiving ${this.transfers.size} transfers (--max-transfers ${this.maxTransfers})`,
+      );
+    }
+    this.unknown.delete(id);
+    // Reserve the id before the first await so that a repeated manifest does not start a second transfer.
+    this.starting.add(id);
+    let file: PartialFile;
+    try {
+      file = await PartialFile.create(this.options.outDir, id);
+    } catch (error) {
+      this.fail(
+        topic,
+        id,
+        'write_failed',
+        `cannot create a partial file in ${this.options.outDir}: ${(error as Error).message}`,
+      );
+      return;
+    } finally {
+      this.starting.delete(id);
+    }
+    if (this.stopped) {
+      await file.discard();
+      return;
+    }
+    const incoming: Incoming = {
+      manifest,
+      topic,
+      reassembly: new Reassembly(manifest.chunks, manifest.size, manifest.chunkBytes),
+      file,
+      startedMs: now,
+      lastActivityMs: now,
+      lastStatusMs: Number.NEGATIVE_INFINITY,
+      newSinceStatus: 0,
+      askedMs: new Map(),
+      repairMs: 200,
+      finishing: false,
+    };
+    this.transfers.set(id, incoming);
+    this.emit({
+      event: 'started',
+      id,
+      topic,
+      name: manifest.name,
+      type: manifest.type,
+      size: manifest.size,
+      chunks: manifest.chunks,
+    });
+    this.sendStatus(incoming, this.clock());
+  }
+
+  private onChunk(topic: string, id: string, index: number, payload: Buffer): void {
+    const now = this.clock();
+    const t = this.transfers.get(id);
+    if (!t) {
+      const done = this.finished.get(id);
+      if (done) this.repeatFinal(id, done, now, false);
+      else this.askForManifest(topic, id, now);
+      return;
+    }
+    if (t.finishing) return;
+    const result = t.reassembly.accept(index, payload.length);
+    if (result.kind === 'rejected') {
+      this.emit({
+        event: 'rejected',
+        topic,
+        code: result.code,
+        message: `transfer ${id}: ${result.message}`,
+      });
+      return;
+    }
+    t.lastActivityMs = now;
+    if (result.kind === 'duplicate') return;
+    const asked = t.askedMs.get(index);
+    if (asked !== undefined) {
+      t.repairMs = t.repairMs * 0.75 + (now - asked) * 0.25;
+      t.askedMs.delete(index);
+    }
+    t.newSinceStatus++;
+    t.file.write(chunkOffset(index, t.manifest.chunkBytes), payload).catch((error: Error) => {
+      this.abandon(t, 'write_failed', `cannot write ${t.file.path}: ${error.message}`);
+    });
+    if (t.reassembly.complete) {
+      t.finishing = true;
+      void this.finish(t);
+      return;
+    }
+    // Report at once when a gap appears, otherwise every quarter window.
+    const gap = index > t.reassembly.next && !t.reassembly.has(index - 1);
+    if (gap || t.newSinceStatus >= Math.max(1, Math.floor(this.window(t) / 4))) this.sendStatus(t, now);
+  }
+
+  private async finish(t: Incoming): Promise<void> {
+    const { manifest, topic } = t;
+    const id = manifest.id;
+    let sha256: string;
+    try {
+      sha256 = await t.file.sha256();
+    } catch (error) {
+      return this.abandon(t, 'write_failed', `cannot read back ${t.file.path}: ${(error as Error).message}`);
+    }
+    if (sha256 !== manifest.sha256) {
+      return this.abandon(
+        t,
+        'checksum_mismatch',
+        `${manifest.name}: SHA-256 of the received bytes is ${sha256}, the manifest says ${manifest.sha256}; nothing saved`,
+      );
+    }
+    let path: string;
+    try {
+      path = await t.file.publish(this.options.outDir, safeFileName(manifest.name, manifest.type));
+    } catch (error) {
+      return this.abandon(
+        t,
+        'write_failed',
+        `cannot save ${manifest.name} in ${this.options.outDir}: ${(error as Error).message}`,
+      );
+    }
+    this.transfers.delete(id);
+    const status: Status = { rx: this.receiverId, state: 'complete', next: manifest.chunks };
+    this.finished.set(id, { status, topic, lastSentMs: this.clock() });
+    this.publishStatus(topic, id, status);
+    this.emit({
+      event: 'completed',
+      id,
+      topic,
+      name: manifest.name,
+      path,
+      size: manifest.size,
+      sha256,
+      width: manifest.width,
+      height: manifest.height,
+      durationMs: Math.round(this.clock() - t.startedMs),
+    });
+  }
+
+  private abandon(t: Incoming, code: string, message: string): void {
+    if (this.transfers.get(t.manifest.id) !== t) return;
+    this.transfers.delete(t.manifest.id);
+    t.finishing = true;
+    void t.file.discard();
+    this.fail(t.topic, t.manifest.id, code, message);
+  }
+
+  private fail(topic: string, id: string, code: string, message: string): void {
+    const status: Status = { rx: this.receiverId, state: 'failed', reason: code };
+    this.finished.set(id, { status, topic, lastSentMs: this.clock() });
+    this.publishStatus(topic, id, status);
+    this.emit({ event: 'failed', id, topic, code, message });
+  }
+
+  private repeatFinal(
+    id: string,
+    done: { status: Status; topic: string; lastSentMs: number },
+    now: number,
+    force: boolean,
+  ): void {
+    if (!force && now - done.lastSentMs < FINAL_REPEAT_MS) return;
+    done.lastSentMs = now;
+    this.publishStatus(done.topic, id, done.status);
+  }
+
+  private askForManifest(topic: string, id: string, now: number): void {
+    const last = this.unknown.get(id);
+    if (last !== undefined && now - last < 1000) return;
+    if (last === undefined && this.unknown.size >= 64) return; // do not let a flood of ids grow this map
+    this.unknown.set(id, now);
+    this.publishStatus(topic, id, { rx: this.receiverId, state: 'want-manifest' });
+  }
+
+  /** Chunks this receiver offers each sender beyond its `next`: its budget shared among active transfers. */
+  private window(t: Incoming): number {
+    const share = Math.floor(WINDOW_BUDGET / Math.max(1, this.transfers.size));
+    return Math.max(4, Math.min(share, Math.floor(WINDOW_BYTES / t.manifest.chunkBytes)));
+  }
+
+  private sendStatus(t: Incoming, now: number): void {
+    const r = t.reassembly;
+    // Ask for a missing chunk again only after the usual repair time has passed since the last request.
+    const due = Math.max(100, Math.min(3000, 3 * t.repairMs));
+    const missing: [number, number][] = [];
+    for (const [first, last] of r.missing(MAX_STATUS_RANGES)) {
+      let start = -1;
+      for (let i = first; i <= last + 1; i++) {
+        const asked = i <= last ? t.askedMs.get(i) : undefined;
+        const isDue = i <= last && (asked === undefined || now - asked >= due);
+        if (isDue) {
+          if (start < 0) start = i;
+          t.askedMs.set(i, now);
+        } else if (start >= 0) {
+          missing.push([start, i - 1]);
+          start = -1;
+        }
+      }
+    }
+    t.lastStatusMs = now;
+    t.newSinceStatus = 0;
+    const status: Status = {
+      rx: this.receiverId,
+      state: 'receiving',
+      next: r.next,
+      high: r.high,
+      win: this.window(t),
+    };
+    if (missing.length > 0) status.missing = missing.slice(0, MAX_STATUS_RANGES);
+    this.publishStatus(t.topic, t.manifest.id, status);
+  }
+
+  private publishStatus(topic: string, id: string, status: Status): void {
+    this.transport.publish(statusTopic(topic, id), encodeStatus(status)).catch(() => {
+      // Lost statuses are repeated by the heartbeat; the connection layer reports outages.
+    });
+  }
+
+  private tick(): void {
+    const now = this.clock();
+    for (const t of this.transfers.values()) {
+      if (t.finishing) continue;
+      if (now - t.lastActivityMs > this.timeoutMs) {
+        this.abandon(
+          t,
+          'timeout',
+          `${t.manifest.name}: nothing received for ${Math.round(this.timeoutMs / 1000)} s with ${t.reassembly.received} of ${t.manifest.chunks} chunks held; the sender may be gone`,
+        );
+        continue;
+      }
+      if (
+        now - t.lastStatusMs >= HEARTBEAT_MS ||
+        (t.newSinceStatus > 0 && now - t.lastStatusMs >= 4 * TICK_MS)
+      ) {
+        this.sendStatus(t, now);
+      }
+    }
+    if (this.finished.size > 10_000) {
+      // Forget the oldest finished transfers; a sender still asking after this long has given up anyway.
+      for (const id of [...this.finished.keys()].slice(0, 5000)) this.finished.delete(id);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { InputError, UsageError } from '../errors.js';
+import type { PreparedImage, PrepareOptions } from '../image/prepare-image.js';
+import { DEFAULT_CHUNK_BYTES } from '../protocol/constants.js';
+import { sendTopicProblem } from '../protocol/topics.js';
+import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
+import {
+  checkChunkBytes,
+  fitChunkBytes,
+  type SendResult,
+  type SendTransferOptions,
+  sendTransfer,
+} from './send-session.js';
+
+/** An image to send: a file path, or bytes with a name. */
+export type ImageInput = string | { name: string; bytes: Buffer };
+
+/** Everything `sendImages` needs: where, what, how. */
+export interface SendImagesOptions
+  extends ConnectOptions,
+    PrepareOptions,
+    Omit<SendTransferOptions, 'chunkBytes'> {
+  /** Chunk payload size in bytes; default 32 KiB, reduced to fit the broker's Maximum Packet Size. */
+  chunkBytes?: number;
+  /** Called after each image is delivered. */
+  onDelivered?: (result: SendResult, image: PreparedImage) => void;
+}
+
+/**
+ * Prepares every input (all of them, before anything is published, so that one bad file publishes nothing),
+ * connects, and sends them one after the other. Resolves with one result per image.
+ */
+export async function sendImages(inputs: ImageInput[], options: SendImagesOptions): Promise<SendResult[]> {
+  const problem = sendTopicProblem(options.topic);
+  if (problem) throw new UsageError(`invalid --topic: ${problem}`);
+  if (inputs.length === 0) throw new UsageError('no image given: name at least one file');
+  if (options.chunkBytes !== undefined) checkChunkBytes(options.chunkBytes, 0, undefined);
+  const { prepareImage } = await import('../image/prepare-image.js');
+  const prepared: PreparedImage[] = [];
+  for (const input of inputs) {
+    const { name, bytes } =
+      typeof input === 'string' ? { name: input, bytes: await readInput(input) } : input;
+    prepared.push(await prepareImage(bytes, name, options));
+  }
+  const transport = await MqttTransport.connect(options);
+  try {
+    // Longest chunk topic: <topic>/mqimg/<16 hex>/c/<up to 9 digits>.
+    const topicBytes = Buffer.byteLength(options.topic) + 32;
+    const chunkBytes =
+      options.chunkBytes !== undefined
+        ? checkChunkBytes(options.chunkBytes, topicBytes, transport.limits.maxPacketBytes)
+        : fitChunkBytes(DEFAULT_CHUNK_BYTES, topicBytes, transport.limits.maxPacketBytes);
+    const results: SendResult[] = [];
+    for (const image of prepared) {
+      const result = await sendTransfer(transport, image, { ...options, chunkBytes });
+      options.onDelivered?.(result, image);
+      results.push(result);
+    }
+    return results;
+  } finally {
+    await transport.close();
+  }
+}
+
+/** Reads a file to send, with a clear error for a missing, unreadable or non-regular path. */
+export async function readInput(path: string): Promise<Buffer> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new InputError('input_not_found', `${path}: no such file`, { file: path }, error);
+    throw new InputError(
+      'input_unreadable',
+      `${path}: cannot read it (${code ?? (error as Error).message})`,
+      { file: path },
+      error,
+    );
+  }
+  if (info.isDirectory())
+    throw new InputError('input_is_directory', `${path} is a directory: name the image files in it`, {
+      file: path,
+    });
+  if (!info.isFile())
+    throw new InputError('input_unreadable', `${path} is not a regular file`, { file: path });
+  if (info.size === 0) throw new InputError('input_not_image', `${path} is empty`, { file: path });
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(
+      'input_unreadable',
+      `${basename(path)}: cannot read it (${code ?? (error as Error).message})`,
+      { file: path },
+      error,
+    );
+  }
+}

@@ -1,0 +1,235 @@
+import { MqimgError, TransferError, UsageError } from '../errors.js';
+import { chunkCount, chunkView } from '../protocol/chunking.js';
+import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js';
+import { encodeManifest, type Manifest } from '../protocol/manifest.js';
+import { type ReceiverView, SendPlanner } from '../protocol/send-planner.js';
+import { parseStatus } from '../protocol/status.js';
+import { chunkTopic, manifestTopic, sendTopicProblem, statusTopic } from '../protocol/topics.js';
+import { sha256Hex, transferIdFor } from '../protocol/transfer-id.js';
+import type { MqttTransport } from '../transport/mqtt-transport.js';
+import { type Clock, monotonicClock } from './clock.js';
+
+/** A file ready to send: the bytes and what the manifest says about them. */
+export interface SendableImage {
+  bytes: Buffer;
+  name: string;
+  mediaType: string;
+  width: number;
+  height: number;
+}
+
+/** Options of one transfer. Times are in milliseconds. */
+export interface SendTransferOptions {
+  /** The sender topic, e.g. `cam/1`; chunks go to `<topic>/mqimg/<id>/...`. */
+  topic: string;
+  /** Chunk payload size in bytes. Default: DEFAULT_CHUNK_BYTES, reduced to fit the broker's Maximum Packet Size. */
+  chunkBytes: number;
+  /** Give up after this long without a receiver joining or making progress. Default 30,000. */
+  timeoutMs?: number;
+  /** Receivers that must confirm. Default 1. */
+  minReceivers?: number;
+  /** Flow-control window cap, in chunks. Default 256. */
+  maxWindow?: number;
+  /** A receiver silent this long stops setting the pace. Default 10,000. */
+  stallMs?: number;
+  signal?: AbortSignal;
+  clock?: Clock;
+}
+
+/** What happened to one transfer. */
+export interface SendResult {
+  manifest: Manifest;
+  /** Chunks published more than once. */
+  retransmittedChunks: number;
+  receivers: ReceiverView[];
+  durationMs: number;
+}
+
+const TICK_MS = 20;
+const MANIFEST_REPEAT_MS = 1000;
+const MANIFEST_MIN_GAP_MS = 200;
+
+/** Checks `chunkBytes` against protocol bounds and the broker's packet limit; returns it or throws UsageError. */
+export function checkChunkBytes(
+  chunkBytes: number,
+  topicBytes: number,
+  maxPacketBytes: number | undefined,
+): number {
+  if (!Number.isInteger(chunkBytes) || chunkBytes < MIN_CHUNK_BYTES || chunkBytes > MAX_CHUNK_BYTES) {
+    throw new UsageError(
+      `--chunk-size must be a whole number of bytes from ${MIN_CHUNK_BYTES} to ${MAX_CHUNK_BYTES}; got ${chunkBytes}`,
+    );
+  }
+  if (maxPacketBytes !== undefined && chunkBytes + topicBytes + 32 > maxPacketBytes) {
+    throw new UsageError(
+      `--chunk-size ${chunkBytes} does not fit the broker's Maximum Packet Size of ${maxPacketBytes} bytes (with ${topicBytes + 32} bytes of topic and header): use at most ${maxPacketBytes - topicBytes - 32}`,
+    );
+  }
+  return chunkBytes;
+}
+
+/** The largest chunk size up to `preferred` that fits the broker's packet limit, rounded down to 1 KiB. */
+export function fitChunkBytes(
+  preferred: number,
+  topicBytes: number,
+  maxPacketBytes: number | undefined,
+): number {
+  if (maxPacketBytes === undefined || preferred + topicBytes + 32 <= maxPacketBytes) return preferred;
+  return Math.max(MIN_CHUNK_BYTES, Math.floor((maxPacketBytes - topicBytes - 32) / 1024) * 1024);
+}
+
+/** Builds the manifest for `image` sent to `topic` in chunks of `chunkBytes`. */
+export function buildManifest(
+  image: SendableImage,
+  topic: string,
+  chunkBytes: number,
+  createdMs: number,
+): Manifest {
+  const sha256 = sha256Hex(image.bytes);
+  return {
+    mqimg: PROTOCOL_VERSION,
+    id: transferIdFor(sha256, chunkBytes, topic),
+    name: image.name,
+    type: image.mediaType,
+    size: image.bytes.length,
+    chunkBytes,
+    chunks: chunkCount(image.bytes.length, chunkBytes),
+    sha256,
+    width: image.width,
+    height: image.height,
+    createdMs,
+  };
+}
+
+/**
+ * Sends one prepared image over a connected transport and resolves when enough receivers confirmed it.
+ * Publishes the manifest (again every second until a receiver answers), then the chunks at the pace the
+ * receivers' statuses allow, re-publishing what they report missing. Throws `TransferError` when nobody
+ * confirms within `timeoutMs` of the last progress, or when every receiver reports failure.
+ */
+export async function sendTransfer(
+  transport: MqttTransport,
+  image: SendableImage,
+  options: SendTransferOptions,
+): Promise<SendResult> {
+  const problem = sendTopicProblem(options.topic);
+  if (problem) throw new UsageError(`invalid --topic: ${problem}`);
+  const clock = options.clock ?? monotonicClock;
+  const started = clock();
+  const manifest = buildManifest(image, options.topic, options.chunkBytes, Date.now());
+  const { id } = manifest;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const planner = new SendPlanner(
+    {
+      chunks: manifest.chunks,
+      ...(options.maxWindow !== undefined ? { maxWindow: options.maxWindow } : {}),
+      ...(options.stallMs !== undefined ? { stallMs: options.stallMs } : {}),
+      ...(options.minReceivers !== undefined ? { minReceivers: options.minReceivers } : {}),
+    },
+    started,
+  );
+  const manifestBytes = encodeManifest(manifest);
+  const ownStatusTopic = statusTopic(options.topic, id);
+  let lastManifestMs = Number.NEGATIVE_INFINITY;
+  let publishError: unknown;
+
+  const publishManifest = () => {
+    lastManifestMs = clock();
+    transport.publish(manifestTopic(options.topic, id), manifestBytes).catch((error) => {
+      publishError ??= error;
+    });
+  };
+
+  let wake: (() => void) | undefined;
+  const pump = () => {
+    const now = clock();
+    while (transport.hasSlot) {
+      const next = planner.take(now);
+      if (!next) break;
+      planner.markSent(next.index, now);
+      transport
+        .publish(
+          chunkTopic(options.topic, id, next.index),
+          chunkView(image.bytes, next.index, manifest.chunkBytes),
+        )
+        .then(
+          () => wake?.(),
+          (error) => {
+            publishError ??= error;
+          },
+        );
+    }
+  };
+
+  const stopListening = transport.onMessage((topic, payload) => {
+    if (topic !== ownStatusTopic) return;
+    const status = parseStatus(payload);
+    if (!status) return;
+    const now = clock();
+    if (planner.onStatus(status, now) && now - lastManifestMs >= MANIFEST_MIN_GAP_MS) publishManifest();
+    wake?.();
+  });
+  try {
+    await transport.subscribe([ownStatusTopic]);
+    publishManifest();
+    await runUntilDelivered();
+  } finally {
+    stopListening();
+    await transport.unsubscribe([ownStatusTopic]);
+  }
+  return {
+    manifest,
+    retransmittedChunks: planner.retransmitted,
+    receivers: planner.receiverViews(clock()),
+    durationMs: clock() - started,
+  };
+
+  async function runUntilDelivered(): Promise<void> {
+    for (;;) {
+      if (options.signal?.aborted) throw new MqimgError('interrupted', 'interrupted', 130);
+      if (publishError) throw publishError;
+      const now = clock();
+      planner.tick(now);
+      const phase = planner.phase(now);
+      if (phase === 'delivered') break;
+      if (phase === 'failed') {
+        const reasons = planner.receiverViews(now).map((r) => `${r.id}: ${r.reason ?? 'failed'}`);
+        throw new TransferError(
+          'receiver_failed',
+          `every receiver reported that ${manifest.name} failed (${reasons.join('; ')})`,
+          { id },
+        );
+      }
+      if (phase === 'waiting-for-receivers' && now - lastManifestMs >= MANIFEST_REPEAT_MS) publishManifest();
+      if (now - planner.lastProgressMs > timeoutMs) {
+        if (phase === 'waiting-for-receivers') {
+          throw new TransferError(
+            'no_receiver',
+            `no receiver answered within ${Math.round(timeoutMs / 1000)} s on ${options.topic}: start one (mqimg receive --out DIR) on the same broker, or raise --timeout`,
+            { id, topic: options.topic },
+          );
+        }
+        throw new TransferError(
+          'stalled',
+          `the transfer of ${manifest.name} made no progress for ${Math.round(timeoutMs / 1000)} s; receivers: ${describe(planner.receiverViews(now))}`,
+          { id },
+        );
+      }
+      pump();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, TICK_MS);
+        function done() {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+      });
+    }
+  }
+}
+
+function describe(receivers: ReceiverView[]): string {
+  if (receivers.length === 0) return 'none';
+  return receivers.map((r) => `${r.id} ${r.state} at chunk ${r.next}`).join(', ');
+}

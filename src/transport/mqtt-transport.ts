@@ -1,0 +1,245 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { ConnectionError } from '../errors.js';
+
+/** How to reach the broker. */
+export interface ConnectOptions {
+  /** Broker URL: mqtt://, mqtts://, ws:// or wss://. */
+  url: string;
+  username?: string;
+  password?: string;
+  /** MQTT client id; default a random `mqimg-xxxxxxxx`. */
+  clientId?: string;
+  /** 5, 4 (3.1.1) or 'auto' (default): try MQTT 5, fall back to 3.1.1 when the broker refuses it. */
+  mqttVersion?: 5 | 4 | 'auto';
+  /** Give up on the first connection after this long, in milliseconds. Default 10,000. */
+  connectTimeoutMs?: number;
+  /** Called with a human-readable line when the connection drops or comes back. */
+  onConnectionEvent?: (event: 'offline' | 'reconnected', detail: string) => void;
+}
+
+/** Limits learned from the broker at connection time. */
+export interface BrokerLimits {
+  /** Largest packet the broker accepts, in bytes (MQTT 5 CONNACK Maximum Packet Size); undefined when not said. */
+  maxPacketBytes: number | undefined;
+  /** Most QoS 1 publishes mqimg keeps unacknowledged by the broker at once (Receive Maximum, capped at 64). */
+  maxInflight: number;
+}
+
+export type MessageHandler = (topic: string, payload: Buffer) => void;
+
+/** Unacknowledged QoS 1 publishes allowed on MQTT 3.1.1, where the broker does not say (Mosquitto allows 20 for v5). */
+const DEFAULT_V311_INFLIGHT = 32;
+const MAX_INFLIGHT = 64;
+
+/**
+ * The one place that talks MQTT. Wraps an mqtt.js client: connects (with MQTT 5 to 3.1.1 fallback), turns
+ * refusals into clear errors, keeps at most `limits.maxInflight` QoS 1 publishes waiting for PUBACK (mqtt.js
+ * itself would put all of them on the socket at once), and reconnects on its own after the first connection.
+ */
+export class MqttTransport {
+  private inflight = 0;
+  private readonly slotWaiters: Array<() => void> = [];
+  private readonly handlers: MessageHandler[] = [];
+
+  private constructor(
+    private readonly client: MqttClient,
+    /** The protocol version in use: 5 or 4 (3.1.1). */
+    readonly protocolVersion: 4 | 5,
+    readonly limits: BrokerLimits,
+  ) {
+    client.on('message', (topic, payload) => {
+      for (const handler of this.handlers) handler(topic, payload);
+    });
+  }
+
+  /** Connects, or throws a `ConnectionError` that says why not (unreachable, refused credentials, timeout). */
+  static async connect(options: ConnectOptions): Promise<MqttTransport> {
+    const version = options.mqttVersion ?? 'auto';
+    if (version !== 'auto') return MqttTransport.connectWith(options, version);
+    try {
+      return await MqttTransport.connectWith(options, 5);
+    } catch (error) {
+      if (error instanceof VersionRefused) return MqttTransport.connectWith(options, 4);
+      throw error;
+    }
+  }
+
+  private static connectWith(options: ConnectOptions, protocolVersion: 4 | 5): Promise<MqttTransport> {
+    const timeoutMs = options.connectTimeoutMs ?? 10_000;
+    const clientOptions: IClientOptions = {
+      protocolVersion,
+      clientId: options.clientId ?? `mqimg-${Math.random().toString(16).slice(2, 10)}`,
+      clean: true,
+      keepalive: 30,
+      reconnectPeriod: 0, // no retries until the first connection succeeded: a wrong URL must fail fast
+      connectTimeout: timeoutMs,
+      resubscribe: true,
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+      ...(protocolVersion === 5 ? { properties: { receiveMaximum: 1024 } } : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const client = mqtt.connect(options.url, clientOptions);
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.end(true);
+        reject(error);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new ConnectionError(
+              'broker_unreachable',
+              `no answer from the broker at ${options.url} within ${timeoutMs} ms: check --url and that the broker is running`,
+            ),
+          ),
+        timeoutMs,
+      );
+      client.once('connect', (connack) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const props = connack.properties ?? {};
+        const receiveMaximum =
+          protocolVersion === 5 ? (props.receiveMaximum ?? 65_535) : DEFAULT_V311_INFLIGHT;
+        const limits: BrokerLimits = {
+          maxPacketBytes: props.maximumPacketSize,
+          maxInflight: Math.max(1, Math.min(MAX_INFLIGHT, receiveMaximum)),
+        };
+        // From now on, recover from drops by ourselves (mqtt.js re-sends unacknowledged QoS 1 publishes).
+        client.options.reconnectPeriod = 1000;
+        client.on('offline', () =>
+          options.onConnectionEvent?.('offline', `lost the connection to ${options.url}; reconnecting`),
+        );
+        client.on('connect', () =>
+          options.onConnectionEvent?.('reconnected', `reconnected to ${options.url}`),
+        );
+        client.on('error', () => {}); // reconnect errors are reported through 'offline'; never crash on them
+        resolve(new MqttTransport(client, protocolVersion, limits));
+      });
+      client.on('error', (error: Error & { code?: string | number }) =>
+        fail(describeConnectError(error, options.url, protocolVersion)),
+      );
+      client.on('close', () => {
+        // A broker that does not speak MQTT 5 may just hang up on a v5 CONNECT.
+        if (!settled && protocolVersion === 5) fail(new VersionRefused('the broker closed the connection'));
+        else
+          fail(
+            new ConnectionError(
+              'broker_unreachable',
+              `the broker at ${options.url} closed the connection before accepting it`,
+            ),
+          );
+      });
+    });
+  }
+
+  /** Registers a handler for every incoming PUBLISH; returns a function that removes it. */
+  onMessage(handler: MessageHandler): () => void {
+    this.handlers.push(handler);
+    return () => {
+      const at = this.handlers.indexOf(handler);
+      if (at >= 0) this.handlers.splice(at, 1);
+    };
+  }
+
+  /** Removes subscriptions; never throws (the broker may be gone). */
+  async unsubscribe(filters: string[]): Promise<void> {
+    await this.client.unsubscribeAsync(filters).catch(() => {});
+  }
+
+  /** Subscribes at QoS 1, at most 8 filters per SUBSCRIBE packet (AWS IoT Core's limit). */
+  async subscribe(filters: string[]): Promise<void> {
+    for (let i = 0; i < filters.length; i += 8) {
+      const granted = await this.client.subscribeAsync(filters.slice(i, i + 8), { qos: 1 });
+      const refused = granted.filter((g) => g.qos > 2);
+      if (refused.length > 0) {
+        throw new ConnectionError(
+          'auth_refused',
+          `the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')}: check the broker's ACL for this user`,
+        );
+      }
+    }
+  }
+
+  /** True when another QoS 1 publish can go out without exceeding `limits.maxInflight`. */
+  get hasSlot(): boolean {
+    return this.inflight < this.limits.maxInflight;
+  }
+
+  /** Waits until `hasSlot` is true. */
+  waitForSlot(): Promise<void> {
+    if (this.hasSlot) return Promise.resolve();
+    return new Promise((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  /**
+   * Publishes at QoS 1 (or 0) and resolves when the broker acknowledged it. Takes an in-flight slot at once:
+   * call it only when `hasSlot` is true, or await `waitForSlot()` first.
+   */
+  async publish(
+    topic: string,
+    payload: Uint8Array | string,
+    options: { qos?: 0 | 1; retain?: boolean } = {},
+  ): Promise<void> {
+    const qos = options.qos ?? 1;
+    this.inflight++;
+    try {
+      await this.client.publishAsync(topic, payload as Buffer | string, {
+        qos,
+        retain: options.retain ?? false,
+      });
+    } finally {
+      this.inflight--;
+      this.slotWaiters.shift()?.();
+    }
+  }
+
+  /** Disconnects cleanly, waiting at most `timeoutMs` (default 2000) for outstanding acknowledgements. */
+  async close(timeoutMs = 2000): Promise<void> {
+    await Promise.race([
+      this.client.endAsync(false),
+      new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ]);
+    if (!this.client.disconnected) await this.client.endAsync(true);
+  }
+}
+
+class VersionRefused extends Error {}
+
+function describeConnectError(error: Error & { code?: string | number }, url: string, version: 4 | 5): Error {
+  const code = error.code;
+  if (version === 5 && (code === 132 || code === 1)) return new VersionRefused(error.message);
+  if (code === 4 || code === 134) {
+    return new ConnectionError(
+      'auth_refused',
+      `the broker at ${url} refused the user name or password: check --username and --password (or MQIMG_PASSWORD)`,
+      error,
+    );
+  }
+  if (code === 5 || code === 135) {
+    return new ConnectionError(
+      'auth_refused',
+      `the broker at ${url} says this client is not authorised: check the credentials and the broker's ACL`,
+      error,
+    );
+  }
+  if (code === 'ECONNREFUSED') {
+    return new ConnectionError(
+      'broker_unreachable',
+      `nothing accepts connections at ${url} (connection refused): start a broker (mqimg broker) or check --url`,
+      error,
+    );
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new ConnectionError(
+      'broker_unreachable',
+      `cannot resolve the broker host in ${url}: check --url`,
+      error,
+    );
+  }
+  return new ConnectionError('broker_unreachable', `cannot connect to ${url}: ${error.message}`, error);
+}
