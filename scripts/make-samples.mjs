@@ -8,11 +8,16 @@ const out = new URL('../samples/', import.meta.url);
 function testCardSvg(width, height) {
   const colours = ['#c0c0c0', '#c0c000', '#00c0c0', '#00c000', '#c000c0', '#c00000', '#0000c0'];
   const barWidth = width / colours.length;
-  const bars = colours.map((c, i) => `<rect x="${i * barWidth}" y="0" width="${barWidth + 1}" height="${height * 0.7}" fill="${c}"/>`);
+  const bars = colours.map(
+    (c, i) =>
+      `<rect x="${i * barWidth}" y="0" width="${barWidth + 1}" height="${height * 0.7}" fill="${c}"/>`,
+  );
   const ramp = `<defs><linearGradient id="g"><stop offset="0" stop-color="#000"/><stop offset="1" stop-color="#fff"/></linearGradient></defs>
     <rect x="0" y="${height * 0.7}" width="${width}" height="${height * 0.3}" fill="url(#g)"/>`;
   const circle = `<circle cx="${width / 2}" cy="${height / 2}" r="${height * 0.3}" fill="none" stroke="#fff" stroke-width="6"/>`;
-  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${bars.join('')}${ramp}${circle}</svg>`);
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${bars.join('')}${ramp}${circle}</svg>`,
+  );
 }
 
 /** A smooth, photo-like field of colour (sums of sines), large enough to need many chunks. */

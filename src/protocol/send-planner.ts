@@ -89,7 +89,7 @@ export class SendPlanner {
     if (!r) {
       r = {
         id: status.rx,
-        state: status.state,
+        state: 'want-manifest', // neutral until this status is applied below
         next: 0,
         high: -1,
         win: this.maxWindow,

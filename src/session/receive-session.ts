@@ -4,6 +4,7 @@ import { chunkOffset } from '../protocol/chunking.js';
 import { MAX_STATUS_RANGES } from '../protocol/constants.js';
 import { type Manifest, parseManifest } from '../protocol/manifest.js';
 import { Reassembly } from '../protocol/reassembly.js';
+import { RepairRequests } from '../protocol/repair-requests.js';
 import { encodeStatus, type Status } from '../protocol/status.js';
 import { filterProblem, parseTopic, receiverSubscriptions, statusTopic } from '../protocol/topics.js';
 import type { MqttTransport } from '../transport/mqtt-transport.js';
@@ -56,10 +57,7 @@ interface Incoming {
   lastActivityMs: number;
   lastStatusMs: number;
   newSinceStatus: number;
-  /** When each reported missing chunk was last asked for. */
-  askedMs: Map<number, number>;
-  /** Smoothed time from asking for a chunk to receiving it. */
-  repairMs: number;
+  repairs: RepairRequests;
   finishing: boolean;
 }
 
@@ -214,8 +212,7 @@ export class Receiver {
       lastActivityMs: now,
       lastStatusMs: Number.NEGATIVE_INFINITY,
       newSinceStatus: 0,
-      askedMs: new Map(),
-      repairMs: 200,
+      repairs: new RepairRequests(),
       finishing: false,
     };
     this.transfers.set(id, incoming);
@@ -253,11 +250,7 @@ export class Receiver {
     }
     t.lastActivityMs = now;
     if (result.kind === 'duplicate') return;
-    const asked = t.askedMs.get(index);
-    if (asked !== undefined) {
-      t.repairMs = t.repairMs * 0.75 + (now - asked) * 0.25;
-      t.askedMs.delete(index);
-    }
+    t.repairs.arrived(index, now);
     t.newSinceStatus++;
     t.file.write(chunkOffset(index, t.manifest.chunkBytes), payload).catch((error: Error) => {
       this.abandon(t, 'write_failed', `cannot write ${t.file.path}: ${error.message}`);
@@ -358,23 +351,7 @@ export class Receiver {
 
   private sendStatus(t: Incoming, now: number): void {
     const r = t.reassembly;
-    // Ask for a missing chunk again only after the usual repair time has passed since the last request.
-    const due = Math.max(100, Math.min(3000, 3 * t.repairMs));
-    const missing: [number, number][] = [];
-    for (const [first, last] of r.missing(MAX_STATUS_RANGES)) {
-      let start = -1;
-      for (let i = first; i <= last + 1; i++) {
-        const asked = i <= last ? t.askedMs.get(i) : undefined;
-        const isDue = i <= last && (asked === undefined || now - asked >= due);
-        if (isDue) {
-          if (start < 0) start = i;
-          t.askedMs.set(i, now);
-        } else if (start >= 0) {
-          missing.push([start, i - 1]);
-          start = -1;
-        }
-      }
-    }
+    const missing = t.repairs.due(r.missing(MAX_STATUS_RANGES), now);
     t.lastStatusMs = now;
     t.newSinceStatus = 0;
     const status: Status = {
@@ -384,7 +361,7 @@ export class Receiver {
       high: r.high,
       win: this.window(t),
     };
-    if (missing.length > 0) status.missing = missing.slice(0, MAX_STATUS_RANGES);
+    if (missing.length > 0) status.missing = missing;
     this.publishStatus(t.topic, t.manifest.id, status);
   }
 

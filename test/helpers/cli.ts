@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The built executable, run as a user runs it (`npm test` builds it first). */
+export const MQIMG_BIN = fileURLToPath(new URL('../../dist/bin/mqimg.js', import.meta.url));
+export const SAMPLES = fileURLToPath(new URL('../../samples/', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running `mqimg` child process. */
+export interface CliProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when stdout contains `text`. */
+  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  done: Promise<CliResult>;
+}
+
+/** Starts `node dist/bin/mqimg.js ...args`, with MQIMG_* variables cleared unless given in `env`. */
+export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MQIMG_')));
+  const child = spawn(process.execPath, [MQIMG_BIN, ...args], {
+    env: { ...cleanEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const listeners: Array<() => void> = [];
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+    for (const l of listeners) l();
+  });
+  child.stderr?.on('data', (d) => (stderr += d));
+  const done = new Promise<CliResult>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    done,
+    waitForOutput(text, timeoutMs = 20_000) {
+      const matches = () => (typeof text === 'string' ? stdout.includes(text) : text.test(stdout));
+      return new Promise((resolve, reject) => {
+        if (matches()) return resolve();
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${text} in stdout:\n${stdout}\nstderr:\n${stderr}`)),
+          timeoutMs,
+        );
+        listeners.push(() => {
+          if (matches()) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        void done.then(() => {
+          if (!matches()) {
+            clearTimeout(timer);
+            reject(new Error(`mqimg exited before printing ${text}; stdout:\n${stdout}\nstderr:\n${stderr}`));
+          }
+        });
+      });
+    },
+  };
+}
+
+/** Runs `mqimg ...args` to completion. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return startCli(args, env).done;
+}

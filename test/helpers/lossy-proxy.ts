@@ -1,0 +1,99 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/** Decides, for each PUBLISH the broker sends to the client, whether the proxy drops it. */
+export type DropRule = (topic: string, nth: number) => boolean;
+
+/** A TCP proxy in front of a broker that drops chosen PUBLISH packets on their way to the client. */
+export interface LossyProxy {
+  port: number;
+  url: string;
+  /** PUBLISH packets dropped so far. */
+  dropped(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * Proxies 127.0.0.1:<free port> to `brokerPort`, parsing MQTT packets broker -> client. A dropped QoS 1 PUBLISH is
+ * acknowledged to the broker by the proxy (PUBACK), so that the broker forgets it exactly as if the client had
+ * received it: the loss is invisible to both ends, like Mosquitto dropping a message for a slow subscriber.
+ */
+export async function startLossyProxy(brokerPort: number, drop: DropRule): Promise<LossyProxy> {
+  let droppedCount = 0;
+  let publishCount = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(brokerPort, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    client.pipe(upstream);
+    let pending: Buffer = Buffer.alloc(0);
+    upstream.on('data', (data: Buffer) => {
+      pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
+      let offset = 0;
+      const out: Buffer[] = [];
+      for (;;) {
+        const packet = readPacket(pending, offset);
+        if (!packet) break;
+        const bytes = pending.subarray(offset, packet.end);
+        offset = packet.end;
+        if (packet.type === 3) {
+          const topicLength = pending.readUInt16BE(packet.bodyStart);
+          const topic = pending.toString('utf8', packet.bodyStart + 2, packet.bodyStart + 2 + topicLength);
+          const qos = (packet.flags >> 1) & 3;
+          if (drop(topic, publishCount++)) {
+            droppedCount++;
+            if (qos > 0) {
+              const id = pending.readUInt16BE(packet.bodyStart + 2 + topicLength);
+              upstream.write(Buffer.from([0x40, 0x02, id >> 8, id & 0xff]));
+            }
+            continue;
+          }
+        }
+        out.push(Buffer.from(bytes));
+      }
+      pending = Buffer.from(pending.subarray(offset));
+      if (out.length > 0) client.write(Buffer.concat(out));
+    });
+    const closeBoth = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', closeBoth);
+    upstream.on('error', closeBoth);
+    client.on('close', closeBoth);
+    upstream.on('close', closeBoth);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    dropped: () => droppedCount,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function readPacket(
+  buf: Buffer,
+  offset: number,
+): { type: number; flags: number; bodyStart: number; end: number } | undefined {
+  if (buf.length - offset < 2) return undefined;
+  const first = buf[offset] ?? 0;
+  let length = 0;
+  let multiplier = 1;
+  let i = offset + 1;
+  for (;;) {
+    if (i >= buf.length) return undefined;
+    const byte = buf[i++] ?? 0;
+    length += (byte & 0x7f) * multiplier;
+    multiplier *= 128;
+    if ((byte & 0x80) === 0) break;
+    if (i - offset > 5) throw new Error('malformed MQTT remaining length');
+  }
+  if (buf.length < i + length) return undefined;
+  return { type: first >> 4, flags: first & 0x0f, bodyStart: i, end: i + length };
+}

@@ -1,0 +1,94 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitForPort } from './ports.js';
+
+/** Where the mosquitto binary is, or undefined when it is not installed. */
+export function mosquittoPath(): string | undefined {
+  for (const candidate of ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto']) {
+    try {
+      execFileSync(candidate, ['-h'], { stdio: 'ignore' });
+      return candidate;
+    } catch (error) {
+      // `mosquitto -h` exits 3 after printing its help: it exists.
+      if ((error as { status?: number }).status !== undefined) return candidate;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * True when Mosquitto tests must run: always in CI (a missing binary is then a failure, not a skip), and
+ * locally when the binary is installed.
+ */
+export function mosquittoRequired(): boolean {
+  return process.env.CI === 'true' || mosquittoPath() !== undefined;
+}
+
+/** A Mosquitto process started by a test on a free port. */
+export interface MosquittoProcess {
+  port: number;
+  url: string;
+  /** Folder with the config (and whatever else the test writes there). */
+  dir: string;
+  /** Everything mosquitto logged. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `mosquitto -c <config>` listening on 127.0.0.1 on a free port. `extraConfig` lines are appended, e.g.
+ * `max_queued_messages 5`. Anonymous access is allowed unless `extraConfig` says otherwise.
+ */
+export async function startMosquitto(extraConfig: string[] = [], port?: number): Promise<MosquittoProcess> {
+  const binary = mosquittoPath();
+  if (!binary) throw new Error('the mosquitto binary is not installed (apt-get install mosquitto)');
+  const listenPort = port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'mqimg-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  const hasAuth = extraConfig.some((l) => l.startsWith('allow_anonymous') || l.startsWith('password_file'));
+  writeFileSync(
+    conf,
+    [
+      `listener ${listenPort} 127.0.0.1`,
+      hasAuth ? '' : 'allow_anonymous true',
+      'persistence false',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      ...extraConfig,
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn(binary, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await Promise.race([
+      waitForPort(listenPort),
+      exited.then(() => {
+        throw new Error(`mosquitto exited at start: ${output}`);
+      }),
+    ]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    port: listenPort,
+    url: `mqtt://127.0.0.1:${listenPort}`,
+    dir,
+    log: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { encodeManifest, type Manifest, parseManifest } from '../../src/protocol/manifest.js';
+
+const valid: Manifest = {
+  mqimg: 1,
+  id: '0123456789abcdef',
+  name: 'photo.jpg',
+  type: 'image/jpeg',
+  size: 100_000,
+  chunkBytes: 32_768,
+  chunks: 4,
+  sha256: 'a'.repeat(64),
+  width: 640,
+  height: 480,
+  createdMs: 1_700_000_000_000,
+};
+const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+describe('manifest', () => {
+  it('round-trips through its wire encoding', () => {
+    const result = parseManifest(encodeManifest(valid));
+    expect(result).toEqual({ ok: true, manifest: valid });
+  });
+
+  it('keeps unknown fields so later versions can add them without breaking this receiver', () => {
+    const result = parseManifest(bytes({ ...valid, pixelFormat: 'rgb565', sig: 'xyz' }));
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.manifest.pixelFormat).toBe('rgb565');
+  });
+
+  it('refuses a payload that is not JSON', () => {
+    expect(parseManifest(Buffer.from('{not json'))).toMatchObject({
+      ok: false,
+      problem: { code: 'not_json' },
+    });
+  });
+
+  it('refuses another major version with a message naming both versions', () => {
+    const result = parseManifest(bytes({ ...valid, mqimg: 2 }));
+    expect(result).toMatchObject({ ok: false, problem: { code: 'unsupported_version' } });
+    if (!result.ok) expect(result.problem.message).toMatch(/version 2.*version 1/);
+  });
+
+  it.each([
+    ['a chunk count that does not match size and chunk size', { chunks: 5 }],
+    ['a negative size', { size: -1 }],
+    ['an absurd size', { size: 2 ** 40 }],
+    ['a chunk size below the minimum', { chunkBytes: 10, chunks: 10_000 }],
+    ['a malformed id', { id: '../../etc' }],
+    ['a malformed sha256', { sha256: 'xyz' }],
+    ['an empty name', { name: '' }],
+    ['a fractional width', { width: 1.5 }],
+    ['a missing field', { height: undefined }],
+  ])('refuses %s', (_label, change) => {
+    const result = parseManifest(bytes({ ...valid, ...change }));
+    expect(result).toMatchObject({ ok: false, problem: { code: 'invalid_manifest' } });
+  });
+
+  it('refuses JSON that is not an object', () => {
+    for (const value of [null, 42, 'x', []]) {
+      expect(parseManifest(bytes(value)).ok).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,213 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { chunkLength } from '../../src/protocol/chunking.js';
+import { MAX_STATUS_RANGES } from '../../src/protocol/constants.js';
+import { Reassembly } from '../../src/protocol/reassembly.js';
+import { RepairRequests } from '../../src/protocol/repair-requests.js';
+import { SendPlanner } from '../../src/protocol/send-planner.js';
+import type { Status } from '../../src/protocol/status.js';
+
+interface Scenario {
+  chunks: number;
+  /** Probability that the path drops a chunk on its way to the receiver. */
+  loss: number;
+  /** Messages the broker queues for the receiver; more are dropped silently, like Mosquitto. */
+  queueLimit: number;
+  /** Chunks the receiver processes per millisecond. */
+  receiverSpeed: number;
+  /** One-way latency in milliseconds. */
+  latencyMs: number;
+  seed: number;
+}
+
+/**
+ * A deterministic simulation of one sender, a broker with a bounded queue and a lossy path, and one receiver, all
+ * driven by the pure planner and reassembly code with a fake millisecond clock.
+ */
+function simulate(s: Scenario, maxMs = 120_000) {
+  let rand = s.seed >>> 0 || 1;
+  const random = () => {
+    rand ^= rand << 13;
+    rand ^= rand >>> 17;
+    rand ^= rand << 5;
+    return (rand >>> 0) / 2 ** 32;
+  };
+  const planner = new SendPlanner({ chunks: s.chunks }, 0);
+  const size = s.chunks * 10;
+  const reassembly = new Reassembly(s.chunks, size, 10);
+  const repairs = new RepairRequests();
+  const toReceiver: Array<{ at: number; index: number }> = [];
+  const toSender: Array<{ at: number; status: Status }> = [];
+  let brokerDrops = 0;
+  let lastStatus = Number.NEGATIVE_INFINITY;
+  let sinceStatus = 0;
+  const status = (now: number): Status => {
+    const missing = repairs.due(reassembly.missing(MAX_STATUS_RANGES), now);
+    return {
+      rx: 'sim',
+      state: 'receiving',
+      next: reassembly.next,
+      high: reassembly.high,
+      win: 256,
+      ...(missing.length ? { missing } : {}),
+    };
+  };
+  toSender.push({ at: s.latencyMs, status: status(0) });
+  for (let now = 0; now < maxMs; now++) {
+    while (toSender.length && (toSender[0]?.at ?? Infinity) <= now) {
+      const next = toSender.shift();
+      if (next) planner.onStatus(next.status, now);
+    }
+    planner.tick(now);
+    if (planner.phase(now) === 'delivered') {
+      return {
+        delivered: true,
+        ms: now,
+        retransmitted: planner.retransmitted,
+        brokerDrops,
+        complete: reassembly.complete,
+      };
+    }
+    for (let k = 0; k < 64; k++) {
+      const t = planner.take(now);
+      if (!t) break;
+      planner.markSent(t.index, now);
+      if (random() < s.loss) continue;
+      if (toReceiver.length >= s.queueLimit) {
+        brokerDrops++;
+        continue;
+      }
+      toReceiver.push({ at: now + s.latencyMs, index: t.index });
+    }
+    for (let k = 0; k < s.receiverSpeed && toReceiver.length && (toReceiver[0]?.at ?? Infinity) <= now; k++) {
+      const c = toReceiver.shift();
+      if (!c) break;
+      const result = reassembly.accept(c.index, chunkLength(c.index, size, 10));
+      if (result.kind !== 'new') continue;
+      repairs.arrived(c.index, now);
+      sinceStatus++;
+      if (reassembly.complete) {
+        toSender.push({ at: now + s.latencyMs, status: { rx: 'sim', state: 'complete' } });
+      } else if (sinceStatus >= 32 || (c.index > reassembly.next && !reassembly.has(c.index - 1))) {
+        toSender.push({ at: now + s.latencyMs, status: status(now) });
+        lastStatus = now;
+        sinceStatus = 0;
+      }
+    }
+    if (!reassembly.complete && now - lastStatus >= 200) {
+      toSender.push({ at: now + s.latencyMs, status: status(now) });
+      lastStatus = now;
+      sinceStatus = 0;
+    }
+  }
+  return {
+    delivered: false,
+    ms: maxMs,
+    retransmitted: planner.retransmitted,
+    brokerDrops,
+    complete: reassembly.complete,
+  };
+}
+
+describe('SendPlanner', () => {
+  it('sends nothing until a receiver has answered', () => {
+    const planner = new SendPlanner({ chunks: 10 }, 0);
+    expect(planner.take(0)).toBeUndefined();
+    expect(planner.phase(0)).toBe('waiting-for-receivers');
+    planner.onStatus({ rx: 'a', state: 'receiving', next: 0, high: -1 }, 1);
+    expect(planner.take(1)).toEqual({ index: 0, resend: false });
+  });
+
+  it('keeps at most the window outstanding beyond the slowest receiver', () => {
+    const planner = new SendPlanner({ chunks: 1000, initialWindow: 8 }, 0);
+    planner.onStatus({ rx: 'fast', state: 'receiving', next: 0, high: -1 }, 0);
+    planner.onStatus({ rx: 'slow', state: 'receiving', next: 0, high: -1 }, 0);
+    const sent: number[] = [];
+    for (let t = planner.take(0); t; t = planner.take(0)) {
+      planner.markSent(t.index, 0);
+      sent.push(t.index);
+    }
+    expect(sent).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    planner.onStatus({ rx: 'fast', state: 'receiving', next: 8, high: 7 }, 5);
+    expect(planner.take(5)).toBeUndefined(); // the slow one still holds the window
+    planner.onStatus({ rx: 'slow', state: 'receiving', next: 4, high: 3 }, 6);
+    expect(planner.take(6)?.index).toBe(8);
+  });
+
+  it('stops waiting for a receiver that went silent, and lets the others finish', () => {
+    const planner = new SendPlanner({ chunks: 4, stallMs: 1000 }, 0);
+    planner.onStatus({ rx: 'gone', state: 'receiving', next: 0, high: -1 }, 0);
+    planner.onStatus({ rx: 'ok', state: 'receiving', next: 0, high: -1 }, 0);
+    planner.onStatus({ rx: 'ok', state: 'complete' }, 500);
+    expect(planner.phase(500)).toBe('sending');
+    expect(planner.phase(1000)).toBe('delivered');
+    expect(planner.receiverViews(1000).find((r) => r.id === 'gone')?.state).toBe('stalled');
+  });
+
+  it('resends exactly what a receiver reports missing, once per request', () => {
+    const planner = new SendPlanner({ chunks: 10, initialWindow: 10 }, 0);
+    planner.onStatus({ rx: 'a', state: 'receiving', next: 0, high: -1 }, 0);
+    for (let t = planner.take(0); t; t = planner.take(0)) planner.markSent(t.index, 0);
+    planner.onStatus(
+      {
+        rx: 'a',
+        state: 'receiving',
+        next: 2,
+        high: 9,
+        missing: [
+          [2, 3],
+          [7, 7],
+        ],
+      },
+      50,
+    );
+    const resent: number[] = [];
+    for (let t = planner.take(50); t; t = planner.take(50)) {
+      expect(t.resend).toBe(true);
+      planner.markSent(t.index, 50);
+      resent.push(t.index);
+    }
+    expect(resent).toEqual([2, 3, 7]);
+    expect(planner.retransmitted).toBe(3);
+  });
+
+  it('reports failure when every receiver failed', () => {
+    const planner = new SendPlanner({ chunks: 3 }, 0);
+    planner.onStatus({ rx: 'a', state: 'failed', reason: 'too_large' }, 0);
+    expect(planner.phase(0)).toBe('failed');
+    expect(planner.receiverViews(0)[0]?.reason).toBe('too_large');
+  });
+
+  it('delivers every chunk over lossy paths and bounded broker queues (simulation)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          chunks: fc.integer({ min: 1, max: 400 }),
+          loss: fc.double({ min: 0, max: 0.3, noNaN: true }),
+          queueLimit: fc.integer({ min: 2, max: 1000 }),
+          receiverSpeed: fc.integer({ min: 1, max: 8 }),
+          latencyMs: fc.integer({ min: 0, max: 30 }),
+          seed: fc.integer(),
+        }),
+        (scenario) => {
+          const result = simulate(scenario);
+          expect(result.delivered, JSON.stringify({ scenario, result })).toBe(true);
+          expect(result.complete).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('with no loss and a Mosquitto-sized queue, a slow receiver causes no drop and no resend', () => {
+    const result = simulate({
+      chunks: 3000,
+      loss: 0,
+      queueLimit: 1020,
+      receiverSpeed: 1,
+      latencyMs: 2,
+      seed: 7,
+    });
+    expect(result).toMatchObject({ delivered: true, brokerDrops: 0, retransmitted: 0 });
+  });
+});
