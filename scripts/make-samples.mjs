@@ -40,7 +40,7 @@ await sharp(testCardSvg(640, 480)).jpeg({ quality: 85 }).toFile(new URL('test-ca
 await sharp(landscapePixels(1600, 1200), { raw: { width: 1600, height: 1200, channels: 3 } })
   .jpeg({ quality: 90 })
   .toFile(new URL('landscape.jpg', out).pathname);
-// Stored sideways with EXIF orientation 6: a receiver must get it upright (1200x1600 after auto-orientation).
+// Stored sideways (1200x1600) with EXIF orientation 6: upright it is the 1600x1200 landscape again.
 await sharp(landscapePixels(1600, 1200), { raw: { width: 1600, height: 1200, channels: 3 } })
   .rotate(-90)
   .jpeg({ quality: 80 })

@@ -14,7 +14,8 @@ describe('chunking', () => {
           const n = chunkCount(bytes.length, chunkBytes);
           const parts = Array.from({ length: n }, (_, i) => chunkView(bytes, i, chunkBytes));
           expect(Buffer.concat(parts).equals(Buffer.from(bytes))).toBe(true);
-          for (const [i, p] of parts.entries()) expect(p.length).toBe(chunkLength(i, bytes.length, chunkBytes));
+          for (const [i, p] of parts.entries())
+            expect(p.length).toBe(chunkLength(i, bytes.length, chunkBytes));
           expect(parts.slice(0, -1).every((p) => p.length === chunkBytes)).toBe(true);
         },
       ),

@@ -1,0 +1,284 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
+import { hasGpsIfd } from '../helpers/exif.js';
+import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { hasPhotos, photo } from '../helpers/photos.js';
+import { freePort } from '../helpers/ports.js';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'mqimg-err-'));
+
+describe('bad input on the sender: clear message, documented exit code, nothing published', () => {
+  // A URL where nothing listens: an input error (3) rather than a connection error (4) proves that mqimg
+  // refused the input before it connected, so nothing can have been published.
+  const nowhere = 'mqtt://127.0.0.1:1';
+
+  it.each([
+    ['a missing file', ['/no/such/photo.jpg'], 3, /no such file/],
+    ['a directory', [SAMPLES], 3, /is a directory/],
+    ['a file that is not an image', [join(SAMPLES, 'LICENSE.md')], 3, /not an image mqimg can read/],
+  ])('%s', async (_label, files, code, message) => {
+    const result = await runCli(['send', ...files, '--topic', 'cam/1', '--url', nowhere]);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('refuses every file when one of several is bad', async () => {
+    const result = await runCli([
+      'send',
+      join(SAMPLES, 'test-card.jpg'),
+      '/no/such.jpg',
+      '--topic',
+      'cam/1',
+      '--url',
+      nowhere,
+    ]);
+    expect(result.code).toBe(3);
+  });
+
+  it.each([
+    ['cam/+', /wildcard/],
+    ['cam/#', /wildcard/],
+    ['cam//1', /empty level/],
+    ['/cam', /empty level/],
+  ])('refuses the topic %s with exit 2', async (topic, message) => {
+    const result = await runCli(['send', join(SAMPLES, 'test-card.jpg'), '--topic', topic, '--url', nowhere]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('refuses bad option values with exit 2 and says what was expected', async () => {
+    const quality = await runCli([
+      'send',
+      join(SAMPLES, 'test-card.jpg'),
+      '--topic',
+      'a',
+      '--quality',
+      '101',
+    ]);
+    expect(quality.code).toBe(2);
+    expect(quality.stderr).toMatch(/whole number from 1 to 100/);
+    const chunk = await runCli([
+      'send',
+      join(SAMPLES, 'test-card.jpg'),
+      '--topic',
+      'a',
+      '--chunk-size',
+      '10',
+      '--url',
+      nowhere,
+    ]);
+    expect(chunk.code).toBe(2);
+    expect(chunk.stderr).toMatch(/--chunk-size must be .* from 64 to 524288/);
+    const missingTopic = await runCli(['send', join(SAMPLES, 'test-card.jpg')]);
+    expect(missingTopic.code).toBe(2);
+    expect(missingTopic.stderr).toMatch(/--topic/);
+    const both = await runCli(['receive', '--out', tempDir(), '--once', '--count', '2', '--url', nowhere]);
+    expect(both.code).toBe(2);
+  });
+
+  it('says so when the broker is unreachable (exit 4)', async () => {
+    const port = await freePort();
+    const result = await runCli([
+      'send',
+      join(SAMPLES, 'test-card.jpg'),
+      '--topic',
+      'cam/1',
+      '--url',
+      `mqtt://127.0.0.1:${port}`,
+    ]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/connection refused/);
+    const receive = await runCli(['receive', '--out', tempDir(), '--url', `mqtt://127.0.0.1:${port}`]);
+    expect(receive.code).toBe(4);
+  });
+
+  it('takes the broker URL from MQIMG_URL', async () => {
+    const port = await freePort();
+    const result = await runCli(['send', join(SAMPLES, 'test-card.jpg'), '--topic', 'cam/1'], {
+      MQIMG_URL: `mqtt://127.0.0.1:${port}`,
+    });
+    expect(result.stderr).toContain(`mqtt://127.0.0.1:${port}`);
+    expect(result.code).toBe(4);
+  });
+});
+
+describe.skipIf(!hasPhotos)('real camera photos (../shared/data/photos)', () => {
+  const nowhere = 'mqtt://127.0.0.1:1';
+
+  it('refuses a truncated JPEG with a clear message', async () => {
+    const result = await runCli(['send', photo('corrupted.jpg'), '--topic', 'cam/1', '--url', nowhere]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(
+      /corrupted\.jpg could not be decoded; the file may be truncated or damaged/,
+    );
+  });
+
+  it('says that HEIC cannot be decoded and what to do', async () => {
+    const result = await runCli(['send', photo('IMG_5195.HEIC'), '--topic', 'cam/1', '--url', nowhere]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/HEIC.*cannot decode: convert it to JPEG first/);
+  });
+});
+
+describe.skipIf(!mosquittoRequired())('through a Mosquitto the test configures', () => {
+  let open: MosquittoProcess;
+  beforeAll(async () => {
+    open = await startMosquitto();
+  });
+  afterAll(async () => {
+    await open?.stop();
+  });
+
+  it('reports refused credentials with exit 5, for sender and receiver', async () => {
+    const dir = tempDir();
+    const passwords = join(dir, 'passwords');
+    writeFileSync(passwords, '');
+    execFileSync('mosquitto_passwd', ['-b', passwords, 'camera', 'right-password']);
+    // Mosquitto started as root reads the password file as the 'mosquitto' user.
+    chmodSync(dir, 0o755);
+    chmodSync(passwords, 0o644);
+    const secured = await startMosquitto(['allow_anonymous false', `password_file ${passwords}`]);
+    try {
+      const wrong = await runCli(
+        [
+          'send',
+          join(SAMPLES, 'test-card.jpg'),
+          '--topic',
+          'cam/1',
+          '--url',
+          secured.url,
+          '--username',
+          'camera',
+        ],
+        {
+          MQIMG_PASSWORD: 'wrong',
+        },
+      );
+      expect(wrong.code).toBe(5);
+      expect(wrong.stderr).toMatch(/refused the user name or password|not authorised/);
+      const receiver = await runCli(['receive', '--out', dir, '--url', secured.url]);
+      expect(receiver.code).toBe(5);
+      // And with the right password, through MQIMG_PASSWORD, it works.
+      const out = tempDir();
+      const rx = startCli(['receive', '--out', out, '--once', '--url', secured.url, '--username', 'camera'], {
+        MQIMG_PASSWORD: 'right-password',
+      });
+      const ok = await runCli(
+        [
+          'send',
+          join(SAMPLES, 'test-card.jpg'),
+          '--topic',
+          'cam/1',
+          '--url',
+          secured.url,
+          '--username',
+          'camera',
+        ],
+        {
+          MQIMG_PASSWORD: 'right-password',
+        },
+      );
+      expect(ok.code, ok.stderr).toBe(0);
+      expect((await rx.done).code).toBe(0);
+    } finally {
+      await secured.stop();
+    }
+  });
+
+  it('works with --mqtt-version 3.1.1 and 5 explicitly', async () => {
+    for (const version of ['3.1.1', '5']) {
+      const out = tempDir();
+      const rx = startCli(['receive', '--out', out, '--once', '--url', open.url, '--mqtt-version', version]);
+      const tx = await runCli([
+        'send',
+        join(SAMPLES, 'test-card.jpg'),
+        '--topic',
+        `v/${version}`,
+        '--url',
+        open.url,
+        '--mqtt-version',
+        version,
+      ]);
+      expect(tx.code, tx.stderr).toBe(0);
+      expect((await rx.done).code).toBe(0);
+    }
+  });
+
+  it('leaves no partial file when the receiver is interrupted mid-transfer (exit 130)', async () => {
+    const out = tempDir();
+    const rx = startCli(['receive', '--out', out, '--json', '--url', open.url]);
+    // 64-byte chunks at a slow pace: the transfer is still running when the receiver is interrupted.
+    const tx = startCli([
+      'send',
+      join(SAMPLES, 'landscape.jpg'),
+      '--topic',
+      'ctrlc/1',
+      '--chunk-size',
+      '64',
+      '--timeout',
+      '2',
+      '--url',
+      open.url,
+    ]);
+    await rx.waitForOutput('"event":"started"');
+    await new Promise((r) => setTimeout(r, 300));
+    rx.child.kill('SIGINT');
+    const result = await rx.done;
+    expect(result.code).toBe(130);
+    expect(readdirSync(out).filter((f) => !f.startsWith('.'))).toEqual([]);
+    expect(readdirSync(join(out, '.mqimg-partial'))).toEqual([]);
+    const sender = await tx.done;
+    expect(sender.code).toBe(6); // its only receiver vanished
+    expect(sender.stderr).toMatch(/made no progress/);
+  });
+
+  it.skipIf(!hasPhotos)(
+    'strips GPS and other metadata from DSCN0010.jpg unless --keep-metadata',
+    async () => {
+      const input = await sharp(photo('DSCN0010.jpg')).metadata();
+      expect(hasGpsIfd(input.exif)).toBe(true);
+      const out = tempDir();
+      const rx = startCli(['receive', '--out', out, '--count', '2', '--url', open.url]);
+      expect(
+        (await runCli(['send', photo('DSCN0010.jpg'), '--topic', 'gps/strip', '--url', open.url])).code,
+      ).toBe(0);
+      expect(
+        (
+          await runCli([
+            'send',
+            photo('DSCN0010.jpg'),
+            '--topic',
+            'gps/keep',
+            '--keep-metadata',
+            '--url',
+            open.url,
+          ])
+        ).code,
+      ).toBe(0);
+      expect((await rx.done).code).toBe(0);
+      const stripped = await sharp(join(out, 'DSCN0010.jpg')).metadata();
+      expect(stripped.exif).toBeUndefined();
+      expect(stripped.icc).toBeUndefined();
+      const kept = await sharp(join(out, 'DSCN0010-1.jpg')).metadata();
+      expect(hasGpsIfd(kept.exif)).toBe(true);
+    },
+  );
+
+  it.skipIf(!hasPhotos)('delivers Landscape_6.jpg upright', async () => {
+    const input = await sharp(photo('Landscape_6.jpg')).metadata();
+    expect([input.width, input.height, input.orientation]).toEqual([1200, 1800, 6]);
+    const out = tempDir();
+    const rx = startCli(['receive', '--out', out, '--once', '--url', open.url]);
+    expect(
+      (await runCli(['send', photo('Landscape_6.jpg'), '--topic', 'orient/6', '--url', open.url])).code,
+    ).toBe(0);
+    expect((await rx.done).code).toBe(0);
+    const meta = await sharp(join(out, 'Landscape_6.jpg')).metadata();
+    expect([meta.width, meta.height, meta.orientation]).toEqual([1800, 1200, undefined]);
+  });
+});

@@ -1,0 +1,37 @@
+import { startCli } from './cli.js';
+import { mosquittoRequired, startMosquitto } from './mosquitto.js';
+import { freePort } from './ports.js';
+
+/** A broker a test suite runs against. */
+export interface TestBroker {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Brokers every end-to-end suite runs against (ARCHITECTURE idea 4: one suite, every implementation). */
+export const BROKERS: Array<{ name: string; enabled: boolean; start: () => Promise<TestBroker> }> = [
+  {
+    name: 'aedes via `mqimg broker` (MQTT 3.1.1 only)',
+    enabled: true,
+    async start() {
+      const port = await freePort();
+      const broker = startCli(['broker', '--port', String(port)]);
+      await broker.waitForOutput('listening');
+      return {
+        url: `mqtt://127.0.0.1:${port}`,
+        port,
+        async stop() {
+          broker.child.kill('SIGINT');
+          await broker.done;
+        },
+      };
+    },
+  },
+  {
+    name: 'Mosquitto (MQTT 5 and 3.1.1)',
+    // In CI a missing mosquitto binary makes startMosquitto throw: a failure, not a skip.
+    enabled: mosquittoRequired(),
+    start: () => startMosquitto(),
+  },
+];
