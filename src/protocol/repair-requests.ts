@@ -13,12 +13,16 @@ export class RepairRequests {
   private readonly askedMs = new Map<number, number>();
   private repairMs = 200;
 
-  /** Records that chunk `index` arrived at `nowMs`, learning the repair time if it had been asked for. */
-  arrived(index: number, nowMs: number): void {
+  /**
+   * Records that chunk `index` arrived at `nowMs`, learning the repair time if it had been asked for. Returns
+   * true when it had been: a repair, which the receiver acknowledges at once so the sender's window moves on.
+   */
+  arrived(index: number, nowMs: number): boolean {
     const asked = this.askedMs.get(index);
-    if (asked === undefined) return;
+    if (asked === undefined) return false;
     this.repairMs = this.repairMs * 0.75 + (nowMs - asked) * 0.25;
     this.askedMs.delete(index);
+    return true;
   }
 
   /** Of the `missing` ranges, the parts that are due to be asked for at `nowMs`; marks them as asked. */

@@ -18,6 +18,9 @@ export interface SendPlannerOptions {
   minReceivers?: number;
 }
 
+/** Requests for the same resent chunk within this many milliseconds are served by one resend. */
+const MERGE_REQUESTS_MS = 20;
+
 /** What the sender knows about one receiver. */
 export interface ReceiverView {
   id: string;
@@ -118,7 +121,7 @@ export class SendPlanner {
     if (status.win !== undefined) r.win = status.win;
     const slowestBefore = this.slowestNext(nowMs);
     if (next > r.next || high > r.high) {
-      if (next > r.next) this.sampleRtt(next - 1, nowMs);
+      if (high > r.high) this.sampleRtt(high, nowMs);
       r.lastProgressMs = nowMs;
       this.lastAnyProgressMs = nowMs;
       r.rtoMs = this.baseRtoMs();
@@ -271,9 +274,9 @@ export class SendPlanner {
     if (this.queued[index] === 1) return;
     const last = this.lastSentMs[index] ?? Number.NaN;
     if (Number.isNaN(last)) return; // never sent: it goes out as a fresh chunk in order
-    // Several receivers asking for the same chunk at about the same time get one resend.
-    const guard = Number.isNaN(this.srttMs) ? 20 : Math.min(250, Math.max(10, this.srttMs / 2));
-    if (nowMs - last < guard) return;
+    // Several receivers asking for the same resent chunk at about the same time get one resend. A chunk sent
+    // only once is resent at the first request: receivers pace their own repeated requests (RepairRequests).
+    if ((this.sendCount[index] ?? 0) >= 2 && nowMs - last < MERGE_REQUESTS_MS) return;
     this.queued[index] = 1;
     this.resendQueue.push(index);
   }

@@ -61,13 +61,19 @@ interface Incoming {
   finishing: boolean;
 }
 
-const TICK_MS = 50;
+/** Receiver timer period: statuses not yet sent for new chunks go out within this many milliseconds. */
+const TICK_MS = 25;
 const HEARTBEAT_MS = 500;
 const FINAL_REPEAT_MS = 500;
 /** Chunks the broker may queue for this receiver across all transfers: below Mosquitto's 1000 queued messages. */
 const WINDOW_BUDGET = 768;
 /** Bytes in flight towards this receiver across all transfers. */
 const WINDOW_BYTES = 16 * 1024 * 1024;
+
+/** New chunks between two statuses: an eighth of the window, 1 to 16. */
+function ackEvery(window: number): number {
+  return Math.max(1, Math.min(16, Math.floor(window / 8)));
+}
 
 /**
  * Receives mqimg transfers: validates manifests, writes chunks to a hidden partial file as they arrive, reports
@@ -250,7 +256,7 @@ export class Receiver {
     }
     t.lastActivityMs = now;
     if (result.kind === 'duplicate') return;
-    t.repairs.arrived(index, now);
+    const repaired = t.repairs.arrived(index, now);
     t.newSinceStatus++;
     t.file.write(chunkOffset(index, t.manifest.chunkBytes), payload).catch((error: Error) => {
       this.abandon(t, 'write_failed', `cannot write ${t.file.path}: ${error.message}`);
@@ -260,9 +266,10 @@ export class Receiver {
       void this.finish(t);
       return;
     }
-    // Report at once when a gap appears, otherwise every quarter window.
+    // Report at once when a gap appears or a repair arrives, otherwise every few chunks (like TCP's delayed ACK),
+    // so that a sender whose window is small is not left waiting.
     const gap = index > t.reassembly.next && !t.reassembly.has(index - 1);
-    if (gap || t.newSinceStatus >= Math.max(1, Math.floor(this.window(t) / 4))) this.sendStatus(t, now);
+    if (gap || repaired || t.newSinceStatus >= ackEvery(this.window(t))) this.sendStatus(t, now);
   }
 
   private async finish(t: Incoming): Promise<void> {
@@ -383,10 +390,7 @@ export class Receiver {
         );
         continue;
       }
-      if (
-        now - t.lastStatusMs >= HEARTBEAT_MS ||
-        (t.newSinceStatus > 0 && now - t.lastStatusMs >= 4 * TICK_MS)
-      ) {
+      if (now - t.lastStatusMs >= HEARTBEAT_MS || t.newSinceStatus > 0) {
         this.sendStatus(t, now);
       }
     }

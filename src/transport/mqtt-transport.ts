@@ -80,6 +80,11 @@ export class MqttTransport {
     };
     return new Promise((resolve, reject) => {
       const client = mqtt.connect(options.url, clientOptions);
+      // Statuses and acknowledgements are small: without TCP_NODELAY, Nagle's algorithm holds them back for tens of
+      // milliseconds while chunks are in flight, and every repair waits that long. mqtt.js does not set it.
+      client.on('connect', () =>
+        (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true),
+      );
       let settled = false;
       const fail = (error: Error) => {
         if (settled) return;

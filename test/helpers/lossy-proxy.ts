@@ -23,6 +23,8 @@ export async function startLossyProxy(brokerPort: number, drop: DropRule): Promi
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(brokerPort, '127.0.0.1');
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     sockets.add(client);
     sockets.add(upstream);
     client.pipe(upstream);
