@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
@@ -27,11 +27,13 @@ export function receiveCommand(context: RunContext): Command {
     )
     .option('--once', 'exit after the first file is saved', false)
     .option('--count <n>', 'exit after this many files are saved', integerIn(1, 1_000_000))
-    .option(
-      '--timeout <seconds>',
-      'give up a transfer after this long without receiving anything for it',
-      secondsToMs,
-      30_000,
+    .addOption(
+      new Option(
+        '--timeout <seconds>',
+        'give up a transfer after this long without receiving anything for it',
+      )
+        .argParser(secondsToMs)
+        .default(30_000, '30'),
     )
     .option(
       '--max-bytes <bytes>',

@@ -46,11 +46,10 @@ export function sendCommand(context: RunContext): Command {
       'chunk payload size, 64 to 512K (default 32K, smaller if the broker says so)',
       byteSize,
     )
-    .option(
-      '--timeout <seconds>',
-      'give up after this long without a receiver answering or progressing',
-      secondsToMs,
-      30_000,
+    .addOption(
+      new Option('--timeout <seconds>', 'give up after this long without a receiver answering or progressing')
+        .argParser(secondsToMs)
+        .default(30_000, '30'),
     )
     .option('--receivers <n>', 'receivers that must confirm each image', integerIn(1, 1000), 1)
     .option('--json', 'print one JSON object per delivered image', false);

@@ -55,7 +55,18 @@ export class MqttTransport {
   /** Connects, or throws a `ConnectionError` that says why not (unreachable, refused credentials, timeout). */
   static async connect(options: ConnectOptions): Promise<MqttTransport> {
     const version = options.mqttVersion ?? 'auto';
-    if (version !== 'auto') return MqttTransport.connectWith(options, version);
+    if (version !== 'auto') {
+      try {
+        return await MqttTransport.connectWith(options, version);
+      } catch (error) {
+        if (!(error instanceof VersionRefused)) throw error;
+        throw new ConnectionError(
+          'broker_unreachable',
+          `the broker at ${options.url} refused MQTT 5 (${error.message}): use --mqtt-version 3.1.1, or auto to fall back by itself`,
+          error,
+        );
+      }
+    }
     try {
       return await MqttTransport.connectWith(options, 5);
     } catch (error) {

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { manifestSchema } from './manifest.js';
+import { statusSchema } from './status.js';
+
+/**
+ * JSON Schemas (draft 2020-12) of the wire messages, generated from the zod schemas that validate them, so that
+ * PROTOCOL.md quotes the same contract the code enforces (a test compares them). The manifest's rule that
+ * `chunks` equals ceil(size / chunkBytes) is not expressible in JSON Schema; PROTOCOL.md states it.
+ */
+export function wireJsonSchemas(): { manifest: unknown; status: unknown } {
+  return {
+    manifest: z.toJSONSchema(manifestSchema, { io: 'input', unrepresentable: 'any' }),
+    status: z.toJSONSchema(statusSchema, { io: 'input' }),
+  };
+}

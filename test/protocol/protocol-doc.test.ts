@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { chunkView } from '../../src/protocol/chunking.js';
+import { wireJsonSchemas } from '../../src/protocol/json-schemas.js';
+import { encodeManifest, parseManifest } from '../../src/protocol/manifest.js';
+import { statusSchema } from '../../src/protocol/status.js';
+import { chunkTopic, manifestTopic, statusTopic } from '../../src/protocol/topics.js';
+import { buildManifest } from '../../src/session/send-session.js';
+
+/** PROTOCOL.md is the wire contract: these tests fail when the code and the document disagree. */
+const doc = readFileSync(new URL('../../PROTOCOL.md', import.meta.url), 'utf8');
+const jsonBlocks = [...doc.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => m[1] ?? '');
+
+describe('PROTOCOL.md', () => {
+  it('quotes the JSON Schemas generated from the zod schemas the code validates with', () => {
+    const { manifest, status } = wireJsonSchemas();
+    expect(jsonBlocks).toContain(JSON.stringify(manifest, null, 2));
+    expect(jsonBlocks).toContain(JSON.stringify(status, null, 2));
+  });
+
+  it('gives a test vector that the code reproduces byte for byte', () => {
+    const bytes = Buffer.from(Array.from({ length: 200 }, (_, i) => i));
+    const manifest = buildManifest(
+      { bytes, name: 'vector.bin', mediaType: 'image/png', width: 10, height: 5 },
+      'cam/1',
+      64,
+      1767225600000,
+    );
+    expect(manifest.id).toBe('7fc8b68764028de3');
+    expect(jsonBlocks).toContain(encodeManifest(manifest).toString());
+    expect(doc).toContain(`\`sha256\` = \`${manifest.sha256}\``);
+    expect(doc).toContain(manifestTopic('cam/1', manifest.id));
+    expect(doc).toContain(`\`${chunkTopic('cam/1', manifest.id, 0)}\``);
+    expect(doc).toContain(statusTopic('cam/1', manifest.id));
+    for (let i = 0; i < manifest.chunks; i++) {
+      const chunk = Buffer.from(chunkView(bytes, i, 64));
+      expect(doc).toContain(`| ${i} | ${chunk.length} | \`${chunk.toString('hex')}\` |`);
+    }
+    expect(parseManifest(encodeManifest(manifest)).ok).toBe(true);
+  });
+
+  it('shows only status examples that the code accepts', () => {
+    const examples = [...doc.matchAll(/\{"rx":"[^\n`]*\}/g)].map((m) => JSON.parse(m[0]));
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    for (const example of examples)
+      expect(statusSchema.safeParse(example).success, JSON.stringify(example)).toBe(true);
+  });
+});
