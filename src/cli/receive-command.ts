@@ -55,6 +55,10 @@ export function receiveCommand(context: RunContext): Command {
     const { receiveImages } = await import('../session/receive-images.js');
     const count = flags.once ? 1 : flags.count;
     await receiveImages({
+      onReady: (receiverId) =>
+        context.output.info(
+          `receiving into ${flags.out} from ${flags.url} as ${receiverId}${flags.topic ? ` (topics ${flags.topic})` : ''}; Ctrl-C stops`,
+        ),
       ...toConnectOptions(flags),
       outDir: flags.out,
       timeoutMs: flags.timeout,

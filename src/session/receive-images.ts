@@ -6,6 +6,8 @@ import { type ReceiveEvent, Receiver, type ReceiverOptions } from './receive-ses
 export interface ReceiveImagesOptions extends ConnectOptions, ReceiverOptions {
   /** Resolve after this many files were saved. Default: run until `signal` aborts. */
   count?: number;
+  /** Called once subscribed, with the receiver id its statuses carry. */
+  onReady?: (receiverId: string) => void;
   signal?: AbortSignal;
 }
 
@@ -58,6 +60,7 @@ export async function receiveImages(
       }
     },
   });
+  options.onReady?.(handle.receiver.receiverId);
   if (options.signal?.aborted) finish();
   options.signal?.addEventListener('abort', () => finish(), { once: true });
   await finished;

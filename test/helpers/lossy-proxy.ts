@@ -12,12 +12,28 @@ export interface LossyProxy {
   close(): Promise<void>;
 }
 
+/** What the proxy does to traffic from the broker to the client. */
+export interface ProxyOptions {
+  /** Which PUBLISH packets to drop; default none. */
+  drop?: DropRule;
+  /** Limit broker -> client throughput to this many bytes per second (a slow receiver); default unlimited. */
+  bytesPerSecond?: number;
+}
+
 /**
  * Proxies 127.0.0.1:<free port> to `brokerPort`, parsing MQTT packets broker -> client. A dropped QoS 1 PUBLISH is
  * acknowledged to the broker by the proxy (PUBACK), so that the broker forgets it exactly as if the client had
  * received it: the loss is invisible to both ends, like Mosquitto dropping a message for a slow subscriber.
+ * With `bytesPerSecond`, the proxy reads from the broker no faster than that, so TCP backpressure makes the broker
+ * queue (and, past its limits, drop) messages for this client exactly as for a slow subscriber.
  */
-export async function startLossyProxy(brokerPort: number, drop: DropRule): Promise<LossyProxy> {
+export async function startLossyProxy(
+  brokerPort: number,
+  dropOrOptions: DropRule | ProxyOptions,
+): Promise<LossyProxy> {
+  const options = typeof dropOrOptions === 'function' ? { drop: dropOrOptions } : dropOrOptions;
+  const drop = options.drop ?? (() => false);
+  const rate = options.bytesPerSecond;
   let droppedCount = 0;
   let publishCount = 0;
   const sockets = new Set<Socket>();
@@ -29,7 +45,16 @@ export async function startLossyProxy(brokerPort: number, drop: DropRule): Promi
     sockets.add(upstream);
     client.pipe(upstream);
     let pending: Buffer = Buffer.alloc(0);
+    let nextFreeMs = 0;
     upstream.on('data', (data: Buffer) => {
+      if (rate !== undefined) {
+        const now = performance.now();
+        nextFreeMs = Math.max(now, nextFreeMs) + (data.length / rate) * 1000;
+        if (nextFreeMs - now > 1) {
+          upstream.pause();
+          setTimeout(() => upstream.resume(), nextFreeMs - now);
+        }
+      }
       pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
       let offset = 0;
       const out: Buffer[] = [];

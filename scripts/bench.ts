@@ -1,0 +1,292 @@
+/**
+ * mqimg benchmark: `npm run bench` (BENCH_RUNS=5 for more runs). Prints a Markdown table of medians.
+ *
+ * In one run, on one Mosquitto with default limits started for the purpose:
+ *  - baseline: `mosquitto_pub -f FILE -q 1` to `mosquitto_sub -C 1 -N -q 1` (the whole file as one message);
+ *  - `mqimg send --format original` (transport only) of 1, 10 and 50 MB at 4 KiB and 64 KiB chunks;
+ *  - the slow-receiver case: 10 MB at 4 KiB to a receiver whose link reads 10x slower than the measured mqimg rate;
+ *  - start-up: `mqimg --help` against `node -e 0`.
+ * End-to-end time runs from the sender's process start to the receiver having saved (or received) the whole file.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { startLossyProxy } from '../test/helpers/lossy-proxy.js';
+import { mosquittoPath, startMosquitto } from '../test/helpers/mosquitto.js';
+
+const BIN = fileURLToPath(new URL('../dist/bin/mqimg.js', import.meta.url));
+const PRELOAD = fileURLToPath(new URL('./bench/rss-preload.cjs', import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const MB = 1_000_000;
+const work = mkdtempSync(join(tmpdir(), 'mqimg-bench-'));
+
+interface Sample {
+  seconds: number;
+  transferSeconds: number;
+  chunks: number;
+  retransmitted: number;
+  senderRssMiB: number;
+  receiverRssMiB: number;
+  ok: boolean;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+
+function waitExit(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('close', (code) => resolve(code)));
+}
+
+function waitForText(child: ChildProcess, stream: 'stdout' | 'stderr', text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}": ${seen}`)), 20_000);
+    child[stream]?.on('data', (d) => {
+      seen += d;
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+/** A PNG of random pixels, stored uncompressed: a real image file of about `bytes` bytes. */
+async function makePayload(bytes: number): Promise<string> {
+  const side = Math.ceil(Math.sqrt(bytes / 3));
+  const pixels = Buffer.alloc(side * side * 3);
+  let x = 2463534242;
+  for (let i = 0; i < pixels.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    pixels[i] = x & 0xff;
+  }
+  const path = join(work, `payload-${bytes / MB}MB.png`);
+  await sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toFile(path);
+  return path;
+}
+
+function rssMiB(file: string): number {
+  try {
+    return Number(readFileSync(file, 'utf8')) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function baseline(url: { port: number }, file: string): Promise<Sample> {
+  const sub = spawn(
+    'mosquitto_sub',
+    ['-p', String(url.port), '-h', '127.0.0.1', '-t', 'bench/base', '-q', '1', '-C', '1', '-N'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const chunks: Buffer[] = [];
+  sub.stdout?.on('data', (d: Buffer) => chunks.push(d));
+  // mosquitto_sub says nothing when it has subscribed (its stdout is block-buffered in a pipe): give it time.
+  await new Promise((r) => setTimeout(r, 500));
+  const t0 = performance.now();
+  const pub = spawn('mosquitto_pub', [
+    '-p',
+    String(url.port),
+    '-h',
+    '127.0.0.1',
+    '-t',
+    'bench/base',
+    '-q',
+    '1',
+    '-f',
+    file,
+  ]);
+  const [subCode] = await Promise.all([waitExit(sub), waitExit(pub)]);
+  const seconds = (performance.now() - t0) / 1000;
+  const received = Buffer.concat(chunks);
+  const ok = subCode === 0 && received.equals(readFileSync(file));
+  return {
+    seconds,
+    transferSeconds: seconds,
+    chunks: 1,
+    retransmitted: 0,
+    senderRssMiB: Number.NaN,
+    receiverRssMiB: Number.NaN,
+    ok,
+  };
+}
+
+async function mqimg(url: string, receiverUrl: string, file: string, chunkBytes: number): Promise<Sample> {
+  const out = mkdtempSync(join(work, 'rx-'));
+  const rxRss = join(work, 'rx.rss');
+  const txRss = join(work, 'tx.rss');
+  const rx = spawn(
+    process.execPath,
+    [
+      '--require',
+      PRELOAD,
+      BIN,
+      'receive',
+      '--out',
+      out,
+      '--once',
+      '--json',
+      '--url',
+      receiverUrl,
+      '--mqtt-version',
+      '3.1.1',
+    ],
+    {
+      env: { ...process.env, BENCH_RSS_FILE: rxRss },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  await waitForText(rx, 'stderr', 'receiving into');
+  let rxOut = '';
+  rx.stdout?.on('data', (d) => (rxOut += d));
+  const t0 = performance.now();
+  const tx = spawn(
+    process.execPath,
+    [
+      '--require',
+      PRELOAD,
+      BIN,
+      'send',
+      file,
+      '--topic',
+      'bench/mqimg',
+      '--format',
+      'original',
+      '--chunk-size',
+      String(chunkBytes),
+      '--json',
+      '--url',
+      url,
+    ],
+    {
+      env: { ...process.env, BENCH_RSS_FILE: txRss },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let txOut = '';
+  let txErr = '';
+  tx.stdout?.on('data', (d) => (txOut += d));
+  tx.stderr?.on('data', (d) => (txErr += d));
+  const [rxCode, txCode] = await Promise.all([waitExit(rx), waitExit(tx)]);
+  const seconds = (performance.now() - t0) / 1000;
+  const delivered = JSON.parse(txOut.split('\n').find((l) => l.startsWith('{')) ?? '{}');
+  const completed = JSON.parse(rxOut.split('\n').find((l) => l.includes('"completed"')) ?? '{}');
+  const saved = readdirSync(out).filter((f) => !f.startsWith('.'));
+  const ok = rxCode === 0 && txCode === 0 && completed.sha256 === delivered.sha256 && saved.length === 1;
+  if (!ok) process.stderr.write(`mqimg run failed: rx ${rxCode} tx ${txCode} ${txErr}\n`);
+  rmSync(out, { recursive: true, force: true });
+  return {
+    seconds,
+    transferSeconds: (delivered.durationMs ?? Number.NaN) / 1000,
+    chunks: delivered.chunks ?? Number.NaN,
+    retransmitted: delivered.retransmittedChunks ?? Number.NaN,
+    senderRssMiB: rssMiB(txRss),
+    receiverRssMiB: rssMiB(rxRss),
+    ok,
+  };
+}
+
+function mosquittoVersion(): string {
+  try {
+    return execFileSync(mosquittoPath() ?? 'mosquitto', ['-h'], { encoding: 'utf8' }).split('\n')[0] ?? '';
+  } catch (error) {
+    // `mosquitto -h` exits 3 after printing its help.
+    return String((error as { stdout?: string }).stdout ?? '').split('\n')[0] ?? 'mosquitto';
+  }
+}
+
+function startupMs(args: string[], runs = 11): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    execFileSync(process.execPath, args, { stdio: 'ignore' });
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+async function main() {
+  const mosquitto = await startMosquitto();
+  const version = mosquittoVersion();
+  process.stderr.write(`payloads in ${work}\n`);
+  const sizes = [1 * MB, 10 * MB, 50 * MB];
+  const files = new Map<number, string>();
+  for (const size of sizes) files.set(size, await makePayload(size));
+  const rows = new Map<string, { size: number; samples: Sample[] }>();
+  const add = (name: string, size: number, sample: Sample) => {
+    const row = rows.get(name) ?? { size, samples: [] };
+    row.samples.push(sample);
+    rows.set(name, row);
+  };
+  for (let run = 1; run <= RUNS; run++) {
+    process.stderr.write(`run ${run} of ${RUNS}\n`);
+    for (const size of sizes) {
+      const file = files.get(size) ?? '';
+      const bytes = statSync(file).size;
+      add(`baseline mosquitto_pub -f, ${size / MB} MB`, bytes, await baseline(mosquitto, file));
+      for (const chunk of [4096, 65536]) {
+        add(
+          `mqimg, ${size / MB} MB, ${chunk / 1024} KiB chunks`,
+          bytes,
+          await mqimg(mosquitto.url, mosquitto.url, file, chunk),
+        );
+      }
+    }
+    // Slow receiver: its link reads at a tenth of the rate mqimg just reached for 10 MB at 4 KiB.
+    const fast = rows.get('mqimg, 10 MB, 4 KiB chunks')?.samples.at(-1);
+    const file = files.get(10 * MB) ?? '';
+    const bytes = statSync(file).size;
+    const rate = fast ? bytes / fast.transferSeconds / 10 : 2 * MB;
+    const proxy = await startLossyProxy(mosquitto.port, { bytesPerSecond: rate });
+    add(
+      'slow receiver (10x slower), 10 MB, 4 KiB chunks',
+      bytes,
+      await mqimg(mosquitto.url, proxy.url, file, 4096),
+    );
+    await proxy.close();
+  }
+  await mosquitto.stop();
+
+  const nodeMs = startupMs(['-e', '0']);
+  const helpMs = startupMs([BIN, '--help']);
+  const baselineOf = (size: number) => rows.get(`baseline mosquitto_pub -f, ${size / MB} MB`);
+  const lines = [
+    `Machine: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${version.trim()} (default limits)`,
+    `Runs: ${RUNS}; every figure is the median of the runs. Command: npm run bench${RUNS !== 3 ? ` (BENCH_RUNS=${RUNS})` : ''}`,
+    '',
+    '| case | MB/s | chunks/s | resent chunks | end-to-end s | sender peak RSS MiB | receiver peak RSS MiB | vs baseline (MB/s) | all verified |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const [name, { size, samples }] of rows) {
+    const seconds = median(samples.map((s) => s.seconds));
+    const mbps = size / MB / seconds;
+    const chunksPerS = median(samples.map((s) => s.chunks / s.transferSeconds));
+    const base = [...rows.keys()].find((k) => k.startsWith('baseline') && rows.get(k)?.size === size) ?? '';
+    const baseRow = rows.get(base) ?? baselineOf(10 * MB);
+    const baseMbps = baseRow ? size / MB / median(baseRow.samples.map((s) => s.seconds)) : Number.NaN;
+    const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+    lines.push(
+      `| ${name} | ${fmt(mbps)} | ${name.startsWith('baseline') ? 'n/a' : fmt(chunksPerS, 0)} | ${fmt(median(samples.map((s) => s.retransmitted)), 0)} | ${fmt(seconds, 3)} | ${fmt(median(samples.map((s) => s.senderRssMiB)))} | ${fmt(median(samples.map((s) => s.receiverRssMiB)))} | ${fmt(mbps / baseMbps, 2)}x | ${samples.every((s) => s.ok) ? 'yes' : `NO (${samples.filter((s) => !s.ok).length} failed)`} |`,
+    );
+  }
+  lines.push(
+    '',
+    `Start-up: \`mqimg --help\` ${helpMs.toFixed(0)} ms, \`node -e 0\` ${nodeMs.toFixed(0)} ms: ${(helpMs / nodeMs).toFixed(2)}x (median of 11).`,
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+  rmSync(work, { recursive: true, force: true });
+}
+
+await main();
