@@ -13,6 +13,7 @@ interface ReceiveFlags extends ConnectionFlags {
   timeout: number;
   maxBytes: number;
   maxTransfers: number;
+  qos: '0' | '1';
   json: boolean;
 }
 
@@ -47,6 +48,14 @@ export function receiveCommand(context: RunContext): Command {
       integerIn(1, 10_000),
       16,
     )
+    .addOption(
+      new Option(
+        '--qos <0|1>',
+        'QoS of the chunk subscription: 0 (losses are recovered end to end) or 1 (the broker queues them)',
+      )
+        .choices(['0', '1'])
+        .default('0'),
+    )
     .option('--json', 'print one JSON object per event (started, completed, failed, rejected)', false);
   addConnectionOptions(command);
   return command.action(async (flags: ReceiveFlags) => {
@@ -64,6 +73,7 @@ export function receiveCommand(context: RunContext): Command {
       timeoutMs: flags.timeout,
       maxBytes: flags.maxBytes,
       maxTransfers: flags.maxTransfers,
+      chunkQos: flags.qos === '1' ? 1 : 0,
       signal: context.signal,
       ...(flags.topic !== undefined ? { topicFilter: flags.topic } : {}),
       ...(count !== undefined ? { count } : {}),

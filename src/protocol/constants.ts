@@ -24,3 +24,15 @@ export const MAX_NAME_LENGTH = 255;
 export const MAX_TOPIC_LEVELS = 8;
 /** Most missing-chunk ranges one receiver status may carry. */
 export const MAX_STATUS_RANGES = 64;
+/**
+ * Most chunks a sender keeps beyond its slowest receiver's acknowledged position: far below Mosquitto's default
+ * per-subscriber limit of 20 in flight + 1000 queued messages, so that a broker never has to drop.
+ */
+export const MAX_WINDOW_CHUNKS = 256;
+/** Most bytes in flight towards a receiver (sender window, receiver offer): 16 MiB. */
+export const MAX_WINDOW_BYTES = 16 * 1024 * 1024;
+
+/** The sender's window cap for a chunk size: MAX_WINDOW_CHUNKS, fewer for big chunks, at least 4. */
+export function maxWindowFor(chunkBytes: number): number {
+  return Math.max(4, Math.min(MAX_WINDOW_CHUNKS, Math.floor(MAX_WINDOW_BYTES / chunkBytes)));
+}

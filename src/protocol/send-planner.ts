@@ -1,3 +1,4 @@
+import { MAX_WINDOW_CHUNKS } from './constants.js';
 import { expandRanges } from './ranges.js';
 import type { Status } from './status.js';
 
@@ -5,7 +6,11 @@ import type { Status } from './status.js';
 export interface SendPlannerOptions {
   /** Number of chunks in the transfer. */
   chunks: number;
-  /** Chunks allowed beyond the slowest receiver's `next` at the start. Default 16. */
+  /**
+   * Chunks allowed beyond the slowest receiver's `next` at the start. Default `maxWindow`: the window exists to
+   * keep the broker's queue for a receiver below its limit, which `maxWindow` already does, so probing upwards
+   * from a small window (TCP's slow start) would only cost round trips. Losses still halve it.
+   */
   initialWindow?: number;
   /**
    * Most chunks ever allowed beyond the slowest receiver's `next`. Default 256: well below Mosquitto's default
@@ -75,8 +80,8 @@ export class SendPlanner {
 
   constructor(options: SendPlannerOptions, nowMs: number) {
     this.chunks = options.chunks;
-    this.maxWindow = options.maxWindow ?? 256;
-    this.cwnd = Math.min(options.initialWindow ?? 16, this.maxWindow);
+    this.maxWindow = options.maxWindow ?? MAX_WINDOW_CHUNKS;
+    this.cwnd = Math.min(options.initialWindow ?? this.maxWindow, this.maxWindow);
     this.ssthresh = this.maxWindow;
     this.stallMs = options.stallMs ?? 10_000;
     this.minReceivers = options.minReceivers ?? 1;

@@ -88,9 +88,10 @@ export function filterProblem(filter: string): string | undefined {
 /**
  * The subscriptions a receiver makes for a user filter (default '#': every mqimg transfer on the broker).
  * MQTT allows # only at the end, so a trailing # is expanded into 0..MAX_TOPIC_LEVELS levels of +; each
- * resulting topic filter F gives F/mqimg/+/m and F/mqimg/+/c/+. The receiver then sees mqimg traffic only.
+ * resulting topic filter F gives F/mqimg/+/m (manifests) and F/mqimg/+/c/+ (chunks). The receiver then sees
+ * mqimg traffic only.
  */
-export function receiverSubscriptions(filter = '#'): string[] {
+export function receiverSubscriptions(filter = '#'): { manifests: string[]; chunks: string[] } {
   const levels = filter.split('/');
   const prefixes: string[] = [];
   if (levels[levels.length - 1] === '#') {
@@ -102,8 +103,8 @@ export function receiverSubscriptions(filter = '#'): string[] {
   } else {
     prefixes.push(filter);
   }
-  return prefixes.flatMap((p) => [
-    `${p}/${TOPIC_MARKER}/+/${TopicKind.manifest}`,
-    `${p}/${TOPIC_MARKER}/+/${TopicKind.chunk}/+`,
-  ]);
+  return {
+    manifests: prefixes.map((p) => `${p}/${TOPIC_MARKER}/+/${TopicKind.manifest}`),
+    chunks: prefixes.map((p) => `${p}/${TOPIC_MARKER}/+/${TopicKind.chunk}/+`),
+  };
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { type FileHandle, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { close as closeFd, createReadStream, fsync, open as openFd, writeSync } from 'node:fs';
+import { link, mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { numberedFileName } from './safe-file-name.js';
 
 /** Name of the hidden folder inside `--out` that holds transfers in progress (same file system: rename is atomic). */
@@ -9,15 +10,15 @@ export const PARTIAL_DIR = '.mqimg-partial';
 
 /**
  * One transfer's bytes on disk while it is incomplete: `<out>/.mqimg-partial/<id>.part`, written at each chunk's
- * offset as it arrives, so the receiver holds no more than the chunks being written. Never visible in `<out>`
- * until `publish` moves it there whole.
+ * offset as it arrives. Writes are synchronous on purpose: a chunk is a few KiB into the page cache (microseconds),
+ * no chunk buffer outlives its message handler, and a disk slower than the network slows the receiver down, which
+ * its statuses then pass on to the sender. Never visible in `<out>` until `publish` moves it there whole.
  */
 export class PartialFile {
-  private pendingWrites = 0;
-  private readonly idleWaiters: Array<() => void> = [];
+  private closed = false;
 
   private constructor(
-    private readonly handle: FileHandle,
+    private readonly fd: number,
     /** Path of the partial file. */
     readonly path: string,
   ) {}
@@ -27,37 +28,25 @@ export class PartialFile {
     const dir = join(outDir, PARTIAL_DIR);
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${id}.part`);
-    const handle = await open(path, 'w');
-    return new PartialFile(handle, path);
+    const fd = await promisify(openFd)(path, 'w');
+    return new PartialFile(fd, path);
   }
 
-  /** Writes `bytes` at byte `offset`. Writes may overlap in time; `flushed()` waits for all of them. */
-  async write(offset: number, bytes: Uint8Array): Promise<void> {
-    this.pendingWrites++;
-    try {
-      let done = 0;
-      while (done < bytes.length) {
-        const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done, offset + done);
-        done += bytesWritten;
-      }
-    } finally {
-      this.pendingWrites--;
-      if (this.pendingWrites === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-    }
+  /** Writes `bytes` at byte `offset`, before returning. Throws on a write error (disk full...). */
+  write(offset: number, bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, offset + done);
   }
 
-  /** Resolves when no write is in progress. */
-  flushed(): Promise<void> {
-    if (this.pendingWrites === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  /** Flushes the file to disk (so that a saved file survives a power cut); runs off the main thread. */
+  async sync(): Promise<void> {
+    await promisify(fsync)(this.fd);
   }
 
-  /** SHA-256 (hex) of the file as written, after flushing it to disk. */
+  /** SHA-256 (hex) of the file as written, read back from disk in 256 KiB pieces. */
   async sha256(): Promise<string> {
-    await this.flushed();
-    await this.handle.sync();
     const hash = createHash('sha256');
-    for await (const piece of createReadStream(this.path, { highWaterMark: 1 << 20 }))
+    for await (const piece of createReadStream(this.path, { highWaterMark: 256 * 1024 }))
       hash.update(piece as Buffer);
     return hash.digest('hex');
   }
@@ -68,8 +57,7 @@ export class PartialFile {
    * Returns the final path.
    */
   async publish(outDir: string, fileName: string): Promise<string> {
-    await this.flushed();
-    await this.handle.close();
+    await this.close();
     for (let n = 0; n < 10_000; n++) {
       const target = join(outDir, n === 0 ? fileName : numberedFileName(fileName, n));
       try {
@@ -91,9 +79,14 @@ export class PartialFile {
 
   /** Closes and deletes the partial file; never throws. */
   async discard(): Promise<void> {
-    await this.flushed();
-    await this.handle.close().catch(() => {});
+    await this.close().catch(() => {});
     await unlink(this.path).catch(() => {});
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await promisify(closeFd)(this.fd);
   }
 }
 

@@ -1,6 +1,6 @@
 import { MqimgError, TransferError, UsageError } from '../errors.js';
 import { chunkCount, chunkView } from '../protocol/chunking.js';
-import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js';
+import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, maxWindowFor, PROTOCOL_VERSION } from '../protocol/constants.js';
 import { encodeManifest, type Manifest } from '../protocol/manifest.js';
 import { type ReceiverView, SendPlanner } from '../protocol/send-planner.js';
 import { parseStatus } from '../protocol/status.js';
@@ -28,7 +28,7 @@ export interface SendTransferOptions {
   timeoutMs?: number;
   /** Receivers that must confirm. Default 1. */
   minReceivers?: number;
-  /** Flow-control window cap, in chunks. Default 256. */
+  /** Flow-control window cap, in chunks. Default `maxWindowFor(chunkBytes)`: 256, fewer above 64 KiB chunks. */
   maxWindow?: number;
   /** A receiver silent this long stops setting the pace. Default 10,000. */
   stallMs?: number;
@@ -122,7 +122,7 @@ export async function sendTransfer(
   const planner = new SendPlanner(
     {
       chunks: manifest.chunks,
-      ...(options.maxWindow !== undefined ? { maxWindow: options.maxWindow } : {}),
+      maxWindow: options.maxWindow ?? maxWindowFor(options.chunkBytes),
       ...(options.stallMs !== undefined ? { stallMs: options.stallMs } : {}),
       ...(options.minReceivers !== undefined ? { minReceivers: options.minReceivers } : {}),
     },

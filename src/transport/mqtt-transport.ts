@@ -28,7 +28,7 @@ export interface BrokerLimits {
 export type MessageHandler = (topic: string, payload: Buffer) => void;
 
 /** Unacknowledged QoS 1 publishes allowed on MQTT 3.1.1, where the broker does not say (Mosquitto allows 20 for v5). */
-const DEFAULT_V311_INFLIGHT = 32;
+const DEFAULT_V311_INFLIGHT = 64;
 const MAX_INFLIGHT = 64;
 
 /**
@@ -167,10 +167,10 @@ export class MqttTransport {
     await this.client.unsubscribeAsync(filters).catch(() => {});
   }
 
-  /** Subscribes at QoS 1, at most 8 filters per SUBSCRIBE packet (AWS IoT Core's limit). */
-  async subscribe(filters: string[]): Promise<void> {
+  /** Subscribes at `qos` (default 1), at most 8 filters per SUBSCRIBE packet (AWS IoT Core's limit). */
+  async subscribe(filters: string[], qos: 0 | 1 = 1): Promise<void> {
     for (let i = 0; i < filters.length; i += 8) {
-      const granted = await this.client.subscribeAsync(filters.slice(i, i + 8), { qos: 1 });
+      const granted = await this.client.subscribeAsync(filters.slice(i, i + 8), { qos });
       const refused = granted.filter((g) => g.qos > 2);
       if (refused.length > 0) {
         throw new ConnectionError(

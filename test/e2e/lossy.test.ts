@@ -114,12 +114,15 @@ describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a b
           .toBuffer(),
       );
       // MQTT 3.1.1 on both sides: with MQTT 5 Mosquitto would tell the client its Receive Maximum instead.
+      // --qos 1: Mosquitto's queue limits apply to QoS 1 deliveries (QoS 0 ones it buffers without that limit).
       const rx = startCli([
         'receive',
         '--out',
         out,
         '--once',
         '--json',
+        '--qos',
+        '1',
         '--url',
         tiny.url,
         '--mqtt-version',

@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+import { startLossyProxy } from '../helpers/lossy-proxy.js';
+import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+
+const jsonLines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/**
+ * Flow control (issue 3): a sender at full speed, through a Mosquitto with default limits, to a receiver whose
+ * link is throttled far below the sender's pace. Every file must arrive verified with fewer than 1% of chunks
+ * sent more than once. `mosquitto_pub -l` loses messages in this situation (FACTS.md).
+ */
+describe.skipIf(!mosquittoRequired())('a slow receiver behind a default Mosquitto', () => {
+  let broker: MosquittoProcess;
+  let source: string;
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    const dir = mkdtempSync(join(tmpdir(), 'mqimg-slow-'));
+    source = join(dir, 'noise.png');
+    // ~2 MB of incompressible pixels: ~1970 chunks of 1 KiB, twice what Mosquitto queues for one QoS 1
+    // subscriber (20 in flight + 1000 queued) before it drops: without flow control, this loses chunks.
+    const side = 820;
+    const pixels = Buffer.alloc(side * side * 3);
+    let x = 88172645;
+    for (let i = 0; i < pixels.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      pixels[i] = x & 0xff;
+    }
+    writeFileSync(
+      source,
+      await sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
+        .png({ compressionLevel: 0 })
+        .toBuffer(),
+    );
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  // The default receiver, and the one Mosquitto is hardest on: MQTT 3.1.1 (20 in flight, not the 1024 that an
+  // MQTT 5 receiver asks for) with chunks at QoS 1 (subject to max_queued_messages).
+  for (const [version, qos] of [
+    ['auto', '0'],
+    ['3.1.1', '1'],
+  ] as const) {
+    it(`delivers every chunk with under 1% resent (MQTT ${version}, chunks at QoS ${qos})`, async () => {
+      // 300 KB/s: about 7 s for the file, while the sender alone could publish it in well under a second.
+      const proxy = await startLossyProxy(broker.port, { bytesPerSecond: 300_000 });
+      try {
+        const out = mkdtempSync(join(tmpdir(), 'mqimg-slow-out-'));
+        const rx = startCli([
+          'receive',
+          '--out',
+          out,
+          '--once',
+          '--json',
+          '--qos',
+          qos,
+          '--mqtt-version',
+          version,
+          '--url',
+          proxy.url,
+        ]);
+        await new Promise((r) => setTimeout(r, 300));
+        const tx = await runCli([
+          'send',
+          source,
+          '--topic',
+          `slow/${qos}`,
+          '--format',
+          'original',
+          '--chunk-size',
+          '1K',
+          '--json',
+          '--url',
+          broker.url,
+        ]);
+        const received = await rx.done;
+        expect(tx.code, tx.stderr).toBe(0);
+        expect(received.code, received.stderr).toBe(0);
+        const delivered = jsonLines(tx.stdout)[0] ?? {};
+        const chunks = Number(delivered.chunks);
+        expect(chunks).toBe(Math.ceil(readFileSync(source).length / 1024));
+        expect(Number(delivered.retransmittedChunks)).toBeLessThan(chunks / 100);
+        const completed = jsonLines(received.stdout).find((e) => e.event === 'completed');
+        expect(readFileSync(String(completed?.path)).equals(readFileSync(source))).toBe(true);
+        expect(broker.log()).not.toMatch(/Outgoing messages are being dropped/);
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
+});
