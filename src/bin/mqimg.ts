@@ -40,7 +40,19 @@ async function main(): Promise<number> {
   }
 }
 
+let settled = false;
+// If the event loop empties while a command is still waiting (a promise nothing will resolve), Node would exit
+// with code 0 as if it had succeeded. Make that an internal error instead.
+process.on('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write(
+    'mqimg: internal error: the command stopped waiting without finishing (please report it)\n',
+  );
+  process.exit(ExitCode.internal);
+});
+
 main().then((code) => {
+  settled = true;
   process.exitCode = code;
   // Do not wait for stray timers or sockets: everything that matters has been flushed by now.
   setTimeout(() => process.exit(code), 200).unref();

@@ -84,6 +84,7 @@ export function sendCommand(context: RunContext): Command {
             height: m.height,
             chunks: m.chunks,
             chunkBytes: m.chunkBytes,
+            publishedChunks: result.publishedChunks,
             retransmittedChunks: result.retransmittedChunks,
             receivers: result.receivers,
             durationMs: Math.round(result.durationMs),

@@ -76,6 +76,7 @@ export class SendPlanner {
   private recoverUntil = -1;
   private srttMs = Number.NaN;
   private retransmissions = 0;
+  private publications = 0;
   private lastAnyProgressMs: number;
 
   constructor(options: SendPlannerOptions, nowMs: number) {
@@ -168,6 +169,10 @@ export class SendPlanner {
       this.queued[resend] = 0;
       return { index: resend, resend: true };
     }
+    // Every active receiver already holds what lies below the slowest one's `next` (a receiver that resumed, or
+    // a sender that restarted): skip it.
+    const base = this.slowestNext(nowMs);
+    if (Number.isFinite(base) && base > this.nextFresh) this.nextFresh = Math.min(base, this.chunks);
     if (this.nextFresh >= this.chunks) return undefined;
     const limit = this.windowLimit(nowMs);
     if (this.nextFresh >= limit) return undefined;
@@ -179,6 +184,7 @@ export class SendPlanner {
     if (index === this.nextFresh) this.nextFresh++;
     const count = this.sendCount[index] ?? 0;
     if (count > 0) this.retransmissions++;
+    this.publications++;
     this.sendCount[index] = Math.min(count + 1, 65_535);
     this.lastSentMs[index] = nowMs;
   }
@@ -221,6 +227,11 @@ export class SendPlanner {
   /** Last time any receiver joined or made progress; the sender gives up `--timeout` after it. */
   get lastProgressMs(): number {
     return this.lastAnyProgressMs;
+  }
+
+  /** Chunk publications so far, first ones and resends. */
+  get published(): number {
+    return this.publications;
   }
 
   /** Chunks published more than once so far (each extra publication counts once). */
@@ -278,7 +289,9 @@ export class SendPlanner {
   private queueResend(index: number, nowMs: number): void {
     if (this.queued[index] === 1) return;
     const last = this.lastSentMs[index] ?? Number.NaN;
-    if (Number.isNaN(last)) return; // never sent: it goes out as a fresh chunk in order
+    // Never sent and still ahead: it goes out as a fresh chunk in order. (Never sent but behind `nextFresh` means
+    // it was skipped because every receiver then held it; a receiver that joined later may need it.)
+    if (Number.isNaN(last) && index >= this.nextFresh) return;
     // Several receivers asking for the same resent chunk at about the same time get one resend. A chunk sent
     // only once is resent at the first request: receivers pace their own repeated requests (RepairRequests).
     if ((this.sendCount[index] ?? 0) >= 2 && nowMs - last < MERGE_REQUESTS_MS) return;

@@ -23,12 +23,15 @@ export class PartialFile {
     readonly path: string,
   ) {}
 
-  /** Creates (or truncates) the partial file for transfer `id` under `outDir`. */
-  static async create(outDir: string, id: string): Promise<PartialFile> {
+  /**
+   * Creates (or truncates) the partial file for transfer `id` under `outDir`; with `resume`, opens the existing
+   * one as it is instead.
+   */
+  static async create(outDir: string, id: string, resume = false): Promise<PartialFile> {
     const dir = join(outDir, PARTIAL_DIR);
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${id}.part`);
-    const fd = await promisify(openFd)(path, 'w');
+    const fd = await promisify(openFd)(path, resume ? 'r+' : 'w');
     return new PartialFile(fd, path);
   }
 
@@ -83,7 +86,8 @@ export class PartialFile {
     await unlink(this.path).catch(() => {});
   }
 
-  private async close(): Promise<void> {
+  /** Closes the file, keeping it for a later resume. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await promisify(closeFd)(this.fd);

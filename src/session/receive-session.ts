@@ -1,4 +1,6 @@
-import { createHash, type Hash, randomBytes } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { chunkOffset } from '../protocol/chunking.js';
 import { MAX_STATUS_RANGES, MAX_WINDOW_BYTES } from '../protocol/constants.js';
@@ -10,11 +12,28 @@ import { filterProblem, parseTopic, receiverSubscriptions, statusTopic } from '.
 import type { MqttTransport } from '../transport/mqtt-transport.js';
 import { type Clock, monotonicClock } from './clock.js';
 import { PartialFile } from './partial-file.js';
+import {
+  loadPartialStates,
+  PARTIAL_TTL_MS,
+  type PartialState,
+  removePartialState,
+  savePartialState,
+} from './partial-state.js';
 import { safeFileName } from './safe-file-name.js';
 
 /** Events a receiver reports, one per line with `mqimg receive --json`. */
 export type ReceiveEvent =
-  | { event: 'started'; id: string; topic: string; name: string; type: string; size: number; chunks: number }
+  | {
+      event: 'started';
+      id: string;
+      topic: string;
+      name: string;
+      type: string;
+      size: number;
+      chunks: number;
+      /** Chunks already held from an earlier, interrupted run, when the transfer resumed. */
+      resumedWith?: number;
+    }
   | {
       event: 'completed';
       id: string;
@@ -48,7 +67,12 @@ export interface ReceiverOptions {
    * 1 lets the broker hold chunks in its per-client queue (within its limits). Manifests are always QoS 1.
    */
   chunkQos?: 0 | 1;
-  /** Receiver id in statuses. Default random. */
+  /** Unfinished partial transfers older than this are deleted at start. Default 24 hours. */
+  partialTtlMs?: number;
+  /**
+   * Receiver id in statuses. Default `rx-` and 8 hex digits derived from the host name and the absolute `outDir`:
+   * stable across restarts, so that a sender recognises a receiver that resumes.
+   */
   receiverId?: string;
   onEvent?: (event: ReceiveEvent) => void;
   clock?: Clock;
@@ -71,11 +95,17 @@ interface Incoming {
   heldBack: Map<number, Buffer>;
   heldBackBytes: number;
   finishing: boolean;
+  /** Chunks arrived since the partial state was last saved. */
+  dirty: boolean;
+  lastSavedMs: number;
+  saving: Promise<void> | undefined;
 }
 
 /** Receiver timer period: statuses not yet sent for new chunks go out within this many milliseconds. */
 const TICK_MS = 25;
 const HEARTBEAT_MS = 500;
+/** How often the partial state of a transfer in progress is saved for resuming, at most. */
+const SAVE_STATE_MS = 1000;
 const FINAL_REPEAT_MS = 500;
 /** Most bytes of early chunks kept in memory for in-order hashing, per transfer. */
 const HELD_BACK_BYTES = 4 * 1024 * 1024;
@@ -100,6 +130,8 @@ export class Receiver {
   private readonly unknown = new Map<string, number>();
   /** Transfers whose partial file is being created. */
   private readonly starting = new Set<string>();
+  /** Partial transfers found on disk at start, waiting for their manifest to resume. */
+  private resumable = new Map<string, PartialState>();
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private stopListening: (() => void) | undefined;
@@ -113,7 +145,12 @@ export class Receiver {
     private readonly transport: MqttTransport,
     private readonly options: ReceiverOptions,
   ) {
-    this.receiverId = options.receiverId ?? `rx-${randomBytes(4).toString('hex')}`;
+    this.receiverId =
+      options.receiverId ??
+      `rx-${createHash('sha256')
+        .update(`${hostname()}\0${resolve(options.outDir)}`)
+        .digest('hex')
+        .slice(0, 8)}`;
     this.clock = options.clock ?? monotonicClock;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
@@ -129,17 +166,29 @@ export class Receiver {
     const { manifests, chunks } = receiverSubscriptions(this.filter);
     await this.transport.subscribe(manifests, 1);
     await this.transport.subscribe(chunks, this.options.chunkQos ?? 0);
+    this.resumable = await loadPartialStates(
+      this.options.outDir,
+      this.options.partialTtlMs ?? PARTIAL_TTL_MS,
+      Date.now(),
+    );
+    // A sender still running republishes its manifest when asked, and the transfer resumes where it stopped.
+    for (const state of this.resumable.values()) {
+      this.publishStatus(state.topic, state.manifest.id, { rx: this.receiverId, state: 'want-manifest' });
+    }
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
-  /** Stops receiving and deletes every partial file; no partial file is left behind. */
+  /**
+   * Stops receiving. Transfers in progress keep their partial state in `<out>/.mqimg-partial` (never in `<out>`
+   * itself), so that a receiver started again with the same `outDir` resumes them.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.stopListening?.();
-    const pending = [...this.transfers.values()];
+    const pending = [...this.transfers.values()].filter((t) => !t.finishing);
     this.transfers.clear();
-    await Promise.all(pending.map((t) => t.file.discard()));
+    await Promise.all(pending.map((t) => this.keepForResume(t)));
   }
 
   /** Number of transfers in progress. */
@@ -200,14 +249,22 @@ export class Receiver {
         manifest.id,
         'too_many_transfers',
         `already receiving ${this.transfers.size} transfers (--max-transfers ${this.maxTransfers})`,
+        false,
       );
     }
     this.unknown.delete(id);
     // Reserve the id before the first await so that a repeated manifest does not start a second transfer.
     this.starting.add(id);
+    const saved = this.resumable.get(id);
+    const resume =
+      saved !== undefined &&
+      saved.manifest.sha256 === manifest.sha256 &&
+      saved.manifest.size === manifest.size &&
+      saved.manifest.chunkBytes === manifest.chunkBytes;
+    this.resumable.delete(id);
     let file: PartialFile;
     try {
-      file = await PartialFile.create(this.options.outDir, id);
+      file = await PartialFile.create(this.options.outDir, id, resume);
     } catch (error) {
       this.fail(
         topic,
@@ -226,18 +283,27 @@ export class Receiver {
     const incoming: Incoming = {
       manifest,
       topic,
-      reassembly: new Reassembly(manifest.chunks, manifest.size, manifest.chunkBytes),
+      reassembly: new Reassembly(
+        manifest.chunks,
+        manifest.size,
+        manifest.chunkBytes,
+        resume ? Buffer.from(saved?.bitmap ?? '', 'base64') : undefined,
+      ),
       file,
       startedMs: now,
       lastActivityMs: now,
       lastStatusMs: Number.NEGATIVE_INFINITY,
       newSinceStatus: 0,
       repairs: new RepairRequests(),
-      hash: createHash('sha256'),
+      // A resumed transfer is hashed from disk at the end: its first chunks are not in memory.
+      hash: resume ? undefined : createHash('sha256'),
       hashedChunks: 0,
       heldBack: new Map(),
       heldBackBytes: 0,
       finishing: false,
+      dirty: false,
+      lastSavedMs: now,
+      saving: undefined,
     };
     this.transfers.set(id, incoming);
     this.emit({
@@ -248,7 +314,13 @@ export class Receiver {
       type: manifest.type,
       size: manifest.size,
       chunks: manifest.chunks,
+      ...(resume ? { resumedWith: incoming.reassembly.received } : {}),
     });
+    if (incoming.reassembly.complete) {
+      incoming.finishing = true;
+      void this.finish(incoming);
+      return;
+    }
     this.sendStatus(incoming, this.clock());
   }
 
@@ -277,6 +349,7 @@ export class Receiver {
     const repaired = t.repairs.arrived(index, now);
     this.hashInOrder(t, index, payload);
     t.newSinceStatus++;
+    t.dirty = true;
     try {
       t.file.write(chunkOffset(index, t.manifest.chunkBytes), payload);
     } catch (error) {
@@ -349,6 +422,8 @@ export class Receiver {
       );
     }
     this.transfers.delete(id);
+    await t.saving;
+    await removePartialState(this.options.outDir, id);
     const status: Status = { rx: this.receiverId, state: 'complete', next: manifest.chunks };
     this.finished.set(id, { status, topic, lastSentMs: this.clock() });
     this.publishStatus(topic, id, status);
@@ -366,17 +441,49 @@ export class Receiver {
     });
   }
 
+  /**
+   * Gives a transfer up. After a timeout its partial state is kept (the sender may come back within
+   * PARTIAL_TTL_MS and the transfer then resumes); after anything else it is deleted.
+   */
   private abandon(t: Incoming, code: string, message: string): void {
     if (this.transfers.get(t.manifest.id) !== t) return;
     this.transfers.delete(t.manifest.id);
     t.finishing = true;
-    void t.file.discard();
-    this.fail(t.topic, t.manifest.id, code, message);
+    const resumable = code === 'timeout';
+    if (resumable) void this.keepForResume(t);
+    else
+      void Promise.resolve(t.saving).then(() =>
+        Promise.all([t.file.discard(), removePartialState(this.options.outDir, t.manifest.id)]),
+      );
+    this.fail(t.topic, t.manifest.id, code, message, !resumable);
   }
 
-  private fail(topic: string, id: string, code: string, message: string): void {
+  /** Saves the partial state and closes the file, for a later resume. */
+  private async keepForResume(t: Incoming): Promise<void> {
+    await t.saving;
+    await this.saveState(t).catch(() => {});
+    await t.file.close().catch(() => {});
+  }
+
+  /** Writes the transfer's partial state (the bitmap of chunks already written to its file). */
+  private saveState(t: Incoming): Promise<void> {
+    t.dirty = false;
+    t.lastSavedMs = this.clock();
+    return savePartialState(this.options.outDir, {
+      topic: t.topic,
+      manifest: t.manifest,
+      bitmap: Buffer.from(t.reassembly.bitmap()).toString('base64'),
+      savedAtMs: Date.now(),
+    });
+  }
+
+  /**
+   * Reports a failure. A `final` one is remembered and repeated to the sender; a passing one (timeout, too many
+   * transfers at once) is not, so that the same transfer can start again later.
+   */
+  private fail(topic: string, id: string, code: string, message: string, final = true): void {
     const status: Status = { rx: this.receiverId, state: 'failed', reason: code };
-    this.finished.set(id, { status, topic, lastSentMs: this.clock() });
+    if (final) this.finished.set(id, { status, topic, lastSentMs: this.clock() });
     this.publishStatus(topic, id, status);
     this.emit({ event: 'failed', id, topic, code, message });
   }
@@ -442,6 +549,13 @@ export class Receiver {
       }
       if (now - t.lastStatusMs >= HEARTBEAT_MS || t.newSinceStatus > 0) {
         this.sendStatus(t, now);
+      }
+      if (t.dirty && !t.saving && now - t.lastSavedMs >= SAVE_STATE_MS) {
+        t.saving = this.saveState(t)
+          .catch(() => {})
+          .finally(() => {
+            t.saving = undefined;
+          });
       }
     }
     if (this.finished.size > 10_000) {

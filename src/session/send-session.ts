@@ -1,4 +1,4 @@
-import { MqimgError, TransferError, UsageError } from '../errors.js';
+import { ConnectionError, MqimgError, TransferError, UsageError } from '../errors.js';
 import { chunkCount, chunkView } from '../protocol/chunking.js';
 import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, maxWindowFor, PROTOCOL_VERSION } from '../protocol/constants.js';
 import { encodeManifest, type Manifest } from '../protocol/manifest.js';
@@ -39,6 +39,8 @@ export interface SendTransferOptions {
 /** What happened to one transfer. */
 export interface SendResult {
   manifest: Manifest;
+  /** Chunk publications by this sender, first ones and resends. */
+  publishedChunks: number;
   /** Chunks published more than once. */
   retransmittedChunks: number;
   receivers: ReceiverView[];
@@ -179,6 +181,7 @@ export async function sendTransfer(
   }
   return {
     manifest,
+    publishedChunks: planner.published,
     retransmittedChunks: planner.retransmitted,
     receivers: planner.receiverViews(clock()),
     durationMs: clock() - started,
@@ -202,6 +205,12 @@ export async function sendTransfer(
       }
       if (phase === 'waiting-for-receivers' && now - lastManifestMs >= MANIFEST_REPEAT_MS) publishManifest();
       if (now - planner.lastProgressMs > timeoutMs) {
+        if (!transport.connected) {
+          throw new ConnectionError(
+            'connection_lost',
+            `lost the connection to ${transport.url} and it did not come back within ${Math.round(timeoutMs / 1000)} s; ${manifest.name} was not confirmed`,
+          );
+        }
         if (phase === 'waiting-for-receivers') {
           throw new TransferError(
             'no_receiver',

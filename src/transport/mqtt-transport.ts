@@ -46,6 +46,7 @@ export class MqttTransport {
     /** The protocol version in use: 5 or 4 (3.1.1). */
     readonly protocolVersion: 4 | 5,
     readonly limits: BrokerLimits,
+    private readonly brokerUrl: string,
   ) {
     client.on('message', (topic, payload) => {
       for (const handler of this.handlers) handler(topic, payload);
@@ -134,7 +135,7 @@ export class MqttTransport {
           options.onConnectionEvent?.('reconnected', `reconnected to ${options.url}`),
         );
         client.on('error', () => {}); // reconnect errors are reported through 'offline'; never crash on them
-        resolve(new MqttTransport(client, protocolVersion, limits));
+        resolve(new MqttTransport(client, protocolVersion, limits, options.url));
       });
       client.on('error', (error: Error & { code?: string | number }) =>
         fail(describeConnectError(error, options.url, protocolVersion)),
@@ -162,9 +163,13 @@ export class MqttTransport {
     };
   }
 
-  /** Removes subscriptions; never throws (the broker may be gone). */
-  async unsubscribe(filters: string[]): Promise<void> {
-    await this.client.unsubscribeAsync(filters).catch(() => {});
+  /** Removes subscriptions; never throws, and waits at most `timeoutMs` (default 1000): the broker may be gone. */
+  async unsubscribe(filters: string[], timeoutMs = 1000): Promise<void> {
+    if (!this.client.connected) return;
+    await withTimeout(
+      this.client.unsubscribeAsync(filters).catch(() => {}),
+      timeoutMs,
+    );
   }
 
   /** Subscribes at `qos` (default 1), at most 8 filters per SUBSCRIBE packet (AWS IoT Core's limit). */
@@ -179,6 +184,16 @@ export class MqttTransport {
         );
       }
     }
+  }
+
+  /** True while the connection to the broker is up. */
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  /** The broker URL. */
+  get url(): string {
+    return this.brokerUrl;
   }
 
   /** True when another QoS 1 publish can go out without exceeding `limits.maxInflight`. */
@@ -216,12 +231,22 @@ export class MqttTransport {
 
   /** Disconnects cleanly, waiting at most `timeoutMs` (default 2000) for outstanding acknowledgements. */
   async close(timeoutMs = 2000): Promise<void> {
-    await Promise.race([
-      this.client.endAsync(false),
-      new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
-    ]);
-    if (!this.client.disconnected) await this.client.endAsync(true);
+    if (this.client.connected) await withTimeout(this.client.endAsync(false), timeoutMs);
+    if (!this.client.disconnected) await withTimeout(this.client.endAsync(true), timeoutMs);
   }
+}
+
+/**
+ * Resolves when `promise` settles or after `timeoutMs`, whichever is first. The timer is not unref'd on purpose:
+ * an unref'd one lets Node exit with code 0 in the middle of a shutdown that is waiting for a broker.
+ */
+async function withTimeout(promise: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => {}),
+    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
 }
 
 class VersionRefused extends Error {}

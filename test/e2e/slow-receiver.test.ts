@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { writeNoisePng } from '../helpers/noise-image.js';
 
 const jsonLines = (text: string) =>
   text
@@ -23,25 +23,9 @@ describe.skipIf(!mosquittoRequired())('a slow receiver behind a default Mosquitt
   let source: string;
   beforeAll(async () => {
     broker = await startMosquitto();
-    const dir = mkdtempSync(join(tmpdir(), 'mqimg-slow-'));
-    source = join(dir, 'noise.png');
     // ~2 MB of incompressible pixels: ~1970 chunks of 1 KiB, twice what Mosquitto queues for one QoS 1
     // subscriber (20 in flight + 1000 queued) before it drops: without flow control, this loses chunks.
-    const side = 820;
-    const pixels = Buffer.alloc(side * side * 3);
-    let x = 88172645;
-    for (let i = 0; i < pixels.length; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      pixels[i] = x & 0xff;
-    }
-    writeFileSync(
-      source,
-      await sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
-        .png({ compressionLevel: 0 })
-        .toBuffer(),
-    );
+    source = await writeNoisePng(820);
   });
   afterAll(async () => {
     await broker?.stop();

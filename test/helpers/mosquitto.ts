@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.js';
@@ -39,13 +39,21 @@ export interface MosquittoProcess {
 
 /**
  * Starts `mosquitto -c <config>` listening on 127.0.0.1 on a free port. `extraConfig` lines are appended, e.g.
- * `max_queued_messages 5`. Anonymous access is allowed unless `extraConfig` says otherwise.
+ * `max_queued_messages 5`. Anonymous access is allowed unless `extraConfig` says otherwise. `port` and `reuseDir`
+ * start a broker again where a stopped one was (same port, same persistence file).
  */
-export async function startMosquitto(extraConfig: string[] = [], port?: number): Promise<MosquittoProcess> {
+export async function startMosquitto(
+  extraConfig: string[] = [],
+  port?: number,
+  reuseDir?: string,
+): Promise<MosquittoProcess> {
   const binary = mosquittoPath();
   if (!binary) throw new Error('the mosquitto binary is not installed (apt-get install mosquitto)');
   const listenPort = port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'mqimg-mosquitto-'));
+  const dir = reuseDir ?? mkdtempSync(join(tmpdir(), 'mqimg-mosquitto-'));
+  // Mosquitto started as root drops to the 'mosquitto' user: let it write its persistence file here.
+  chmodSync(dir, 0o777);
+  const persistent = extraConfig.includes('persistence true');
   const conf = join(dir, 'mosquitto.conf');
   const hasAuth = extraConfig.some((l) => l.startsWith('allow_anonymous') || l.startsWith('password_file'));
   writeFileSync(
@@ -53,7 +61,7 @@ export async function startMosquitto(extraConfig: string[] = [], port?: number):
     [
       `listener ${listenPort} 127.0.0.1`,
       hasAuth ? '' : 'allow_anonymous true',
-      'persistence false',
+      persistent ? `persistence_location ${dir}/` : 'persistence false',
       'log_dest stderr',
       'log_type error',
       'log_type warning',

@@ -171,6 +171,22 @@ describe('SendPlanner', () => {
     expect(planner.retransmitted).toBe(3);
   });
 
+  it('skips what every receiver already holds (a resumed receiver, a restarted sender)', () => {
+    const planner = new SendPlanner({ chunks: 100, initialWindow: 4 }, 0);
+    planner.onStatus({ rx: 'resumed', state: 'receiving', next: 60, high: 59 }, 0);
+    const first = planner.take(0);
+    expect(first).toEqual({ index: 60, resend: false });
+    if (first) planner.markSent(first.index, 0);
+    // A receiver that joins later needs the skipped chunks: they count as resends, on request.
+    planner.onStatus({ rx: 'late', state: 'receiving', next: 0, high: 60, missing: [[0, 2]] }, 10);
+    const resent: number[] = [];
+    for (let t = planner.take(10); t?.resend; t = planner.take(10)) {
+      planner.markSent(t.index, 10);
+      resent.push(t.index);
+    }
+    expect(resent).toEqual([0, 1, 2]);
+  });
+
   it('reports failure when every receiver failed', () => {
     const planner = new SendPlanner({ chunks: 3 }, 0);
     planner.onStatus({ rx: 'a', state: 'failed', reason: 'too_large' }, 0);

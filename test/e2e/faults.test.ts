@@ -1,0 +1,173 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliProcess, startCli } from '../helpers/cli.js';
+import { startLossyProxy } from '../helpers/lossy-proxy.js';
+import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { writeNoisePng } from '../helpers/noise-image.js';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'mqimg-faults-'));
+const visibleFiles = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.'));
+const jsonLines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the receiver's partial file for the transfer holds at least `bytes` bytes. */
+async function waitForPartial(out: string, bytes: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const dir = join(out, '.mqimg-partial');
+  for (;;) {
+    try {
+      const states = readdirSync(dir).filter((f) => f.endsWith('.json'));
+      if (states.length > 0) {
+        const state = JSON.parse(readFileSync(join(dir, states[0] ?? ''), 'utf8')) as { bitmap: string };
+        const held = [...Buffer.from(state.bitmap, 'base64')].reduce((n, b) => n + popcount(b), 0);
+        if (held * 1024 >= bytes) return;
+      }
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(`the receiver did not save ${bytes} bytes of partial state in time`);
+    await sleep(100);
+  }
+}
+const popcount = (b: number) => {
+  let n = 0;
+  for (let v = b; v; v >>= 1) n += v & 1;
+  return n;
+};
+
+describe.skipIf(!mosquittoRequired())('faults: processes and brokers that die mid-transfer', () => {
+  let broker: MosquittoProcess;
+  let source: string;
+  let sourceBytes: Buffer;
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    source = await writeNoisePng(600); // ~1.08 MB: ~1,055 chunks of 1 KiB
+    sourceBytes = readFileSync(source);
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  const send = (topic: string, url: string, extra: string[] = []): CliProcess =>
+    startCli([
+      'send',
+      source,
+      '--topic',
+      topic,
+      '--format',
+      'original',
+      '--chunk-size',
+      '1K',
+      '--json',
+      '--url',
+      url,
+      ...extra,
+    ]);
+
+  it('a receiver killed mid-transfer and started again with the same --out resumes and asks only for what it lacks', async () => {
+    const out = tempDir();
+    const proxy = await startLossyProxy(broker.port, { bytesPerSecond: 250_000 });
+    try {
+      const first = startCli(['receive', '--out', out, '--once', '--json', '--url', proxy.url]);
+      await sleep(300);
+      const sender = send('faults/rx-restart', broker.url, ['--timeout', '20']);
+      await waitForPartial(out, 300_000);
+      first.child.kill('SIGKILL');
+      await first.done;
+      expect(visibleFiles(out)).toEqual([]);
+      const second = startCli(['receive', '--out', out, '--once', '--json', '--url', broker.url]);
+      const [tx, rx] = await Promise.all([sender.done, second.done]);
+      expect(tx.code, tx.stderr).toBe(0);
+      expect(rx.code, rx.stderr).toBe(0);
+      const started = jsonLines(rx.stdout).find((e) => e.event === 'started');
+      expect(Number(started?.resumedWith)).toBeGreaterThanOrEqual(290);
+      expect(readFileSync(join(out, 'noise-600.png')).equals(sourceBytes)).toBe(true);
+      expect(readdirSync(join(out, '.mqimg-partial'))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a sender killed mid-transfer and run again continues: receivers are not sent what they hold', async () => {
+    const out = tempDir();
+    const proxy = await startLossyProxy(broker.port, { bytesPerSecond: 250_000 });
+    try {
+      const rx = startCli(['receive', '--out', out, '--once', '--json', '--url', proxy.url]);
+      await sleep(300);
+      const first = send('faults/tx-restart', broker.url);
+      await waitForPartial(out, 500_000);
+      first.child.kill('SIGKILL');
+      await first.done;
+      const second = send('faults/tx-restart', broker.url);
+      const [tx, received] = await Promise.all([second.done, rx.done]);
+      expect(tx.code, tx.stderr).toBe(0);
+      expect(received.code, received.stderr).toBe(0);
+      const delivered = jsonLines(tx.stdout)[0] ?? {};
+      // The receiver held about half; the second sender publishes the rest and a window's worth of overlap at most.
+      expect(Number(delivered.publishedChunks)).toBeLessThan(0.75 * Number(delivered.chunks));
+      expect(readFileSync(join(out, 'noise-600.png')).equals(sourceBytes)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  for (const persistence of [false, true]) {
+    it(`both sides ride out a broker restart (persistence ${persistence ? 'on' : 'off'})`, async () => {
+      const own = await startMosquitto(persistence ? ['persistence true', 'autosave_interval 1'] : []);
+      let restarted: MosquittoProcess | undefined;
+      const proxy = await startLossyProxy(own.port, { bytesPerSecond: 250_000 });
+      try {
+        const out = tempDir();
+        const rx = startCli(['receive', '--out', out, '--once', '--json', '--url', proxy.url]);
+        await sleep(300);
+        const tx = send('faults/broker', own.url, ['--timeout', '20']);
+        await waitForPartial(out, 200_000);
+        await own.stop();
+        await sleep(1500);
+        restarted = await startMosquitto(
+          persistence ? ['persistence true', 'autosave_interval 1'] : [],
+          own.port,
+          own.dir,
+        );
+        const [sent, received] = await Promise.all([tx.done, rx.done]);
+        expect(sent.code, sent.stderr).toBe(0);
+        expect(received.code, received.stderr).toBe(0);
+        expect(sent.stderr + received.stderr).toMatch(/lost the connection/);
+        expect(readFileSync(join(out, 'noise-600.png')).equals(sourceBytes)).toBe(true);
+      } finally {
+        await proxy.close();
+        await restarted?.stop();
+        await own.stop();
+      }
+    });
+  }
+
+  it('a broker that stays down ends the sender with a clear message after --timeout', async () => {
+    const own = await startMosquitto();
+    const out = tempDir();
+    const proxy = await startLossyProxy(own.port, { bytesPerSecond: 250_000 });
+    try {
+      const rx = startCli(['receive', '--out', out, '--json', '--timeout', '3', '--url', proxy.url]);
+      await sleep(300);
+      const tx = send('faults/gone', own.url, ['--timeout', '3']);
+      await waitForPartial(out, 100_000);
+      await own.stop();
+      const sent = await tx.done;
+      expect(sent.code, sent.stdout + sent.stderr).toBe(4);
+      expect(sent.stderr).toMatch(/lost the connection to .* and it did not come back within 3 s/);
+      rx.child.kill('SIGINT');
+      expect((await rx.done).code).toBe(130);
+      expect(visibleFiles(out)).toEqual([]);
+    } finally {
+      await proxy.close();
+      await own.stop();
+    }
+  });
+});
