@@ -14,6 +14,7 @@ interface ReceiveFlags extends ConnectionFlags {
   maxBytes: number;
   maxTransfers: number;
   qos: '0' | '1';
+  verifyImage: boolean;
   json: boolean;
 }
 
@@ -56,6 +57,11 @@ export function receiveCommand(context: RunContext): Command {
         .choices(['0', '1'])
         .default('0'),
     )
+    .option(
+      '--verify-image',
+      'decode each file fully before saving it, and refuse it unless it is an image of its declared type',
+      false,
+    )
     .option('--json', 'print one JSON object per event (started, completed, failed, rejected)', false);
   addConnectionOptions(command);
   return command.action(async (flags: ReceiveFlags) => {
@@ -74,6 +80,14 @@ export function receiveCommand(context: RunContext): Command {
       maxBytes: flags.maxBytes,
       maxTransfers: flags.maxTransfers,
       chunkQos: flags.qos === '1' ? 1 : 0,
+      ...(flags.verifyImage
+        ? {
+            verifyFile: async (path: string, manifest: { type: string }) => {
+              const { imageProblem } = await import('../image/verify-image.js');
+              return imageProblem(path, manifest.type);
+            },
+          }
+        : {}),
       signal: context.signal,
       ...(flags.topic !== undefined ? { topicFilter: flags.topic } : {}),
       ...(count !== undefined ? { count } : {}),

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { UsageError } from '../errors.js';
 import { chunkOffset } from '../protocol/chunking.js';
 import { MAX_STATUS_RANGES, MAX_WINDOW_BYTES } from '../protocol/constants.js';
@@ -57,7 +58,7 @@ export interface ReceiverOptions {
   topicFilter?: string;
   /** A transfer that receives nothing for this long fails. Default 30,000. */
   timeoutMs?: number;
-  /** Largest file accepted. Default 256 MiB. */
+  /** Largest file accepted, and most bytes of all transfers in progress together. Default 256 MiB. */
   maxBytes?: number;
   /** Most transfers received at once; more are refused. Default 16. */
   maxTransfers?: number;
@@ -67,6 +68,12 @@ export interface ReceiverOptions {
    * 1 lets the broker hold chunks in its per-client queue (within its limits). Manifests are always QoS 1.
    */
   chunkQos?: 0 | 1;
+  /**
+   * Checks a verified file before it is saved; returns why it must not be, or undefined. `mqimg receive
+   * --verify-image` passes a full decode with sharp (`imageProblem`); the default saves any file whose SHA-256
+   * matches.
+   */
+  verifyFile?: (path: string, manifest: Manifest) => Promise<string | undefined>;
   /** Unfinished partial transfers older than this are deleted at start. Default 24 hours. */
   partialTtlMs?: number;
   /**
@@ -88,6 +95,8 @@ interface Incoming {
   lastStatusMs: number;
   newSinceStatus: number;
   repairs: RepairRequests;
+  /** CRC-32 of each chunk held (0: not known), to notice a chunk that arrives again with different bytes. */
+  crcs: Uint32Array;
   /** SHA-256 of the chunks below `hashedChunks`, fed in order as they arrive; undefined once abandoned. */
   hash: Hash | undefined;
   hashedChunks: number;
@@ -104,6 +113,8 @@ interface Incoming {
 /** Receiver timer period: statuses not yet sent for new chunks go out within this many milliseconds. */
 const TICK_MS = 25;
 const HEARTBEAT_MS = 500;
+/** Most bytes of chunks kept per transfer while its partial file is being created. */
+const EARLY_CHUNK_BYTES = 4 * 1024 * 1024;
 /** How often the partial state of a transfer in progress is saved for resuming, at most. */
 const SAVE_STATE_MS = 1000;
 const FINAL_REPEAT_MS = 500;
@@ -128,8 +139,11 @@ export class Receiver {
   /** Finished transfers (`id` -> final status), to answer senders that did not hear it. */
   private readonly finished = new Map<string, { status: Status; topic: string; lastSentMs: number }>();
   private readonly unknown = new Map<string, number>();
-  /** Transfers whose partial file is being created. */
-  private readonly starting = new Set<string>();
+  /**
+   * Transfers whose partial file is being created, with the chunks that arrived meanwhile (replayed once it
+   * exists; at most EARLY_CHUNK_BYTES per transfer), for senders that do not wait for the first status.
+   */
+  private readonly starting = new Map<string, { chunks: Array<[number, Buffer]>; bytes: number }>();
   /** Partial transfers found on disk at start, waiting for their manifest to resume. */
   private resumable = new Map<string, PartialState>();
   private stopped = false;
@@ -243,6 +257,16 @@ export class Receiver {
         `${manifest.name} is ${manifest.size} bytes, more than --max-bytes ${this.maxBytes}`,
       );
     }
+    const committed = [...this.transfers.values()].reduce((sum, t) => sum + t.manifest.size, 0);
+    if (committed + manifest.size > this.maxBytes) {
+      return this.fail(
+        topic,
+        manifest.id,
+        'too_many_bytes',
+        `${manifest.name} (${manifest.size} bytes) would bring transfers in progress to ${committed + manifest.size} bytes, more than --max-bytes ${this.maxBytes}; try again later`,
+        false,
+      );
+    }
     if (this.transfers.size + this.starting.size >= this.maxTransfers) {
       return this.fail(
         topic,
@@ -254,7 +278,7 @@ export class Receiver {
     }
     this.unknown.delete(id);
     // Reserve the id before the first await so that a repeated manifest does not start a second transfer.
-    this.starting.add(id);
+    this.starting.set(id, { chunks: [], bytes: 0 });
     const saved = this.resumable.get(id);
     const resume =
       saved !== undefined &&
@@ -263,6 +287,7 @@ export class Receiver {
       saved.manifest.chunkBytes === manifest.chunkBytes;
     this.resumable.delete(id);
     let file: PartialFile;
+    let early: Array<[number, Buffer]> = [];
     try {
       file = await PartialFile.create(this.options.outDir, id, resume);
     } catch (error) {
@@ -274,6 +299,7 @@ export class Receiver {
       );
       return;
     } finally {
+      early = this.starting.get(id)?.chunks ?? [];
       this.starting.delete(id);
     }
     if (this.stopped) {
@@ -295,6 +321,7 @@ export class Receiver {
       lastStatusMs: Number.NEGATIVE_INFINITY,
       newSinceStatus: 0,
       repairs: new RepairRequests(),
+      crcs: new Uint32Array(manifest.chunks),
       // A resumed transfer is hashed from disk at the end: its first chunks are not in memory.
       hash: resume ? undefined : createHash('sha256'),
       hashedChunks: 0,
@@ -321,13 +348,22 @@ export class Receiver {
       void this.finish(incoming);
       return;
     }
-    this.sendStatus(incoming, this.clock());
+    for (const [index, chunk] of early) this.onChunk(topic, id, index, chunk);
+    if (!incoming.finishing) this.sendStatus(incoming, this.clock());
   }
 
   private onChunk(topic: string, id: string, index: number, payload: Buffer): void {
     const now = this.clock();
     const t = this.transfers.get(id);
     if (!t) {
+      const early = this.starting.get(id);
+      if (early) {
+        if (early.bytes + payload.length <= EARLY_CHUNK_BYTES) {
+          early.chunks.push([index, payload]);
+          early.bytes += payload.length;
+        }
+        return;
+      }
       const done = this.finished.get(id);
       if (done) this.repeatFinal(id, done, now, false);
       else this.askForManifest(topic, id, now);
@@ -345,7 +381,20 @@ export class Receiver {
       return;
     }
     t.lastActivityMs = now;
-    if (result.kind === 'duplicate') return;
+    const crc = crc32(payload) || 1; // 0 marks 'not known' (chunks held from before a resume)
+    if (result.kind === 'duplicate') {
+      const held = t.crcs[index] ?? 0;
+      if (held !== 0 && held !== crc) {
+        this.emit({
+          event: 'rejected',
+          topic,
+          code: 'conflicting_chunk',
+          message: `transfer ${id}: chunk ${index} arrived again with different bytes; the first copy is kept and the SHA-256 decides`,
+        });
+      }
+      return;
+    }
+    t.crcs[index] = crc;
     const repaired = t.repairs.arrived(index, now);
     this.hashInOrder(t, index, payload);
     t.newSinceStatus++;
@@ -410,6 +459,10 @@ export class Receiver {
         'checksum_mismatch',
         `${manifest.name}: SHA-256 of the received bytes is ${sha256}, the manifest says ${manifest.sha256}; nothing saved`,
       );
+    }
+    const problem = await this.options.verifyFile?.(t.file.path, manifest);
+    if (problem) {
+      return this.abandon(t, 'not_an_image', `${manifest.name}: ${problem}; nothing saved`);
     }
     let path: string;
     try {

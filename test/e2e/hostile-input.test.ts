@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
+import { chunkTopic, manifestTopic, statusTopic } from '../../src/protocol/topics.js';
+import { buildManifest } from '../../src/session/send-session.js';
+import { type CliProcess, SAMPLES, startCli } from '../helpers/cli.js';
+import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const events = (rx: CliProcess) =>
+  rx
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** Waits until the receiver has printed an event matching `match`. */
+async function waitForEvent(rx: CliProcess, match: Record<string, unknown>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = events(rx).find((e) => Object.entries(match).every(([k, v]) => e[k] === v));
+    if (found) return found;
+    if (Date.now() > deadline)
+      throw new Error(`no event ${JSON.stringify(match)} in:\n${rx.stdout()}\n${rx.stderr()}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Anyone who can publish on the broker can send a receiver anything. Here a raw MQTT client plays the attacker:
+ * every case must end in a clear event with a stable code, the receiver must keep serving, and nothing partial,
+ * corrupt or outside --out may ever be written.
+ */
+describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver', () => {
+  let broker: MosquittoProcess;
+  let attacker: MqttClient;
+  let out: string;
+  let rx: CliProcess;
+  const image = {
+    bytes: readFileSync(join(SAMPLES, 'badge-alpha.png')),
+    name: 'badge.png',
+    mediaType: 'image/png',
+    width: 320,
+    height: 240,
+  };
+  const publish = (topic: string, payload: Buffer | string) =>
+    attacker.publishAsync(topic, payload, { qos: 1 });
+  const sendChunks = async (m: Manifest, topic: string, bytes: Buffer) => {
+    for (let i = 0; i < m.chunks; i++)
+      await publish(chunkTopic(topic, m.id, i), bytes.subarray(i * m.chunkBytes, (i + 1) * m.chunkBytes));
+  };
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    out = join(mkdtempSync(join(tmpdir(), 'mqimg-hostile-')), 'inbox');
+    rx = startCli([
+      'receive',
+      '--out',
+      out,
+      '--json',
+      '--max-bytes',
+      '64K',
+      '--max-transfers',
+      '2',
+      '--verify-image',
+      '--url',
+      broker.url,
+    ]);
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (rx.stderr().includes('receiving into')) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 50);
+    });
+    attacker = await mqtt.connectAsync(broker.url, { clientId: 'attacker' });
+  });
+  afterAll(async () => {
+    await attacker?.endAsync();
+    rx?.child.kill('SIGINT');
+    await rx?.done;
+    await broker?.stop();
+  });
+
+  const id = (n: number) => n.toString(16).padStart(16, '0');
+
+  it.each([
+    ['not JSON', 'h/c1', id(1), '{oops', 'not_json'],
+    [
+      'an unknown protocol version',
+      'h/c2',
+      id(2),
+      JSON.stringify({ mqimg: 2, id: id(2) }),
+      'unsupported_version',
+    ],
+    [
+      'a manifest that fails the schema',
+      'h/c3',
+      id(3),
+      JSON.stringify({ mqimg: 1, id: id(3), name: 'x' }),
+      'invalid_manifest',
+    ],
+    [
+      'an id that differs from its topic',
+      'h/c4',
+      id(4),
+      encodeManifest(buildManifest(image, 'h/c4', 1024, 0)),
+      'invalid_manifest',
+    ],
+  ])('refuses %s', async (_label, topic, topicId, payload, code) => {
+    await publish(manifestTopic(topic, topicId), payload);
+    const event = await waitForEvent(rx, { event: 'rejected', topic });
+    expect(event.code).toBe(code);
+  });
+
+  it('drops chunks out of range, of the wrong length, or conflicting, and never saves a file whose SHA-256 differs', async () => {
+    const bytes = Buffer.from(image.bytes);
+    const m = buildManifest({ ...image, bytes, name: 'tampered.png' }, 'h/tamper', 1024, 0);
+    await publish(manifestTopic('h/tamper', m.id), encodeManifest(m));
+    await waitForEvent(rx, { event: 'started', id: m.id });
+    await publish(chunkTopic('h/tamper', m.id, m.chunks + 5), Buffer.alloc(10));
+    await waitForEvent(rx, { event: 'rejected', code: 'index_out_of_range' });
+    await publish(chunkTopic('h/tamper', m.id, 0), Buffer.alloc(7));
+    await waitForEvent(rx, { event: 'rejected', code: 'wrong_length' });
+    // Chunk 0 with bytes the manifest's SHA-256 does not cover, then the genuine chunk 0 again.
+    const evil = Buffer.from(bytes.subarray(0, 1024)).fill(0x41, 100, 200);
+    await publish(chunkTopic('h/tamper', m.id, 0), evil);
+    await publish(chunkTopic('h/tamper', m.id, 0), bytes.subarray(0, 1024));
+    await waitForEvent(rx, { event: 'rejected', code: 'conflicting_chunk' });
+    for (let i = 1; i < m.chunks; i++)
+      await publish(chunkTopic('h/tamper', m.id, i), bytes.subarray(i * 1024, (i + 1) * 1024));
+    await waitForEvent(rx, { event: 'failed', id: m.id, code: 'checksum_mismatch' });
+    expect(readdirSync(out).filter((f) => !f.startsWith('.'))).not.toContain('tampered.png');
+  });
+
+  it('answers chunks without a manifest by asking for it, and saves nothing', async () => {
+    const orphan = id(0xabc);
+    const asked = new Promise<string>((resolve) => {
+      attacker.on('message', (topic, payload) => {
+        if (topic === statusTopic('h/orphan', orphan)) resolve(payload.toString());
+      });
+    });
+    await attacker.subscribeAsync(statusTopic('h/orphan', orphan), { qos: 1 });
+    await publish(chunkTopic('h/orphan', orphan, 0), Buffer.alloc(100));
+    expect(JSON.parse(await asked)).toMatchObject({ state: 'want-manifest' });
+  });
+
+  it('saves a file with a hostile name inside --out under a safe name', async () => {
+    const m = buildManifest({ ...image, name: '../../../escaped\u0000.png' }, 'h/name', 4096, 0);
+    await publish(manifestTopic('h/name', m.id), encodeManifest(m));
+    await sendChunks(m, 'h/name', image.bytes);
+    const done = await waitForEvent(rx, { event: 'completed', id: m.id });
+    expect(done.path).toBe(join(out, 'escaped.png'));
+    expect(existsSync(join(dirname(out), 'escaped.png'))).toBe(false);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(join(out, 'escaped.png')))
+        .digest('hex'),
+    ).toBe(m.sha256);
+  });
+
+  it('with --verify-image refuses bytes that are not the declared image type', async () => {
+    const notPng = Buffer.from(
+      'this is text pretending to be a PNG image, with a valid SHA-256 in its manifest',
+    );
+    const m = buildManifest({ ...image, bytes: notPng, name: 'fake.png' }, 'h/fake', 1024, 0);
+    await publish(manifestTopic('h/fake', m.id), encodeManifest(m));
+    await sendChunks(m, 'h/fake', notPng);
+    const failed = await waitForEvent(rx, { event: 'failed', id: m.id, code: 'not_an_image' });
+    expect(String(failed.message)).toMatch(/fake\.png/);
+    expect(readdirSync(out).filter((f) => !f.startsWith('.'))).not.toContain('fake.png');
+    // Still serving: a genuine transfer after all of the above is saved.
+    const ok = buildManifest({ ...image, name: 'genuine.png' }, 'h/ok', 4096, 0);
+    await publish(manifestTopic('h/ok', ok.id), encodeManifest(ok));
+    await sendChunks(ok, 'h/ok', image.bytes);
+    await waitForEvent(rx, { event: 'completed', id: ok.id });
+  });
+  it('refuses absurd sizes before committing any disk', async () => {
+    const big = { ...image, bytes: Buffer.alloc(100_000, 1), name: 'big.png' };
+    const m = buildManifest(big, 'h/big', 4096, 0);
+    await publish(manifestTopic('h/big', m.id), encodeManifest(m));
+    await waitForEvent(rx, { event: 'failed', id: m.id, code: 'too_large' });
+    expect(existsSync(join(out, '.mqimg-partial', `${m.id}.part`))).toBe(false);
+  });
+
+  it('refuses transfers beyond --max-transfers (run last: it leaves two transfers open)', async () => {
+    const flood = [1, 2, 3].map((n) =>
+      buildManifest({ ...image, bytes: Buffer.alloc(1000, n), name: `f${n}.png` }, 'h/flood', 256, 0),
+    );
+    for (const m of flood) await publish(manifestTopic('h/flood', m.id), encodeManifest(m));
+    const refused = await waitForEvent(rx, { event: 'failed', code: 'too_many_transfers' });
+    expect(refused.id).toBe(flood[2]?.id);
+  });
+});
