@@ -10,7 +10,7 @@ import { Reassembly } from '../protocol/reassembly.js';
 import { RepairRequests } from '../protocol/repair-requests.js';
 import { encodeStatus, type Status } from '../protocol/status.js';
 import { filterProblem, parseTopic, receiverSubscriptions, statusTopic } from '../protocol/topics.js';
-import type { MqttTransport } from '../transport/mqtt-transport.js';
+import type { MessageTransport } from '../transport/message-transport.js';
 import { type Clock, monotonicClock } from './clock.js';
 import { PartialFile } from './partial-file.js';
 import {
@@ -156,7 +156,7 @@ export class Receiver {
   private readonly filter: string;
 
   constructor(
-    private readonly transport: MqttTransport,
+    private readonly transport: MessageTransport,
     private readonly options: ReceiverOptions,
   ) {
     this.receiverId =

@@ -1,5 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { ConnectionError } from '../errors.js';
+import type { MessageHandler, MessageTransport } from './message-transport.js';
 
 /** How to reach the broker. */
 export interface ConnectOptions {
@@ -25,8 +26,6 @@ export interface BrokerLimits {
   maxInflight: number;
 }
 
-export type MessageHandler = (topic: string, payload: Buffer) => void;
-
 /** Unacknowledged QoS 1 publishes allowed on MQTT 3.1.1, where the broker does not say (Mosquitto allows 20 for v5). */
 const DEFAULT_V311_INFLIGHT = 64;
 const MAX_INFLIGHT = 64;
@@ -36,7 +35,7 @@ const MAX_INFLIGHT = 64;
  * refusals into clear errors, keeps at most `limits.maxInflight` QoS 1 publishes waiting for PUBACK (mqtt.js
  * itself would put all of them on the socket at once), and reconnects on its own after the first connection.
  */
-export class MqttTransport {
+export class MqttTransport implements MessageTransport {
   private inflight = 0;
   private readonly slotWaiters: Array<() => void> = [];
   private readonly handlers: MessageHandler[] = [];
