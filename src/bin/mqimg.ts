@@ -53,6 +53,7 @@ process.on('beforeExit', () => {
 
 main().then((code) => {
   settled = true;
+  if (process.env.MQIMG_DEBUG === '1') process.stderr.write(`mqimg debug: exiting with ${code}\n`);
   process.exitCode = code;
   // Do not wait for stray timers or sockets: everything that matters has been flushed by now.
   setTimeout(() => process.exit(code), 200).unref();

@@ -104,7 +104,7 @@ export class SendPlanner {
         win: this.maxWindow,
         lastHeardMs: nowMs,
         lastProgressMs: nowMs,
-        rtoMs: 1000,
+        rtoMs: this.baseRtoMs(),
       };
       this.receivers.set(status.rx, r);
       this.lastAnyProgressMs = nowMs;
@@ -222,6 +222,20 @@ export class SendPlanner {
     if (complete >= this.minReceivers) return 'delivered';
     if (complete === 0 && failed > 0 && failed === this.receivers.size) return 'failed';
     return this.receivers.size === 0 ? 'waiting-for-receivers' : 'sending';
+  }
+
+  /** True when a receiver that joined has gone silent without a final word. */
+  hasStalled(nowMs: number): boolean {
+    for (const r of this.receivers.values())
+      if (r.state === 'receiving' && this.isStalled(r, nowMs)) return true;
+    return false;
+  }
+
+  /** Receivers that joined (receiving, complete or failed); a sender repeats its manifest until enough have. */
+  get joined(): number {
+    let n = 0;
+    for (const r of this.receivers.values()) if (r.state !== 'want-manifest') n++;
+    return n;
   }
 
   /** Last time any receiver joined or made progress; the sender gives up `--timeout` after it. */

@@ -121,6 +121,7 @@ export async function sendTransfer(
   const manifest = buildManifest(image, options.topic, options.chunkBytes, Date.now());
   const { id } = manifest;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const minReceivers = options.minReceivers ?? 1;
   const planner = new SendPlanner(
     {
       chunks: manifest.chunks,
@@ -203,7 +204,15 @@ export async function sendTransfer(
           { id },
         );
       }
-      if (phase === 'waiting-for-receivers' && now - lastManifestMs >= MANIFEST_REPEAT_MS) publishManifest();
+      // Repeat the manifest until enough receivers joined, and while one has gone silent: a receiver that connected
+      // late, or lost the first copy to a reconnection, learns of the transfer this way even when no chunk reaches
+      // it any more; one that restarted resumes; one that finished but whose final status was lost repeats it.
+      if (
+        (planner.joined < minReceivers || planner.hasStalled(now)) &&
+        now - lastManifestMs >= MANIFEST_REPEAT_MS
+      ) {
+        publishManifest();
+      }
       if (now - planner.lastProgressMs > timeoutMs) {
         if (!transport.connected) {
           throw new ConnectionError(

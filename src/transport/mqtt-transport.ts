@@ -133,7 +133,15 @@ export class MqttTransport implements MessageTransport {
         client.on('connect', () =>
           options.onConnectionEvent?.('reconnected', `reconnected to ${options.url}`),
         );
-        client.on('error', () => {}); // reconnect errors are reported through 'offline'; never crash on them
+        // Reconnect errors are reported through 'offline'; never crash on them. MQIMG_DEBUG=1 shows every one.
+        const debug = process.env.MQIMG_DEBUG === '1';
+        client.on('error', (error) => {
+          if (debug) process.stderr.write(`mqimg debug: connection error: ${error.message}\n`);
+        });
+        if (debug) {
+          client.on('reconnect', () => process.stderr.write('mqimg debug: reconnecting\n'));
+          client.on('close', () => process.stderr.write('mqimg debug: connection closed\n'));
+        }
         resolve(new MqttTransport(client, protocolVersion, limits, options.url));
       });
       client.on('error', (error: Error & { code?: string | number }) =>

@@ -149,6 +149,33 @@ describe.skipIf(!mosquittoRequired())('faults: processes and brokers that die mi
     });
   }
 
+  it('connections cut or stalled under the receiver and the sender: both reconnect and the transfer completes', async () => {
+    const toReceiver = await startLossyProxy(broker.port, { bytesPerSecond: 250_000 });
+    const toSender = await startLossyProxy(broker.port, {});
+    try {
+      const out = tempDir();
+      const rx = startCli(['receive', '--out', out, '--once', '--json', '--url', toReceiver.url]);
+      await sleep(300);
+      const tx = send('faults/cut', toSender.url, ['--timeout', '20']);
+      await waitForPartial(out, 150_000);
+      toReceiver.cut();
+      await waitForPartial(out, 400_000);
+      toSender.cut();
+      await sleep(500);
+      toReceiver.stall(2000);
+      toSender.stall(1500);
+      const [sent, received] = await Promise.all([tx.done, rx.done]);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(received.code, received.stderr).toBe(0);
+      expect(sent.stderr).toMatch(/lost the connection/);
+      expect(received.stderr).toMatch(/lost the connection/);
+      expect(readFileSync(join(out, 'noise-600.png')).equals(sourceBytes)).toBe(true);
+    } finally {
+      await toReceiver.close();
+      await toSender.close();
+    }
+  });
+
   it('a broker that stays down ends the sender with a clear message after --timeout', async () => {
     const own = await startMosquitto();
     const out = tempDir();

@@ -3,12 +3,16 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 /** Decides, for each PUBLISH the broker sends to the client, whether the proxy drops it. */
 export type DropRule = (topic: string, nth: number) => boolean;
 
-/** A TCP proxy in front of a broker that drops chosen PUBLISH packets on their way to the client. */
+/** A TCP proxy in front of a broker that drops, duplicates or delays PUBLISH packets to the client, and cuts or stalls connections. */
 export interface LossyProxy {
   port: number;
   url: string;
   /** PUBLISH packets dropped so far. */
   dropped(): number;
+  /** Cuts every connection now (the client sees its socket close and reconnects). */
+  cut(): void;
+  /** Stops forwarding in both directions for `ms` milliseconds, keeping the connections open. */
+  stall(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -16,6 +20,10 @@ export interface LossyProxy {
 export interface ProxyOptions {
   /** Which PUBLISH packets to drop; default none. */
   drop?: DropRule;
+  /** Which PUBLISH packets to deliver twice; default none. */
+  duplicate?: DropRule;
+  /** How long to hold back each PUBLISH, in milliseconds (later packets overtake it); default 0. */
+  delayMs?: (topic: string, nth: number) => number;
   /** Limit broker -> client throughput to this many bytes per second (a slow receiver); default unlimited. */
   bytesPerSecond?: number;
 }
@@ -34,6 +42,9 @@ export async function startLossyProxy(
   const options = typeof dropOrOptions === 'function' ? { drop: dropOrOptions } : dropOrOptions;
   const drop = options.drop ?? (() => false);
   const rate = options.bytesPerSecond;
+  const duplicate = options.duplicate ?? (() => false);
+  const delayMs = options.delayMs ?? (() => 0);
+  const pairs = new Set<{ client: Socket; upstream: Socket }>();
   let droppedCount = 0;
   let publishCount = 0;
   const sockets = new Set<Socket>();
@@ -43,6 +54,8 @@ export async function startLossyProxy(
     upstream.setNoDelay(true);
     sockets.add(client);
     sockets.add(upstream);
+    const pair = { client, upstream };
+    pairs.add(pair);
     client.pipe(upstream);
     let pending: Buffer = Buffer.alloc(0);
     let nextFreeMs = 0;
@@ -67,12 +80,22 @@ export async function startLossyProxy(
           const topicLength = pending.readUInt16BE(packet.bodyStart);
           const topic = pending.toString('utf8', packet.bodyStart + 2, packet.bodyStart + 2 + topicLength);
           const qos = (packet.flags >> 1) & 3;
-          if (drop(topic, publishCount++)) {
+          const nth = publishCount++;
+          if (drop(topic, nth)) {
             droppedCount++;
             if (qos > 0) {
               const id = pending.readUInt16BE(packet.bodyStart + 2 + topicLength);
               upstream.write(Buffer.from([0x40, 0x02, id >> 8, id & 0xff]));
             }
+            continue;
+          }
+          if (duplicate(topic, nth)) out.push(Buffer.from(bytes));
+          const hold = delayMs(topic, nth);
+          if (hold > 0) {
+            const copy = Buffer.from(bytes);
+            setTimeout(() => {
+              if (!client.destroyed) client.write(copy);
+            }, hold);
             continue;
           }
         }
@@ -82,6 +105,7 @@ export async function startLossyProxy(
       if (out.length > 0) client.write(Buffer.concat(out));
     });
     const closeBoth = () => {
+      pairs.delete(pair);
       client.destroy();
       upstream.destroy();
     };
@@ -97,6 +121,22 @@ export async function startLossyProxy(
     port,
     url: `mqtt://127.0.0.1:${port}`,
     dropped: () => droppedCount,
+    cut() {
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+    },
+    stall(ms: number) {
+      for (const { client, upstream } of pairs) {
+        client.pause();
+        upstream.pause();
+        setTimeout(() => {
+          client.resume();
+          upstream.resume();
+        }, ms);
+      }
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
