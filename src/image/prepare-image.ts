@@ -63,7 +63,8 @@ export async function prepareImage(
   const open = () => sharp(input, { limitInputPixels, failOn: 'error' });
   let meta: Awaited<ReturnType<Sharp['metadata']>>;
   try {
-    meta = await open().metadata();
+    // Only the header is read here, so no pixel limit is needed yet; the check below says what the header claims.
+    meta = await sharp(input, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch (error) {
     throw decodeError(sourceName, error);
   }

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pngBomb } from '../fixtures/bomb.js';
 import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
 import { hasGpsIfd } from '../helpers/exif.js';
+import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
 import { hasPhotos, photo } from '../helpers/photos.js';
 import { freePort } from '../helpers/ports.js';
@@ -25,6 +27,24 @@ describe('bad input on the sender: clear message, documented exit code, nothing 
     const result = await runCli(['send', ...files, '--topic', 'cam/1', '--url', nowhere]);
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('refuses a decompression bomb (a small file whose header claims 3.6 gigapixels)', async () => {
+    const bomb = join(tempDir(), 'bomb.png');
+    writeFileSync(bomb, pngBomb());
+    const result = await runCli(['send', bomb, '--topic', 'cam/1', '--url', nowhere]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(
+      /60000x60000 pixels, more than the limit of 100000000: refusing it as a possible decompression bomb/,
+    );
+  });
+
+  it('refuses something that is not a regular file (a FIFO)', async () => {
+    const fifo = join(tempDir(), 'pipe.jpg');
+    execFileSync('mkfifo', [fifo]);
+    const result = await runCli(['send', fifo, '--topic', 'cam/1', '--url', nowhere]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/is not a regular file/);
   });
 
   it('refuses every file when one of several is bad', async () => {
@@ -211,24 +231,26 @@ describe.skipIf(!mosquittoRequired())('through a Mosquitto the test configures',
 
   it('leaves no partial file in --out when the receiver is interrupted mid-transfer (exit 130), only resumable state', async () => {
     const out = tempDir();
-    const rx = startCli(['receive', '--out', out, '--json', '--url', open.url]);
-    // 64-byte chunks at a slow pace: the transfer is still running when the receiver is interrupted.
+    // The receiver reads at 50 KB/s: the transfer is still running when it is interrupted.
+    const slow = await startLossyProxy(open.port, { bytesPerSecond: 50_000 });
+    const rx = startCli(['receive', '--out', out, '--json', '--url', slow.url]);
     const tx = startCli([
       'send',
       join(SAMPLES, 'landscape.jpg'),
       '--topic',
       'ctrlc/1',
       '--chunk-size',
-      '64',
+      '1K',
       '--timeout',
       '2',
       '--url',
       open.url,
     ]);
     await rx.waitForOutput('"event":"started"');
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 1200)); // past the first save of the partial state (every second)
     rx.child.kill('SIGINT');
     const result = await rx.done;
+    await slow.close();
     expect(result.code).toBe(130);
     expect(readdirSync(out).filter((f) => !f.startsWith('.'))).toEqual([]);
     // The partial transfer is kept, hidden, for a receiver started again on the same --out to resume.
