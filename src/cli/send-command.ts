@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import type { Fit, OutputFormat } from '../image/prepare-image.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
 import { formatBytes, formatSeconds } from './output.js';
@@ -6,9 +7,15 @@ import { byteSize, dimensions, integerIn, secondsToMs } from './parse-values.js'
 
 interface SendFlags extends ConnectionFlags {
   topic: string;
-  format: 'auto' | 'jpeg' | 'webp' | 'png' | 'avif' | 'original';
+  format: OutputFormat;
   quality?: number;
   maxSize?: { width: number; height: number };
+  resize?: { width: number; height: number };
+  fit?: Fit;
+  background?: string;
+  progressive?: boolean;
+  byteOrder?: 'le' | 'be';
+  profile?: string;
   keepMetadata: boolean;
   chunkSize?: number;
   timeout: number;
@@ -27,8 +34,42 @@ export function sendCommand(context: RunContext): Command {
         '--format <format>',
         'output format; auto keeps JPEG/PNG/WebP/AVIF and makes JPEG of the rest; original sends the file untouched',
       )
-        .choices(['auto', 'jpeg', 'webp', 'png', 'avif', 'original'])
+        .choices([
+          'auto',
+          'jpeg',
+          'webp',
+          'png',
+          'avif',
+          'original',
+          'rgb565',
+          'rgb888',
+          'gray8',
+          'gray4',
+          'mono1',
+        ])
         .default('auto'),
+    )
+    .option(
+      '--profile <name>',
+      'a display preset: ili9341-rgb565, ili9341-jpeg, epaper-296x128, tablet-1024x600, or one from $MQIMG_PROFILES',
+    )
+    .option('--resize <WxH>', 'resize to exactly WIDTHxHEIGHT pixels for a display (see --fit)', dimensions)
+    .addOption(
+      new Option(
+        '--fit <fit>',
+        'how --resize fits: cover (crop, default), contain (letterbox), inside, fill',
+      ).choices(['cover', 'contain', 'inside', 'fill']),
+    )
+    .option(
+      '--background <colour>',
+      'letterbox and transparency colour, e.g. white or #102030 (default black)',
+    )
+    .option('--progressive', 'progressive JPEG (default baseline, which TJpgDec and similar decoders need)')
+    .addOption(
+      new Option(
+        '--byte-order <order>',
+        'byte order of rgb565: le (LVGL, default) or be (ESPHome, SPI TFTs)',
+      ).choices(['le', 'be']),
     )
     .option(
       '--quality <1-100>',
@@ -56,6 +97,20 @@ export function sendCommand(context: RunContext): Command {
   addConnectionOptions(command);
   return command.action(async (files: string[], flags: SendFlags) => {
     const { sendImages } = await import('../session/send-images.js');
+    // A profile fills in what the command line did not say.
+    if (flags.profile !== undefined) {
+      const { findProfile } = await import('./profiles.js');
+      const profile = findProfile(flags.profile);
+      const given = (name: string) => ['cli', 'env'].includes(command.getOptionValueSource(name) ?? '');
+      if (!given('format') && profile.format) flags.format = profile.format;
+      if (!given('resize') && profile.resize) flags.resize = dimensions(profile.resize);
+      if (!given('fit') && profile.fit) flags.fit = profile.fit;
+      if (!given('background') && profile.background) flags.background = profile.background;
+      if (!given('quality') && profile.quality !== undefined) flags.quality = profile.quality;
+      if (!given('progressive') && profile.progressive !== undefined) flags.progressive = profile.progressive;
+      if (!given('byteOrder') && profile.byteOrder) flags.byteOrder = profile.byteOrder;
+      if (!given('chunkSize') && profile.chunkSize !== undefined) flags.chunkSize = profile.chunkSize;
+    }
     await sendImages(files, {
       ...toConnectOptions(flags),
       topic: flags.topic,
@@ -66,6 +121,11 @@ export function sendCommand(context: RunContext): Command {
       signal: context.signal,
       ...(flags.quality !== undefined ? { quality: flags.quality } : {}),
       ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
+      ...(flags.resize !== undefined ? { resize: flags.resize } : {}),
+      ...(flags.fit !== undefined ? { fit: flags.fit } : {}),
+      ...(flags.background !== undefined ? { background: flags.background } : {}),
+      ...(flags.progressive !== undefined ? { progressive: flags.progressive } : {}),
+      ...(flags.byteOrder !== undefined ? { byteOrder: flags.byteOrder } : {}),
       ...(flags.chunkSize !== undefined ? { chunkBytes: flags.chunkSize } : {}),
       onConnectionEvent: (_event, detail) => context.output.info(detail),
       onDelivered(result) {
@@ -82,6 +142,7 @@ export function sendCommand(context: RunContext): Command {
             sha256: m.sha256,
             width: m.width,
             height: m.height,
+            ...(m.pixelFormat !== undefined ? { pixelFormat: m.pixelFormat, stride: m.stride } : {}),
             chunks: m.chunks,
             chunkBytes: m.chunkBytes,
             publishedChunks: result.publishedChunks,

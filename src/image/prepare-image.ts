@@ -2,10 +2,30 @@ import { basename } from 'node:path';
 import type { Sharp } from 'sharp';
 import { InputError } from '../errors.js';
 import { MEDIA_TYPES } from '../protocol/media-types.js';
+import { type PixelFormat, packPixels, strideFor } from './pixel-formats.js';
 
-/** Output formats of `mqimg send --format`. `auto` keeps JPEG, PNG, WebP and AVIF as they are and makes JPEG of the rest. */
-export const OUTPUT_FORMATS = ['auto', 'jpeg', 'webp', 'png', 'avif', 'original'] as const;
+/**
+ * Output formats of `mqimg send --format`. `auto` keeps JPEG, PNG, WebP and AVIF as they are and makes JPEG of
+ * the rest; the raw pixel formats are described in `pixel-formats.ts` and PROTOCOL.md.
+ */
+export const OUTPUT_FORMATS = [
+  'auto',
+  'jpeg',
+  'webp',
+  'png',
+  'avif',
+  'original',
+  'rgb565',
+  'rgb888',
+  'gray8',
+  'gray4',
+  'mono1',
+] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** How `--resize` fits the image into the box: sharp's fit modes. */
+export const FITS = ['cover', 'contain', 'inside', 'fill'] as const;
+export type Fit = (typeof FITS)[number];
 
 /** How to prepare an image before it is sent. */
 export interface PrepareOptions {
@@ -15,6 +35,19 @@ export interface PrepareOptions {
   quality?: number;
   /** Fit inside this box, in pixels, keeping the aspect ratio and never enlarging. */
   maxSize?: { width: number; height: number };
+  /**
+   * Resize to exactly this box (for `cover`, `contain`, `fill`) or to fit inside it (`inside`), in pixels,
+   * enlarging if needed: a display gets its own resolution. Applied after `maxSize`.
+   */
+  resize?: { width: number; height: number };
+  /** How `resize` fits: cover (crop to fill, the default), contain (letterbox with `background`), inside, fill. */
+  fit?: Fit;
+  /** Letterbox and transparency colour, a CSS colour such as `black`, `#fff` or `rgb(0,0,0)`. Default black. */
+  background?: string;
+  /** Progressive JPEG. Default false: baseline, which small decoders (TJpgDec) need. */
+  progressive?: boolean;
+  /** Byte order of `rgb565`: `le` (LVGL, default) or `be` (ESPHome, most SPI TFTs). */
+  byteOrder?: 'le' | 'be';
   /** Keep EXIF, ICC and XMP metadata (GPS included). Default false: all metadata is stripped. */
   keepMetadata?: boolean;
   /** Refuse images with more pixels than this (decompression bombs). Default 100,000,000. */
@@ -29,6 +62,9 @@ export interface PreparedImage {
   mediaType: string;
   width: number;
   height: number;
+  /** For raw pixel formats: the format (`rgb565le`...) and the bytes per row. */
+  pixelFormat?: PixelFormat;
+  stride?: number;
 }
 
 const SHARP_FORMAT_TO_TYPE: Record<string, string> = {
@@ -103,11 +139,22 @@ export async function prepareImage(
       withoutEnlargement: true,
     });
   }
+  const background = options.background ?? 'black';
+  if (options.resize) {
+    pipeline = pipeline.resize({
+      width: options.resize.width,
+      height: options.resize.height,
+      fit: options.fit ?? 'cover',
+      background,
+    });
+  }
+  if (isRaw(target)) return prepareRaw(pipeline, target, options, sourceName, background);
   if (options.keepMetadata) pipeline = pipeline.keepMetadata();
   const quality = options.quality;
   const q = quality !== undefined ? { quality } : {};
   if (target === 'jpeg')
-    pipeline = pipeline.jpeg(q); // baseline (not mozjpeg, which forces progressive)
+    // Baseline unless asked: not mozjpeg, which forces progressive. JPEG has no alpha: flatten onto background.
+    pipeline = pipeline.flatten({ background }).jpeg({ ...q, progressive: options.progressive ?? false });
   else if (target === 'webp') pipeline = pipeline.webp(q);
   else if (target === 'avif') pipeline = pipeline.avif(q);
   else pipeline = pipeline.png();
@@ -120,6 +167,55 @@ export async function prepareImage(
   } catch (error) {
     throw decodeError(sourceName, error);
   }
+}
+
+type RawFormat = 'rgb565' | 'rgb888' | 'gray8' | 'gray4' | 'mono1';
+
+function isRaw(format: string): format is RawFormat {
+  return ['rgb565', 'rgb888', 'gray8', 'gray4', 'mono1'].includes(format);
+}
+
+/** Flattens onto the background, takes 8-bit RGB from sharp and packs it (pixel-formats.ts). */
+async function prepareRaw(
+  pipeline: Sharp,
+  target: RawFormat,
+  options: PrepareOptions,
+  sourceName: string,
+  background: string,
+): Promise<PreparedImage> {
+  try {
+    const { data, info } = await pipeline
+      .flatten({ background })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const rgb = info.channels === 3 ? data : dropExtraChannels(data, info.channels);
+    const pixelFormat: PixelFormat = target === 'rgb565' ? `rgb565${options.byteOrder ?? 'le'}` : target;
+    const stem = basename(sourceName).replace(/\.[^.]*$/, '') || 'image';
+    return {
+      bytes: packPixels(rgb, info.width, info.height, pixelFormat),
+      name: `${stem}.${pixelFormat}`,
+      mediaType: 'application/octet-stream',
+      width: info.width,
+      height: info.height,
+      pixelFormat,
+      stride: strideFor(pixelFormat, info.width),
+    };
+  } catch (error) {
+    throw decodeError(sourceName, error);
+  }
+}
+
+function dropExtraChannels(data: Buffer, channels: number): Buffer {
+  const pixels = data.length / channels;
+  const rgb = Buffer.alloc(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    const gray = channels < 3;
+    rgb[p * 3] = data[p * channels] ?? 0;
+    rgb[p * 3 + 1] = data[p * channels + (gray ? 0 : 1)] ?? 0;
+    rgb[p * 3 + 2] = data[p * channels + (gray ? 0 : 2)] ?? 0;
+  }
+  return rgb;
 }
 
 function autoFormat(inputType: string): 'jpeg' | 'png' | 'webp' | 'avif' {

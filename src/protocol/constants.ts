@@ -36,3 +36,7 @@ export const MAX_WINDOW_BYTES = 16 * 1024 * 1024;
 export function maxWindowFor(chunkBytes: number): number {
   return Math.max(4, Math.min(MAX_WINDOW_CHUNKS, Math.floor(MAX_WINDOW_BYTES / chunkBytes)));
 }
+
+/** Raw pixel formats a manifest may name in `pixelFormat` (layouts in PROTOCOL.md, code in image/pixel-formats.ts). */
+export const PIXEL_FORMATS = ['rgb565le', 'rgb565be', 'rgb888', 'gray8', 'gray4', 'mono1'] as const;
+export type PixelFormat = (typeof PIXEL_FORMATS)[number];

@@ -5,6 +5,7 @@ import {
   MAX_IMAGE_BYTES,
   MAX_NAME_LENGTH,
   MIN_CHUNK_BYTES,
+  PIXEL_FORMATS,
   PROTOCOL_VERSION,
 } from './constants.js';
 
@@ -40,10 +41,18 @@ export const manifestSchema = z
     height: z.number().int().min(1).max(1_000_000),
     /** When the sender prepared the transfer, in milliseconds since the Unix epoch. */
     createdMs: z.number().int().min(0),
+    /** For raw pixels (`type` application/octet-stream): their layout, e.g. `rgb565le`. Absent for image files. */
+    pixelFormat: z.enum(PIXEL_FORMATS).optional(),
+    /** For raw pixels: bytes per row, rows padded to whole bytes. */
+    stride: z.number().int().min(1).optional(),
   })
   .refine((m) => m.chunks === chunkCount(m.size, m.chunkBytes), {
     message: 'chunks must equal ceil(size / chunkBytes)',
     path: ['chunks'],
+  })
+  .refine((m) => m.pixelFormat === undefined || (m.stride !== undefined && m.size === m.stride * m.height), {
+    message: 'raw pixels need a stride, and size must equal stride * height',
+    path: ['stride'],
   });
 
 /** A validated manifest (unknown extra fields are kept but typed as unknown). */

@@ -45,6 +45,9 @@ export type ReceiveEvent =
       sha256: string;
       width: number;
       height: number;
+      /** For raw pixels: their layout and bytes per row (PROTOCOL.md, pixel formats). */
+      pixelFormat?: string;
+      stride?: number;
       durationMs: number;
     }
   | { event: 'failed'; id: string; topic: string; code: string; message: string }
@@ -466,7 +469,10 @@ export class Receiver {
     }
     let path: string;
     try {
-      path = await t.file.publish(this.options.outDir, safeFileName(manifest.name, manifest.type));
+      path = await t.file.publish(
+        this.options.outDir,
+        safeFileName(manifest.name, manifest.type, manifest.pixelFormat),
+      );
     } catch (error) {
       return this.abandon(
         t,
@@ -490,6 +496,9 @@ export class Receiver {
       sha256,
       width: manifest.width,
       height: manifest.height,
+      ...(manifest.pixelFormat !== undefined && manifest.stride !== undefined
+        ? { pixelFormat: manifest.pixelFormat, stride: manifest.stride }
+        : {}),
       durationMs: Math.round(this.clock() - t.startedMs),
     });
   }

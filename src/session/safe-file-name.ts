@@ -9,8 +9,11 @@ const MAX_STEM = 100;
  * parts, no control or reserved characters, no leading dot, no reserved device name, at most ~110 characters,
  * and an extension that matches the media type. Never returns an empty string. Pure: the caller makes it unique.
  */
-export function safeFileName(name: string, mediaType: string): string {
-  const ext = extensionFor(mediaType);
+export function safeFileName(name: string, mediaType: string, pixelFormat?: string): string {
+  const ext =
+    pixelFormat !== undefined && /^[a-z0-9]{1,12}$/.test(pixelFormat)
+      ? `.${pixelFormat}`
+      : extensionFor(mediaType);
   // Keep only the last path component, whichever separator the sender used.
   const base = name.split(/[/\\]/).pop() ?? '';
   let stem = base
@@ -18,7 +21,7 @@ export function safeFileName(name: string, mediaType: string): string {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
     .replace(/[<>:"|?*]/g, '_')
-    .replace(/\.[A-Za-z0-9]{1,5}$/, '')
+    .replace(/\.[A-Za-z0-9]{1,8}$/, '')
     .replace(/^[.\s]+/, '')
     .replace(/[.\s]+$/, '');
   stem = Array.from(stem).slice(0, MAX_STEM).join('');

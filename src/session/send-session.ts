@@ -1,6 +1,12 @@
 import { ConnectionError, MqimgError, TransferError, UsageError } from '../errors.js';
 import { chunkCount, chunkView } from '../protocol/chunking.js';
-import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, maxWindowFor, PROTOCOL_VERSION } from '../protocol/constants.js';
+import {
+  MAX_CHUNK_BYTES,
+  MIN_CHUNK_BYTES,
+  maxWindowFor,
+  type PixelFormat,
+  PROTOCOL_VERSION,
+} from '../protocol/constants.js';
 import { encodeManifest, type Manifest } from '../protocol/manifest.js';
 import { type ReceiverView, SendPlanner } from '../protocol/send-planner.js';
 import { parseStatus } from '../protocol/status.js';
@@ -16,6 +22,9 @@ export interface SendableImage {
   mediaType: string;
   width: number;
   height: number;
+  /** For raw pixel formats: the layout and the bytes per row. */
+  pixelFormat?: PixelFormat;
+  stride?: number;
 }
 
 /** Options of one transfer. Times are in milliseconds. */
@@ -100,6 +109,8 @@ export function buildManifest(
     width: image.width,
     height: image.height,
     createdMs,
+    ...(image.pixelFormat !== undefined ? { pixelFormat: image.pixelFormat } : {}),
+    ...(image.stride !== undefined ? { stride: image.stride } : {}),
   };
 }
 

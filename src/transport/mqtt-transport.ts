@@ -179,17 +179,55 @@ export class MqttTransport implements MessageTransport {
     );
   }
 
-  /** Subscribes at `qos` (default 1), at most 8 filters per SUBSCRIBE packet (AWS IoT Core's limit). */
-  async subscribe(filters: string[], qos: 0 | 1 = 1): Promise<void> {
+  /**
+   * Subscribes at `qos` (default 1), at most 8 filters per SUBSCRIBE packet (AWS IoT Core's limit). A connection
+   * that drops meanwhile is waited for (up to `reconnectWaitMs`, default 30,000) and the subscription sent again.
+   */
+  async subscribe(filters: string[], qos: 0 | 1 = 1, reconnectWaitMs = 30_000): Promise<void> {
     for (let i = 0; i < filters.length; i += 8) {
-      const granted = await this.client.subscribeAsync(filters.slice(i, i + 8), { qos });
-      const refused = granted.filter((g) => g.qos > 2);
-      if (refused.length > 0) {
-        throw new ConnectionError(
-          'auth_refused',
-          `the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')}: check the broker's ACL for this user`,
-        );
+      const batch = filters.slice(i, i + 8);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const granted = await this.client.subscribeAsync(batch, { qos });
+          const refused = granted.filter((g) => g.qos > 2);
+          if (refused.length > 0) {
+            throw new ConnectionError(
+              'auth_refused',
+              `the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')}: check the broker's ACL for this user`,
+            );
+          }
+          break;
+        } catch (error) {
+          if (error instanceof ConnectionError || this.client.connected || attempt >= 10) throw error;
+          await this.waitForConnection(reconnectWaitMs);
+        }
       }
+    }
+  }
+
+  /** Resolves when the client is connected again; throws a ConnectionError after `timeoutMs`. */
+  private async waitForConnection(timeoutMs: number): Promise<void> {
+    if (this.client.connected) return;
+    let timer: NodeJS.Timeout | undefined;
+    let onConnect: (() => void) | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onConnect = resolve;
+        this.client.once('connect', onConnect);
+        timer = setTimeout(
+          () =>
+            reject(
+              new ConnectionError(
+                'connection_lost',
+                `lost the connection to ${this.brokerUrl} and it did not come back within ${Math.round(timeoutMs / 1000)} s`,
+              ),
+            ),
+          timeoutMs,
+        );
+      });
+    } finally {
+      clearTimeout(timer);
+      if (onConnect) this.client.off('connect', onConnect);
     }
   }
 
