@@ -1,0 +1,146 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
+import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'mqimg-display-'));
+const jsonLines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** JPEG start-of-frame markers: SOF0 baseline, SOF2 progressive. */
+const hasMarker = (jpeg: Buffer, second: number) => {
+  for (let i = 2; i + 1 < jpeg.length; i++) if (jpeg[i] === 0xff && jpeg[i + 1] === second) return true;
+  return false;
+};
+
+describe.skipIf(!mosquittoRequired())('display-ready output, end to end through Mosquitto', () => {
+  let broker: MosquittoProcess;
+  beforeAll(async () => {
+    broker = await startMosquitto();
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  async function transfer(args: string[], env: Record<string, string> = {}) {
+    const out = tempDir();
+    const rx = startCli(['receive', '--out', out, '--once', '--json', '--url', broker.url]);
+    const tx = await runCli(['send', ...args, '--json', '--url', broker.url], env);
+    const received = await rx.done;
+    expect(tx.code, tx.stderr).toBe(0);
+    expect(received.code, received.stderr).toBe(0);
+    const completed = jsonLines(received.stdout).find((e) => e.event === 'completed') ?? {};
+    return {
+      completed,
+      delivered: jsonLines(tx.stdout)[0] ?? {},
+      bytes: readFileSync(String(completed.path)),
+    };
+  }
+
+  it('sends rgb565 big-endian pixels that match a hand-computed reference byte for byte', async () => {
+    // 4x2 PNG: red, green, blue, white / black, (8,4,8), (255,255,0), (0,0,0).
+    const pixels = [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 8, 4, 8, 255, 255, 0, 0, 0, 0];
+    const png = join(tempDir(), 'pixels.png');
+    writeFileSync(
+      png,
+      await sharp(Buffer.from(pixels), { raw: { width: 4, height: 2, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
+    const { completed, bytes } = await transfer([
+      png,
+      '--topic',
+      'tft/1',
+      '--format',
+      'rgb565',
+      '--byte-order',
+      'be',
+    ]);
+    const expected = [0xf800, 0x07e0, 0x001f, 0xffff, 0x0000, 0x0821, 0xffe0, 0x0000].flatMap((v) => [
+      v >> 8,
+      v & 0xff,
+    ]);
+    expect([...bytes]).toEqual(expected);
+    expect(completed).toMatchObject({
+      pixelFormat: 'rgb565be',
+      stride: 8,
+      width: 4,
+      height: 2,
+      name: 'pixels.rgb565be',
+    });
+    expect(String(completed.path).endsWith('pixels.rgb565be')).toBe(true);
+  });
+
+  it('makes baseline JPEG by default (SOF0) and progressive only with --progressive (SOF2)', async () => {
+    const baseline = await transfer([
+      join(SAMPLES, 'landscape.jpg'),
+      '--topic',
+      'tft/2',
+      '--resize',
+      '320x240',
+    ]);
+    expect(hasMarker(baseline.bytes, 0xc0)).toBe(true);
+    expect(hasMarker(baseline.bytes, 0xc2)).toBe(false);
+    expect(baseline.completed).toMatchObject({ width: 320, height: 240 });
+    const progressive = await transfer([
+      join(SAMPLES, 'landscape.jpg'),
+      '--topic',
+      'tft/3',
+      '--resize',
+      '320x240',
+      '--progressive',
+    ]);
+    expect(hasMarker(progressive.bytes, 0xc2)).toBe(true);
+  });
+
+  it('the e-paper profile gives 296x128 mono1, 37 bytes a row, in 1 KiB chunks', async () => {
+    const { completed, delivered, bytes } = await transfer([
+      join(SAMPLES, 'test-card.jpg'),
+      '--topic',
+      'epaper/1',
+      '--profile',
+      'epaper-296x128',
+    ]);
+    expect(completed).toMatchObject({ pixelFormat: 'mono1', width: 296, height: 128, stride: 37 });
+    expect(bytes.length).toBe(37 * 128);
+    expect(delivered.chunkBytes).toBe(1024);
+    // Letterboxed on white: the 640x480 card becomes 171x128 centred, so the left columns are white (bits set).
+    expect(bytes[0]).toBe(0xff);
+  });
+
+  it('explicit options win over a profile, and user profiles come from $MQIMG_PROFILES', async () => {
+    const file = join(tempDir(), 'profiles.json');
+    writeFileSync(file, JSON.stringify({ kitchen: { resize: '64x32', format: 'gray8', fit: 'fill' } }));
+    const { completed, bytes } = await transfer(
+      [join(SAMPLES, 'test-card.jpg'), '--topic', 'kitchen/1', '--profile', 'kitchen', '--resize', '16x8'],
+      {
+        MQIMG_PROFILES: file,
+      },
+    );
+    expect(completed).toMatchObject({ pixelFormat: 'gray8', width: 16, height: 8, stride: 16 });
+    expect(bytes.length).toBe(128);
+  });
+
+  it('refuses an unknown profile with exit 2 and lists the known ones', async () => {
+    const result = await runCli([
+      'send',
+      join(SAMPLES, 'test-card.jpg'),
+      '--topic',
+      'a',
+      '--profile',
+      'nope',
+      '--url',
+      'mqtt://127.0.0.1:1',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /unknown --profile "nope"; known profiles: .*epaper-296x128.*ili9341-rgb565/,
+    );
+  });
+});
