@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { Fit, OutputFormat } from '../image/prepare-image.js';
+import { FITS, type Fit, OUTPUT_FORMATS, type OutputFormat } from '../image/prepare-image.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
 import { formatBytes, formatSeconds } from './output.js';
@@ -34,19 +34,7 @@ export function sendCommand(context: RunContext): Command {
         '--format <format>',
         'output format; auto keeps JPEG/PNG/WebP/AVIF and makes JPEG of the rest; original sends the file untouched',
       )
-        .choices([
-          'auto',
-          'jpeg',
-          'webp',
-          'png',
-          'avif',
-          'original',
-          'rgb565',
-          'rgb888',
-          'gray8',
-          'gray4',
-          'mono1',
-        ])
+        .choices(OUTPUT_FORMATS)
         .default('auto'),
     )
     .option(
@@ -58,7 +46,7 @@ export function sendCommand(context: RunContext): Command {
       new Option(
         '--fit <fit>',
         'how --resize fits: cover (crop, default), contain (letterbox), inside, fill',
-      ).choices(['cover', 'contain', 'inside', 'fill']),
+      ).choices(FITS),
     )
     .option(
       '--background <colour>',

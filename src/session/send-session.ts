@@ -1,12 +1,7 @@
 import { ConnectionError, MqimgError, TransferError, UsageError } from '../errors.js';
+import type { PreparedImage } from '../image/prepare-image.js';
 import { chunkCount, chunkView } from '../protocol/chunking.js';
-import {
-  MAX_CHUNK_BYTES,
-  MIN_CHUNK_BYTES,
-  maxWindowFor,
-  type PixelFormat,
-  PROTOCOL_VERSION,
-} from '../protocol/constants.js';
+import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, maxWindowFor, PROTOCOL_VERSION } from '../protocol/constants.js';
 import { encodeManifest, type Manifest } from '../protocol/manifest.js';
 import { type ReceiverView, SendPlanner } from '../protocol/send-planner.js';
 import { parseStatus } from '../protocol/status.js';
@@ -15,17 +10,8 @@ import { sha256Hex, transferIdFor } from '../protocol/transfer-id.js';
 import type { MqttTransport } from '../transport/mqtt-transport.js';
 import { type Clock, monotonicClock } from './clock.js';
 
-/** A file ready to send: the bytes and what the manifest says about them. */
-export interface SendableImage {
-  bytes: Buffer;
-  name: string;
-  mediaType: string;
-  width: number;
-  height: number;
-  /** For raw pixel formats: the layout and the bytes per row. */
-  pixelFormat?: PixelFormat;
-  stride?: number;
-}
+/** A file ready to send: the bytes and what the manifest says about them (what `prepareImage` returns). */
+export type SendableImage = PreparedImage;
 
 /** Options of one transfer. Times are in milliseconds. */
 export interface SendTransferOptions {

@@ -1,17 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
+import { jsonLines, tempDir as makeTempDir } from '../helpers/files.js';
 import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'mqimg-display-'));
-const jsonLines = (text: string) =>
-  text
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const tempDir = () => makeTempDir('mqimg-display-');
 
 /** JPEG start-of-frame markers: SOF0 baseline, SOF2 progressive. */
 const hasMarker = (jpeg: Buffer, second: number) => {

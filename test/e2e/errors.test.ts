@@ -1,18 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pngBomb } from '../fixtures/bomb.js';
 import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
 import { hasGpsIfd } from '../helpers/exif.js';
+import { tempDir as makeTempDir } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
 import { hasPhotos, photo } from '../helpers/photos.js';
 import { freePort } from '../helpers/ports.js';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'mqimg-err-'));
+const tempDir = () => makeTempDir('mqimg-err-');
 
 describe('bad input on the sender: clear message, documented exit code, nothing published', () => {
   // A URL where nothing listens: an input error (3) rather than a connection error (4) proves that mqimg

@@ -1,19 +1,14 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, startCli } from '../helpers/cli.js';
+import { jsonLines, tempDir as makeTempDir } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'mqimg-faults-'));
+const tempDir = () => makeTempDir('mqimg-faults-');
 const visibleFiles = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.'));
-const jsonLines = (text: string) =>
-  text
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until the receiver's partial file for the transfer holds at least `bytes` bytes. */

@@ -1,19 +1,12 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
+import { jsonLines, tempDir as makeTempDir, sha256 } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'mqimg-lossy-'));
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-const jsonLines = (text: string) =>
-  text
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const tempDir = () => makeTempDir('mqimg-lossy-');
 
 describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a byte-identical file', () => {
   let broker: MosquittoProcess;

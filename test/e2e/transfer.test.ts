@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,14 +5,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKERS, type TestBroker } from '../helpers/brokers.js';
 import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
+import { jsonLines, sha256 } from '../helpers/files.js';
 
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const tempDir = () => mkdtempSync(join(tmpdir(), 'mqimg-e2e-'));
-const jsonLines = (text: string) =>
-  text
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 /** Files a user sees in a folder (the hidden partial folder excluded). */
 const visibleFiles = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.'));
 

@@ -23,9 +23,25 @@ describe('manifest', () => {
   });
 
   it('keeps unknown fields so later versions can add them without breaking this receiver', () => {
-    const result = parseManifest(bytes({ ...valid, pixelFormat: 'rgb565', sig: 'xyz' }));
+    const result = parseManifest(bytes({ ...valid, sig: 'xyz', enc: { alg: 'future' } }));
     expect(result.ok).toBe(true);
-    if (result.ok) expect(result.manifest.pixelFormat).toBe('rgb565');
+    if (result.ok) expect(result.manifest.sig).toBe('xyz');
+  });
+
+  it('accepts raw pixels only with a known pixel format and a stride that accounts for the size', () => {
+    const raw = {
+      ...valid,
+      type: 'application/octet-stream',
+      width: 100,
+      height: 100,
+      size: 20_000,
+      chunks: 1,
+      chunkBytes: 32_768,
+    };
+    expect(parseManifest(bytes({ ...raw, pixelFormat: 'rgb565le', stride: 200 })).ok).toBe(true);
+    expect(parseManifest(bytes({ ...raw, pixelFormat: 'rgb565le', stride: 199 })).ok).toBe(false);
+    expect(parseManifest(bytes({ ...raw, pixelFormat: 'rgb565le' })).ok).toBe(false);
+    expect(parseManifest(bytes({ ...raw, pixelFormat: 'yuv420', stride: 200 })).ok).toBe(false);
   });
 
   it('refuses a payload that is not JSON', () => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -10,6 +9,7 @@ import { chunkTopic, manifestTopic } from '../../src/protocol/topics.js';
 import { type ReceiveEvent, Receiver } from '../../src/session/receive-session.js';
 import { buildManifest } from '../../src/session/send-session.js';
 import type { MessageHandler, MessageTransport } from '../../src/transport/message-transport.js';
+import { sha256 } from '../helpers/files.js';
 
 /** An in-memory transport: the test injects messages; what the receiver publishes is recorded and dropped. */
 class InjectingTransport implements MessageTransport {
@@ -30,7 +30,6 @@ class InjectingTransport implements MessageTransport {
   }
 }
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One message an attacker, a broken sender or a flaky network could deliver. */
