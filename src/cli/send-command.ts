@@ -16,6 +16,7 @@ interface SendFlags extends ConnectionFlags {
   progressive?: boolean;
   byteOrder?: 'le' | 'be';
   profile?: string;
+  retain?: boolean;
   keepMetadata: boolean;
   chunkSize?: number;
   timeout: number;
@@ -27,7 +28,7 @@ interface SendFlags extends ConnectionFlags {
 export function sendCommand(context: RunContext): Command {
   const command = new Command('send')
     .description('prepare images and send them, chunked and verified, to receivers on a topic')
-    .argument('<image...>', 'image files to send, one transfer each')
+    .argument('<image...>', 'image files to send, one transfer each; - reads one image from standard input')
     .requiredOption('-t, --topic <topic>', 'topic to send to, e.g. cam/1 (no wildcards); chunks go below it')
     .addOption(
       new Option(
@@ -80,6 +81,10 @@ export function sendCommand(context: RunContext): Command {
         .argParser(secondsToMs)
         .default(30_000, '30'),
     )
+    .option(
+      '--retain',
+      'leave the image on the broker (retained) for displays that connect later; clears the previous one; does not wait for receivers',
+    )
     .option('--receivers <n>', 'receivers that must confirm each image', integerIn(1, 1000), 1)
     .option('--json', 'print one JSON object per delivered image', false);
   addConnectionOptions(command);
@@ -115,6 +120,7 @@ export function sendCommand(context: RunContext): Command {
       ...(flags.progressive !== undefined ? { progressive: flags.progressive } : {}),
       ...(flags.byteOrder !== undefined ? { byteOrder: flags.byteOrder } : {}),
       ...(flags.chunkSize !== undefined ? { chunkBytes: flags.chunkSize } : {}),
+      ...(flags.retain ? { retain: true } : {}),
       onConnectionEvent: (_event, detail) => context.output.info(detail),
       onDelivered(result) {
         const m = result.manifest;
@@ -140,7 +146,7 @@ export function sendCommand(context: RunContext): Command {
           });
         } else {
           context.output.result(
-            `sent ${m.name} to ${flags.topic}: ${formatBytes(m.size)} in ${m.chunks} chunks, ${m.width}x${m.height}, confirmed by ${confirmed} receiver${confirmed === 1 ? '' : 's'}, ${result.retransmittedChunks} resent, ${formatSeconds(result.durationMs)}`,
+            `sent ${m.name} to ${flags.topic}: ${formatBytes(m.size)} in ${m.chunks} chunks, ${m.width}x${m.height}, ${flags.retain ? 'retained on the broker' : `confirmed by ${confirmed} receiver${confirmed === 1 ? '' : 's'}, ${result.retransmittedChunks} resent`}, ${formatSeconds(result.durationMs)}`,
           );
         }
       },

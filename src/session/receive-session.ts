@@ -219,7 +219,8 @@ export class Receiver {
 
   private onMessage(topicName: string, payload: Buffer): void {
     const parsed = parseTopic(topicName);
-    if (!parsed) return;
+    // An empty payload is a retained message being cleared (`send --retain` replacing an image): not for us.
+    if (!parsed || payload.length === 0) return;
     if (parsed.kind === 'manifest') void this.onManifest(parsed.topic, parsed.id, payload);
     else if (parsed.kind === 'chunk') this.onChunk(parsed.topic, parsed.id, parsed.index, payload);
   }

@@ -5,6 +5,7 @@ import type { PreparedImage, PrepareOptions } from '../image/prepare-image.js';
 import { DEFAULT_CHUNK_BYTES } from '../protocol/constants.js';
 import { sendTopicProblem } from '../protocol/topics.js';
 import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
+import { publishRetained } from './retained-publish.js';
 import {
   checkChunkBytes,
   fitChunkBytes,
@@ -23,6 +24,11 @@ export interface SendImagesOptions
     Omit<SendTransferOptions, 'chunkBytes'> {
   /** Chunk payload size in bytes; default 32 KiB, reduced to fit the broker's Maximum Packet Size. */
   chunkBytes?: number;
+  /**
+   * Leave the image on the broker as retained messages, for receivers that connect later (a display that wakes
+   * up), and clear the previous retained image on the same topic. Does not wait for receivers. Default false.
+   */
+  retain?: boolean;
   /** Called after each image is delivered. */
   onDelivered?: (result: SendResult, image: PreparedImage) => void;
 }
@@ -40,7 +46,11 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
   const prepared: PreparedImage[] = [];
   for (const input of inputs) {
     const { name, bytes } =
-      typeof input === 'string' ? { name: input, bytes: await readInput(input) } : input;
+      typeof input !== 'string'
+        ? input
+        : input === '-'
+          ? { name: 'stdin', bytes: await readStdin() }
+          : { name: input, bytes: await readInput(input) };
     prepared.push(await prepareImage(bytes, name, options));
   }
   const transport = await MqttTransport.connect(options);
@@ -53,7 +63,9 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
         : fitChunkBytes(DEFAULT_CHUNK_BYTES, topicBytes, transport.limits.maxPacketBytes);
     const results: SendResult[] = [];
     for (const image of prepared) {
-      const result = await sendTransfer(transport, image, { ...options, chunkBytes });
+      const result = options.retain
+        ? await publishRetained(transport, image, { ...options, chunkBytes })
+        : await sendTransfer(transport, image, { ...options, chunkBytes });
       options.onDelivered?.(result, image);
       results.push(result);
     }
@@ -61,6 +73,18 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
   } finally {
     await transport.close();
   }
+}
+
+/** Reads standard input to its end (`mqimg send -`, e.g. `ffmpeg ... | mqimg send - --topic cam/1`). */
+export async function readStdin(): Promise<Buffer> {
+  if (process.stdin.isTTY)
+    throw new InputError('input_unreadable', 'standard input is a terminal: pipe an image into mqimg send -');
+  const pieces: Buffer[] = [];
+  for await (const piece of process.stdin) pieces.push(piece as Buffer);
+  const bytes = Buffer.concat(pieces);
+  if (bytes.length === 0)
+    throw new InputError('input_not_image', 'standard input was empty: nothing to send');
+  return bytes;
 }
 
 /** Reads a file to send, with a clear error for a missing, unreadable or non-regular path. */

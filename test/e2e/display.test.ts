@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
+import { MQIMG_BIN, runCli, SAMPLES, startCli } from '../helpers/cli.js';
 import { jsonLines, tempDir as makeTempDir } from '../helpers/files.js';
 import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
 
@@ -25,7 +27,8 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
 
   async function transfer(args: string[], env: Record<string, string> = {}) {
     const out = tempDir();
-    const rx = startCli(['receive', '--out', out, '--once', '--json', '--url', broker.url]);
+    const topic = args[args.indexOf('--topic') + 1] ?? '#';
+    const rx = startCli(['receive', '--out', out, '--once', '--json', '--topic', topic, '--url', broker.url]);
     const tx = await runCli(['send', ...args, '--json', '--url', broker.url], env);
     const received = await rx.done;
     expect(tx.code, tx.stderr).toBe(0);
@@ -120,6 +123,92 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
     );
     expect(completed).toMatchObject({ pixelFormat: 'gray8', width: 16, height: 8, stride: 16 });
     expect(bytes.length).toBe(128);
+  });
+
+  it('--retain leaves the image for a display that connects later, and a newer one clears the older chunks', async () => {
+    const first = await runCli([
+      'send',
+      join(SAMPLES, 'test-card.jpg'),
+      '--topic',
+      'sleepy/1',
+      '--retain',
+      '--chunk-size',
+      '4K',
+      '--json',
+      '--url',
+      broker.url,
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    // The sender is gone; a display wakes up and gets the image from the broker alone.
+    const out = makeTempDir('mqimg-retain-');
+    const late = await runCli([
+      'receive',
+      '--out',
+      out,
+      '--once',
+      '--json',
+      '--timeout',
+      '5',
+      '--url',
+      broker.url,
+    ]);
+    expect(late.code, late.stderr).toBe(0);
+    const saved = jsonLines(late.stdout).find((e) => e.event === 'completed');
+    expect(readFileSync(String(saved?.path)).length).toBe(Number(jsonLines(first.stdout)[0]?.size));
+    // A newer image replaces it: only its messages stay retained.
+    const second = await runCli([
+      'send',
+      join(SAMPLES, 'badge-alpha.png'),
+      '--topic',
+      'sleepy/1',
+      '--retain',
+      '--json',
+      '--url',
+      broker.url,
+    ]);
+    expect(second.code, second.stderr).toBe(0);
+    const newer = jsonLines(second.stdout)[0] ?? {};
+    const watcher = await mqtt.connectAsync(broker.url);
+    const retained: string[] = [];
+    watcher.on('message', (topic, payload, packet) => {
+      if (packet.retain && payload.length > 0) retained.push(topic);
+    });
+    await watcher.subscribeAsync('sleepy/1/mqimg/#', { qos: 1 });
+    await new Promise((r) => setTimeout(r, 500));
+    await watcher.endAsync();
+    expect(retained.length).toBe(Number(newer.chunks) + 1);
+    expect(retained.every((t) => t.startsWith(`sleepy/1/mqimg/${newer.id}/`))).toBe(true);
+  });
+
+  it('reads the image from standard input with -', async () => {
+    const out = makeTempDir('mqimg-stdin-');
+    // --topic: the broker still holds the retained image of the test above.
+    const rx = startCli([
+      'receive',
+      '--out',
+      out,
+      '--once',
+      '--json',
+      '--topic',
+      'pipe/1',
+      '--url',
+      broker.url,
+    ]);
+    const tx = spawnSync(
+      process.execPath,
+      [MQIMG_BIN, 'send', '-', '--topic', 'pipe/1', '--url', broker.url],
+      {
+        input: readFileSync(join(SAMPLES, 'test-card.jpg')),
+        encoding: 'utf8',
+      },
+    );
+    expect(tx.status, tx.stderr).toBe(0);
+    const received = await rx.done;
+    expect(jsonLines(received.stdout).find((e) => e.event === 'completed')).toMatchObject({
+      name: 'stdin.jpg',
+      width: 640,
+      height: 480,
+    });
   });
 
   it('refuses an unknown profile with exit 2 and lists the known ones', async () => {
