@@ -188,6 +188,23 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
     expect(existsSync(join(out, '.mqimg-partial', `${m.id}.part`))).toBe(false);
   });
 
+  it('refuses a transfer that would bring the bytes in progress past --max-bytes, and takes it once there is room', async () => {
+    const a = buildManifest({ ...image, bytes: Buffer.alloc(40_000, 7), name: 'a.png' }, 'h/bytes', 4096, 0);
+    const b = buildManifest({ ...image, bytes: Buffer.alloc(40_000, 8), name: 'b.png' }, 'h/bytes', 4096, 0);
+    await publish(manifestTopic('h/bytes', a.id), encodeManifest(a));
+    await waitForEvent(rx, { event: 'started', id: a.id });
+    await publish(manifestTopic('h/bytes', b.id), encodeManifest(b));
+    await waitForEvent(rx, { event: 'failed', id: b.id, code: 'too_many_bytes' });
+    expect(existsSync(join(out, '.mqimg-partial', `${b.id}.part`))).toBe(false);
+    // Finish a (its SHA-256 matches; --verify-image refuses it as not a PNG, which also ends it), then b fits.
+    await sendChunks(a, 'h/bytes', Buffer.alloc(40_000, 7));
+    await waitForEvent(rx, { event: 'failed', id: a.id, code: 'not_an_image' });
+    await publish(manifestTopic('h/bytes', b.id), encodeManifest(b));
+    await waitForEvent(rx, { event: 'started', id: b.id });
+    await sendChunks(b, 'h/bytes', Buffer.alloc(40_000, 8));
+    await waitForEvent(rx, { event: 'failed', id: b.id, code: 'not_an_image' });
+  });
+
   it('refuses transfers beyond --max-transfers (run last: it leaves two transfers open)', async () => {
     const flood = [1, 2, 3].map((n) =>
       buildManifest({ ...image, bytes: Buffer.alloc(1000, n), name: `f${n}.png` }, 'h/flood', 256, 0),
