@@ -1,20 +1,19 @@
 import { Command, Option } from 'commander';
-import { FITS, type Fit, OUTPUT_FORMATS, type OutputFormat } from '../image/prepare-image.js';
+import { FITS, OUTPUT_FORMATS, type OutputFormat, type PrepareOptions } from '../image/prepare-image.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
 import { formatBytes, formatSeconds } from './output.js';
 import { byteSize, dimensions, integerIn, secondsToMs } from './parse-values.js';
 
-interface SendFlags extends ConnectionFlags {
+/** Parsed `send` options: the image options have the library's names and types (PrepareOptions). */
+interface SendFlags
+  extends ConnectionFlags,
+    Pick<
+      PrepareOptions,
+      'quality' | 'maxSize' | 'resize' | 'fit' | 'background' | 'progressive' | 'byteOrder'
+    > {
   topic: string;
   format: OutputFormat;
-  quality?: number;
-  maxSize?: { width: number; height: number };
-  resize?: { width: number; height: number };
-  fit?: Fit;
-  background?: string;
-  progressive?: boolean;
-  byteOrder?: 'le' | 'be';
   profile?: string;
   retain?: boolean;
   keepMetadata: boolean;
