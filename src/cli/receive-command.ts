@@ -15,6 +15,7 @@ interface ReceiveFlags extends ConnectionFlags {
   maxTransfers: number;
   qos: '0' | '1';
   verifyImage: boolean;
+  republish?: string;
   json: boolean;
 }
 
@@ -58,6 +59,10 @@ export function receiveCommand(context: RunContext): Command {
         .default('0'),
     )
     .option(
+      '--republish <topic>',
+      'also publish each saved file as one retained message on this topic ({topic} and {name} are replaced), for Home Assistant',
+    )
+    .option(
       '--verify-image',
       'decode each file fully before saving it, and refuse it unless it is an image of its declared type',
       false,
@@ -68,6 +73,11 @@ export function receiveCommand(context: RunContext): Command {
     if (flags.once && flags.count !== undefined)
       throw new UsageError('--once and --count cannot be used together: --once is --count 1');
     const { receiveImages } = await import('../session/receive-images.js');
+    if (flags.republish !== undefined) {
+      const { sendTopicProblem } = await import('../protocol/topics.js');
+      const problem = sendTopicProblem(flags.republish.replaceAll('{topic}', 't').replaceAll('{name}', 'n'));
+      if (problem) throw new UsageError(`invalid --republish: ${problem}`);
+    }
     const count = flags.once ? 1 : flags.count;
     await receiveImages({
       onReady: (receiverId) =>
@@ -80,6 +90,7 @@ export function receiveCommand(context: RunContext): Command {
       maxBytes: flags.maxBytes,
       maxTransfers: flags.maxTransfers,
       chunkQos: flags.qos === '1' ? 1 : 0,
+      ...(flags.republish !== undefined ? { republishTopic: flags.republish } : {}),
       ...(flags.verifyImage
         ? {
             verifyFile: async (path: string, manifest: { type: string }) => {

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { UsageError } from '../errors.js';
 import { chunkOffset } from '../protocol/chunking.js';
@@ -45,6 +46,8 @@ export type ReceiveEvent =
       sha256: string;
       width: number;
       height: number;
+      /** The topic the file was republished on (`--republish`). */
+      republished?: string;
       /** For raw pixels: their layout and bytes per row (PROTOCOL.md, pixel formats). */
       pixelFormat?: string;
       stride?: number;
@@ -77,6 +80,12 @@ export interface ReceiverOptions {
    * matches.
    */
   verifyFile?: (path: string, manifest: Manifest) => Promise<string | undefined>;
+  /**
+   * Also publish each saved file, whole, as one retained QoS 1 message on this topic: the form Home Assistant's
+   * MQTT camera and image integrations read. `{topic}` is replaced by the sender topic and `{name}` by the saved
+   * file name. Mind the broker's message size limit.
+   */
+  republishTopic?: string;
   /** Unfinished partial transfers older than this are deleted at start. Default 24 hours. */
   partialTtlMs?: number;
   /**
@@ -484,6 +493,23 @@ export class Receiver {
     this.transfers.delete(id);
     await t.saving;
     await removePartialState(this.options.outDir, id);
+    let republished: string | undefined;
+    if (this.options.republishTopic) {
+      republished = this.options.republishTopic
+        .replaceAll('{topic}', topic)
+        .replaceAll('{name}', basename(path));
+      try {
+        await this.transport.publish(republished, await readFile(path), { retain: true });
+      } catch (error) {
+        this.emit({
+          event: 'rejected',
+          topic,
+          code: 'republish_failed',
+          message: `could not republish ${basename(path)} on ${republished}: ${(error as Error).message}`,
+        });
+        republished = undefined;
+      }
+    }
     const status: Status = { rx: this.receiverId, state: 'complete', next: manifest.chunks };
     this.finished.set(id, { status, topic, lastSentMs: this.clock() });
     this.publishStatus(topic, id, status);
@@ -501,6 +527,7 @@ export class Receiver {
         ? { pixelFormat: manifest.pixelFormat, stride: manifest.stride }
         : {}),
       durationMs: Math.round(this.clock() - t.startedMs),
+      ...(republished !== undefined ? { republished } : {}),
     });
   }
 

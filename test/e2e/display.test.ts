@@ -180,6 +180,43 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
     expect(retained.every((t) => t.startsWith(`sleepy/1/mqimg/${newer.id}/`))).toBe(true);
   });
 
+  it('--republish publishes each saved file whole and retained, for Home Assistant', async () => {
+    const out = makeTempDir('mqimg-republish-');
+    const rx = startCli([
+      'receive',
+      '--out',
+      out,
+      '--once',
+      '--json',
+      '--topic',
+      'door/+',
+      '--republish',
+      'ha/{topic}/image',
+      '--url',
+      broker.url,
+    ]);
+    const tx = await runCli([
+      'send',
+      join(SAMPLES, 'test-card.jpg'),
+      '--topic',
+      'door/1',
+      '--url',
+      broker.url,
+    ]);
+    const received = await rx.done;
+    expect(tx.code, tx.stderr).toBe(0);
+    const completed = jsonLines(received.stdout).find((e) => e.event === 'completed');
+    expect(completed?.republished).toBe('ha/door/1/image');
+    // A Home Assistant-like client that subscribes afterwards gets the whole file as one retained message.
+    const ha = await mqtt.connectAsync(broker.url);
+    const image = new Promise<Buffer>((resolve) => ha.on('message', (_topic, payload) => resolve(payload)));
+    await ha.subscribeAsync('ha/door/1/image', { qos: 1 });
+    expect((await image).equals(readFileSync(String(completed?.path)))).toBe(true);
+    await ha.endAsync();
+    const bad = await runCli(['receive', '--out', out, '--republish', 'ha/#', '--url', broker.url]);
+    expect(bad.code).toBe(2);
+  });
+
   it('reads the image from standard input with -', async () => {
     const out = makeTempDir('mqimg-stdin-');
     // --topic: the broker still holds the retained image of the test above.
