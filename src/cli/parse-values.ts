@@ -37,3 +37,17 @@ export function byteSize(value: string): number {
   const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match[2] ?? '').toLowerCase()] ?? 1;
   return Number(match[1]) * unit;
 }
+
+/** commander argParser: an interval such as `10s`, `500ms`, `2m` or `10` (seconds), returned in milliseconds. */
+export function interval(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(value.trim());
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[
+    (match?.[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm' | 'h'
+  ];
+  const ms = Math.round(Number(match?.[1]) * unit);
+  if (!match || !(ms >= 100))
+    throw new InvalidArgumentError(
+      `expected an interval of 100ms or more, like 10s, 500ms or 2m, got "${value}".`,
+    );
+  return ms;
+}

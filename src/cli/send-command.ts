@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
 import { FITS, OUTPUT_FORMATS, type OutputFormat, type PrepareOptions } from '../image/prepare-image.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
 import { formatBytes, formatSeconds } from './output.js';
-import { byteSize, dimensions, integerIn, secondsToMs } from './parse-values.js';
+import { byteSize, dimensions, integerIn, interval, secondsToMs } from './parse-values.js';
 
 /** Parsed `send` options: the image options have the library's names and types (PrepareOptions). */
 interface SendFlags
@@ -16,6 +17,9 @@ interface SendFlags
   format: OutputFormat;
   profile?: string;
   retain?: boolean;
+  watch?: string;
+  every?: number;
+  supersede: boolean;
   keepMetadata: boolean;
   chunkSize?: number;
   timeout: number;
@@ -27,7 +31,10 @@ interface SendFlags
 export function sendCommand(context: RunContext): Command {
   const command = new Command('send')
     .description('prepare images and send them, chunked and verified, to receivers on a topic')
-    .argument('<image...>', 'image files to send, one transfer each; - reads one image from standard input')
+    .argument(
+      '[image...]',
+      'image files or http(s) URLs to send, one transfer each; - reads one image from standard input',
+    )
     .requiredOption('-t, --topic <topic>', 'topic to send to, e.g. cam/1 (no wildcards); chunks go below it')
     .addOption(
       new Option(
@@ -81,6 +88,19 @@ export function sendCommand(context: RunContext): Command {
         .default(30_000, '30'),
     )
     .option(
+      '--watch <dir>',
+      'keep running and send each new image written to this folder, once it is complete',
+    )
+    .option(
+      '--every <interval>',
+      'with an http(s) URL: fetch and send it every interval (10s, 500ms, 2m), until Ctrl-C',
+      interval,
+    )
+    .option(
+      '--no-supersede',
+      'with --watch or --every: send every image in order, instead of letting a newer one replace one still in transfer',
+    )
+    .option(
       '--retain',
       'leave the image on the broker (retained) for displays that connect later; clears the previous one; does not wait for receivers',
     )
@@ -89,6 +109,7 @@ export function sendCommand(context: RunContext): Command {
   addConnectionOptions(command);
   return command.action(async (files: string[], flags: SendFlags) => {
     const { sendImages } = await import('../session/send-images.js');
+    type SendImagesOptions = Parameters<typeof sendImages>[1];
     // A profile fills in what the command line did not say.
     if (flags.profile !== undefined) {
       const { findProfile } = await import('./profiles.js');
@@ -103,7 +124,15 @@ export function sendCommand(context: RunContext): Command {
       if (!given('byteOrder') && profile.byteOrder) flags.byteOrder = profile.byteOrder;
       if (!given('chunkSize') && profile.chunkSize !== undefined) flags.chunkSize = profile.chunkSize;
     }
-    await sendImages(files, {
+    const live = flags.watch !== undefined || flags.every !== undefined;
+    if (files.length === 0 && flags.watch === undefined)
+      throw new UsageError('name at least one image, - for standard input, an http(s) URL, or --watch DIR');
+    if (flags.every !== undefined && (files.length !== 1 || !/^https?:\/\//i.test(files[0] ?? ''))) {
+      throw new UsageError('--every needs exactly one http:// or https:// URL to poll');
+    }
+    if (flags.watch !== undefined && files.length > 0)
+      throw new UsageError('--watch takes no image arguments: it sends what appears in the folder');
+    const sendOptions: SendImagesOptions = {
       ...toConnectOptions(flags),
       topic: flags.topic,
       format: flags.format,
@@ -149,6 +178,32 @@ export function sendCommand(context: RunContext): Command {
           );
         }
       },
-    });
+    };
+    const { fetchImage, pollUrl, watchFolder } = await import('../session/image-sources.js');
+    const onError = (error: unknown) =>
+      context.output.info(`mqimg: ${error instanceof Error ? error.message : String(error)}`);
+    if (live) {
+      const { sendFeed } = await import('../session/send-feed.js');
+      const source =
+        flags.watch !== undefined
+          ? await watchFolder(flags.watch, context.signal, onError)
+          : pollUrl(files[0] ?? '', flags.every ?? 10_000, context.signal, onError);
+      context.output.info(
+        flags.watch !== undefined
+          ? `watching ${flags.watch}; Ctrl-C stops`
+          : `polling ${files[0]} every ${(flags.every ?? 0) / 1000} s; Ctrl-C stops`,
+      );
+      await sendFeed(source, {
+        ...sendOptions,
+        supersede: flags.supersede,
+        onError,
+        onSuperseded: (image) => context.output.info(`superseded ${image.name}: a newer image was ready`),
+      });
+      return;
+    }
+    const inputs = await Promise.all(
+      files.map((f) => (/^https?:\/\//i.test(f) ? fetchImage(f, context.signal) : f)),
+    );
+    await sendImages(inputs, sendOptions);
   });
 }

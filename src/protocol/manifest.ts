@@ -45,6 +45,8 @@ export const manifestSchema = z
     pixelFormat: z.enum(PIXEL_FORMATS).optional(),
     /** For raw pixels: bytes per row, rows padded to whole bytes. */
     stride: z.number().int().min(1).optional(),
+    /** Latest wins: receivers drop unfinished older transfers (smaller `createdMs`) on the same topic. */
+    supersede: z.boolean().optional(),
   })
   .refine((m) => m.chunks === chunkCount(m.size, m.chunkBytes), {
     message: 'chunks must equal ceil(size / chunkBytes)',

@@ -290,6 +290,17 @@ export class Receiver {
       );
     }
     this.unknown.delete(id);
+    if (manifest.supersede) {
+      for (const older of [...this.transfers.values()]) {
+        if (older.topic === topic && older.manifest.createdMs < manifest.createdMs && !older.finishing) {
+          this.abandon(
+            older,
+            'superseded',
+            `${older.manifest.name}: a newer image arrived on ${topic} before it finished; dropped`,
+          );
+        }
+      }
+    }
     // Reserve the id before the first await so that a repeated manifest does not start a second transfer.
     this.starting.set(id, { chunks: [], bytes: 0 });
     const saved = this.resumable.get(id);

@@ -55,12 +55,7 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
   }
   const transport = await MqttTransport.connect(options);
   try {
-    // Longest chunk topic: <topic>/mqimg/<16 hex>/c/<up to 9 digits>.
-    const topicBytes = Buffer.byteLength(options.topic) + 32;
-    const chunkBytes =
-      options.chunkBytes !== undefined
-        ? checkChunkBytes(options.chunkBytes, topicBytes, transport.limits.maxPacketBytes)
-        : fitChunkBytes(DEFAULT_CHUNK_BYTES, topicBytes, transport.limits.maxPacketBytes);
+    const chunkBytes = chunkBytesFor(transport, options);
     const results: SendResult[] = [];
     for (const image of prepared) {
       const result = options.retain
@@ -73,6 +68,18 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
   } finally {
     await transport.close();
   }
+}
+
+/** The chunk size for this broker: the one asked for (checked against its limit), or the default made to fit. */
+export function chunkBytesFor(
+  transport: MqttTransport,
+  options: { topic: string; chunkBytes?: number },
+): number {
+  // Longest chunk topic: <topic>/mqimg/<16 hex>/c/<up to 9 digits>.
+  const topicBytes = Buffer.byteLength(options.topic) + 32;
+  return options.chunkBytes !== undefined
+    ? checkChunkBytes(options.chunkBytes, topicBytes, transport.limits.maxPacketBytes)
+    : fitChunkBytes(DEFAULT_CHUNK_BYTES, topicBytes, transport.limits.maxPacketBytes);
 }
 
 /** Reads standard input to its end (`mqimg send -`, e.g. `ffmpeg ... | mqimg send - --topic cam/1`). */

@@ -29,6 +29,8 @@ export interface SendTransferOptions {
   stallMs?: number;
   signal?: AbortSignal;
   clock?: Clock;
+  /** Mark the manifest `supersede`: receivers drop unfinished older transfers on this topic. Default false. */
+  supersede?: boolean;
 }
 
 /** What happened to one transfer. */
@@ -81,6 +83,7 @@ export function buildManifest(
   topic: string,
   chunkBytes: number,
   createdMs: number,
+  supersede = false,
 ): Manifest {
   const sha256 = sha256Hex(image.bytes);
   return {
@@ -97,6 +100,7 @@ export function buildManifest(
     createdMs,
     ...(image.pixelFormat !== undefined ? { pixelFormat: image.pixelFormat } : {}),
     ...(image.stride !== undefined ? { stride: image.stride } : {}),
+    ...(supersede ? { supersede: true } : {}),
   };
 }
 
@@ -115,7 +119,7 @@ export async function sendTransfer(
   if (problem) throw new UsageError(`invalid --topic: ${problem}`);
   const clock = options.clock ?? monotonicClock;
   const started = clock();
-  const manifest = buildManifest(image, options.topic, options.chunkBytes, Date.now());
+  const manifest = buildManifest(image, options.topic, options.chunkBytes, Date.now(), options.supersede);
   const { id } = manifest;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const minReceivers = options.minReceivers ?? 1;

@@ -1,0 +1,169 @@
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
+import { jsonLines, tempDir } from '../helpers/files.js';
+import { startLossyProxy } from '../helpers/lossy-proxy.js';
+import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { writeNoisePng } from '../helpers/noise-image.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits until a command has said on stderr that it is watching (so nothing written after is missed). */
+async function watching(cli: { stderr(): string }, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cli.stderr().includes('watching')) {
+    if (Date.now() > deadline) throw new Error(`never started watching: ${cli.stderr()}`);
+    await sleep(50);
+  }
+}
+const completedPaths = (stdout: string) =>
+  jsonLines(stdout)
+    .filter((e) => e.event === 'completed')
+    .map((e) => String(e.path));
+
+describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled URL, latest wins', () => {
+  let broker: MosquittoProcess;
+  let http: Server;
+  let httpUrl: string;
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    http = createServer((req, res) => {
+      if (req.url !== '/snap.jpg') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(readFileSync(join(SAMPLES, 'test-card.jpg')));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+    const address = http.address();
+    httpUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/snap.jpg`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => http?.close(resolve));
+    await broker?.stop();
+  });
+
+  it('--watch sends each new image once it is completely written, and Ctrl-C stops it (exit 130)', async () => {
+    const dir = tempDir('mqimg-watch-');
+    const out = tempDir('mqimg-watch-out-');
+    const rx = startCli([
+      'receive',
+      '--out',
+      out,
+      '--count',
+      '2',
+      '--json',
+      '--topic',
+      'nvr/1',
+      '--url',
+      broker.url,
+    ]);
+    const tx = startCli([
+      'send',
+      '--watch',
+      dir,
+      '--topic',
+      'nvr/1',
+      '--format',
+      'original',
+      '--no-supersede',
+      '--json',
+      '--url',
+      broker.url,
+    ]);
+    await watching(tx);
+    copyFileSync(join(SAMPLES, 'test-card.jpg'), join(dir, 'first.jpg'));
+    // Written in two halves with a pause: it must not be sent half-written.
+    const landscape = readFileSync(join(SAMPLES, 'landscape.jpg'));
+    writeFileSync(join(dir, 'second.jpg'), landscape.subarray(0, 50_000));
+    await sleep(150);
+    writeFileSync(join(dir, 'second.jpg'), landscape);
+    const received = await rx.done;
+    expect(received.code, received.stderr).toBe(0);
+    const saved = completedPaths(received.stdout).map((p) => readFileSync(p));
+    expect(saved.some((b) => b.equals(readFileSync(join(SAMPLES, 'test-card.jpg'))))).toBe(true);
+    expect(saved.some((b) => b.equals(landscape))).toBe(true);
+    tx.child.kill('SIGINT');
+    expect((await tx.done).code).toBe(130);
+  });
+
+  it('polls an http:// snapshot URL with --every', async () => {
+    const out = tempDir('mqimg-poll-');
+    const rx = startCli([
+      'receive',
+      '--out',
+      out,
+      '--once',
+      '--json',
+      '--topic',
+      'ipcam/1',
+      '--url',
+      broker.url,
+    ]);
+    const tx = startCli([
+      'send',
+      httpUrl,
+      '--every',
+      '500ms',
+      '--topic',
+      'ipcam/1',
+      '--format',
+      'original',
+      '--url',
+      broker.url,
+    ]);
+    const received = await rx.done;
+    expect(received.code, received.stderr).toBe(0);
+    const [path] = completedPaths(received.stdout);
+    expect(readFileSync(String(path)).equals(readFileSync(join(SAMPLES, 'test-card.jpg')))).toBe(true);
+    tx.child.kill('SIGINT');
+    expect((await tx.done).code).toBe(130);
+  });
+
+  it('latest wins: a newer image replaces one still in transfer, and receivers drop the older one unsaved', async () => {
+    const dir = tempDir('mqimg-latest-');
+    const out = tempDir('mqimg-latest-out-');
+    const slow = await startLossyProxy(broker.port, { bytesPerSecond: 400_000 });
+    try {
+      // ~3 MB, more than the sender's window (1 MiB of 4 KiB chunks): most of it is not yet sent when superseded.
+      const big = await writeNoisePng(1000);
+      const rx = startCli(['receive', '--out', out, '--json', '--topic', 'cam/latest', '--url', slow.url]);
+      const tx = startCli([
+        'send',
+        '--watch',
+        dir,
+        '--topic',
+        'cam/latest',
+        '--format',
+        'original',
+        '--chunk-size',
+        '4K',
+        '--json',
+        '--url',
+        broker.url,
+      ]);
+      await watching(tx);
+      copyFileSync(big, join(dir, '.old.tmp'));
+      renameSync(join(dir, '.old.tmp'), join(dir, 'old.png'));
+      await rx.waitForOutput('"event":"started"');
+      await sleep(700);
+      copyFileSync(join(SAMPLES, 'test-card.jpg'), join(dir, 'new.jpg'));
+      await rx.waitForOutput('"name":"new.jpg","path"', 45_000);
+      const events = jsonLines(rx.stdout());
+      expect(events.find((e) => e.event === 'failed' && e.code === 'superseded')).toMatchObject({
+        topic: 'cam/latest',
+      });
+      expect(completedPaths(rx.stdout()).map((p) => p.split('/').pop())).toEqual(['new.jpg']);
+      expect(tx.stderr()).toMatch(/superseded old\.png/);
+      tx.child.kill('SIGINT');
+      rx.child.kill('SIGINT');
+      await Promise.all([tx.done, rx.done]);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('refuses --every without a URL (exit 2)', async () => {
+    const result = await runCli(['send', join(SAMPLES, 'test-card.jpg'), '--every', '1s', '--topic', 'a']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--every needs exactly one http/);
+  });
+});
