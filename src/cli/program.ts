@@ -3,6 +3,7 @@ import { brokerCommand } from './broker-command.js';
 import type { RunContext } from './context.js';
 import { demoCommand } from './demo-command.js';
 import { receiveCommand } from './receive-command.js';
+import { relayCommand } from './relay-command.js';
 import { sendCommand } from './send-command.js';
 
 /** The mqimg command line. Commands load their heavy modules (sharp, mqtt, aedes) only when they run. */
@@ -17,6 +18,7 @@ export function buildProgram(context: RunContext, version: string): Command {
   for (const command of [
     sendCommand(context),
     receiveCommand(context),
+    relayCommand(context),
     brokerCommand(context),
     demoCommand(context),
   ]) {

@@ -1,6 +1,7 @@
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
 import { jsonLines, tempDir } from '../helpers/files.js';
@@ -159,6 +160,50 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
     } finally {
       await slow.close();
     }
+  });
+
+  it('relay takes Frigate-style whole-image snapshots and sends each, prepared for the display, as a transfer', async () => {
+    const frigate = await mqtt.connectAsync(broker.url);
+    // Frigate publishes the latest snapshot of each camera and object as one retained JPEG.
+    await frigate.publishAsync('frigate/door/person/snapshot', readFileSync(join(SAMPLES, 'landscape.jpg')), {
+      qos: 1,
+      retain: true,
+    });
+    await frigate.endAsync();
+    const out = tempDir('mqimg-relay-');
+    const rx = startCli([
+      'receive',
+      '--out',
+      out,
+      '--once',
+      '--json',
+      '--topic',
+      'display/door',
+      '--url',
+      broker.url,
+    ]);
+    const relay = startCli([
+      'relay',
+      '--from',
+      'frigate/+/person/snapshot',
+      '--to',
+      'display/door',
+      '--profile',
+      'ili9341-rgb565',
+      '--url',
+      broker.url,
+    ]);
+    const received = await rx.done;
+    expect(received.code, received.stderr).toBe(0);
+    const completed = jsonLines(received.stdout).find((e) => e.event === 'completed');
+    expect(completed).toMatchObject({
+      pixelFormat: 'rgb565le',
+      width: 320,
+      height: 240,
+      size: 320 * 240 * 2,
+    });
+    relay.child.kill('SIGINT');
+    expect((await relay.done).code).toBe(130);
   });
 
   it('refuses --every without a URL (exit 2)', async () => {

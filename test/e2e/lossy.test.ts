@@ -59,6 +59,55 @@ describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a b
     }
   });
 
+  it('serves several receivers that lose the same chunks with one resend each (merged requests)', async () => {
+    // Both displays lose the first copy of every 10th chunk, as when the broker drops for both at once.
+    const dropper = () => {
+      const seen = new Set<string>();
+      return (topic: string) => {
+        const m = /\/c\/(\d+)$/.exec(topic);
+        if (!m || Number(m[1]) % 10 !== 0 || seen.has(topic)) return false;
+        seen.add(topic);
+        return true;
+      };
+    };
+    const a = await startLossyProxy(broker.port, dropper());
+    const b = await startLossyProxy(broker.port, dropper());
+    try {
+      const source = join(SAMPLES, 'landscape.jpg');
+      const outs = [tempDir(), tempDir()];
+      const receivers = [a, b].map((p, i) =>
+        startCli(['receive', '--out', outs[i] ?? '', '--once', '--url', p.url]),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      const tx = await runCli([
+        'send',
+        source,
+        '--topic',
+        'merged/1',
+        '--format',
+        'original',
+        '--chunk-size',
+        '2K',
+        '--receivers',
+        '2',
+        '--json',
+        '--url',
+        broker.url,
+      ]);
+      expect(tx.code, tx.stderr).toBe(0);
+      for (const r of await Promise.all(receivers.map((x) => x.done))) expect(r.code, r.stderr).toBe(0);
+      for (const out of outs)
+        expect(readFileSync(join(out, 'landscape.jpg')).equals(readFileSync(source))).toBe(true);
+      const lost = Math.ceil(Math.ceil(readFileSync(source).length / 2048) / 10);
+      expect(a.dropped()).toBe(lost);
+      // Each lost chunk resent about once, not once per display.
+      expect(Number(jsonLines(tx.stdout)[0]?.retransmittedChunks)).toBeLessThan(1.5 * lost);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('recovers the tail when the last chunks are lost and nothing after them reveals the gap', async () => {
     const seen = new Set<string>();
     const proxy = await startLossyProxy(broker.port, (topic) => {
