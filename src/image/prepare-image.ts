@@ -3,6 +3,7 @@ import type { Sharp } from 'sharp';
 import { InputError } from '../errors.js';
 import { MEDIA_TYPES } from '../protocol/media-types.js';
 import { type PixelFormat, packPixels, strideFor } from './pixel-formats.js';
+import { SHARP_FORMAT_TO_TYPE } from './sharp-formats.js';
 
 /**
  * Output formats of `mqimg send --format`. `auto` keeps JPEG, PNG, WebP and AVIF as they are and makes JPEG of
@@ -66,17 +67,6 @@ export interface PreparedImage {
   pixelFormat?: PixelFormat;
   stride?: number;
 }
-
-const SHARP_FORMAT_TO_TYPE: Record<string, string> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  heif: 'image/avif',
-  gif: 'image/gif',
-  tiff: 'image/tiff',
-  svg: 'image/svg+xml',
-};
 
 /**
  * Decodes, orients (by EXIF), resizes, strips metadata and encodes one image, completely, before anything is

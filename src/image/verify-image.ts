@@ -1,11 +1,4 @@
-const SHARP_FORMAT_TO_TYPE: Record<string, string> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  tiff: 'image/tiff',
-  svg: 'image/svg+xml',
-};
+import { SHARP_FORMAT_TO_TYPE } from './sharp-formats.js';
 
 /**
  * Decodes a received file completely and checks that it is an image of the media type its manifest declared.
