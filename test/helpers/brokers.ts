@@ -1,5 +1,6 @@
 import { startCli } from './cli.js';
 import { mosquittoRequired, startMosquitto } from './mosquitto.js';
+import { natsServerPath, startNats } from './nats.js';
 import { freePort } from './ports.js';
 
 /** A broker a test suite runs against. */
@@ -27,6 +28,11 @@ export const BROKERS: Array<{ name: string; enabled: boolean; start: () => Promi
         },
       };
     },
+  },
+  {
+    name: 'NATS (MQTT 3.1.1 on JetStream; run where nats-server is installed)',
+    enabled: natsServerPath() !== undefined,
+    start: () => startNats(),
   },
   {
     name: 'Mosquitto (MQTT 5 and 3.1.1)',

@@ -1,0 +1,52 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitForPort } from './ports.js';
+
+/** Where nats-server is, or undefined when it is not installed. */
+export function natsServerPath(): string | undefined {
+  for (const candidate of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) {
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Starts a NATS server with its MQTT listener (MQTT 3.1.1 only, QoS 0 and 1, backed by JetStream) on free ports,
+ * with its own JetStream folder. NATS answers an MQTT 5 CONNECT by closing the connection: mqimg falls back.
+ */
+export async function startNats(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const binary = natsServerPath();
+  if (!binary) throw new Error('nats-server is not installed');
+  const [clientPort, mqttPort] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), 'mqimg-nats-'));
+  const conf = join(dir, 'nats.conf');
+  writeFileSync(
+    conf,
+    [
+      `listen: 127.0.0.1:${clientPort}`,
+      `server_name: mqimg_${mqttPort}`,
+      `jetstream { store_dir: "${join(dir, 'js')}" }`,
+      `mqtt { listen: 127.0.0.1:${mqttPort} }`,
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn(binary, ['-c', conf], { stdio: 'ignore' });
+  await waitForPort(mqttPort);
+  return {
+    url: `mqtt://127.0.0.1:${mqttPort}`,
+    port: mqttPort,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    },
+  };
+}
