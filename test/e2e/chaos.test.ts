@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startCli } from '../helpers/cli.js';
 import { jsonLines, sha256 } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
-import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
 
 /** A deterministic pseudo-random stream, so that a failing run can be replayed. */
@@ -25,15 +25,11 @@ function random(seed: number): () => number {
  * byte-identical in each receiver's folder, or be reported failed; none may be corrupt.
  */
 describe.skipIf(!mosquittoRequired())('chaos', () => {
-  let broker: MosquittoProcess;
+  const broker = useMosquitto();
   const sources: string[] = [];
   beforeAll(async () => {
-    broker = await startMosquitto();
     for (const [i, side] of [200, 260, 320, 380, 150, 300].entries())
       sources.push(await writeNoisePng(side, 1000 + i));
-  });
-  afterAll(async () => {
-    await broker?.stop();
   });
 
   it('ends with every file byte-identical or reported failed, none corrupt', async () => {

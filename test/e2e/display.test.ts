@@ -3,10 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MQIMG_BIN, runCli, SAMPLES, startCli } from '../helpers/cli.js';
 import { jsonLines, tempDir as makeTempDir } from '../helpers/files.js';
-import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 
 const tempDir = () => makeTempDir('mqimg-display-');
 
@@ -17,13 +17,7 @@ const hasMarker = (jpeg: Buffer, second: number) => {
 };
 
 describe.skipIf(!mosquittoRequired())('display-ready output, end to end through Mosquitto', () => {
-  let broker: MosquittoProcess;
-  beforeAll(async () => {
-    broker = await startMosquitto();
-  });
-  afterAll(async () => {
-    await broker?.stop();
-  });
+  const broker = useMosquitto();
 
   async function transfer(args: string[], env: Record<string, string> = {}) {
     const out = tempDir();

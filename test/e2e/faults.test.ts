@@ -1,10 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, startCli } from '../helpers/cli.js';
 import { jsonLines, tempDir as makeTempDir } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
-import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import {
+  type MosquittoProcess,
+  mosquittoRequired,
+  startMosquitto,
+  useMosquitto,
+} from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
 
 const tempDir = () => makeTempDir('mqimg-faults-');
@@ -38,16 +43,12 @@ const popcount = (b: number) => {
 };
 
 describe.skipIf(!mosquittoRequired())('faults: processes and brokers that die mid-transfer', () => {
-  let broker: MosquittoProcess;
+  const broker = useMosquitto();
   let source: string;
   let sourceBytes: Buffer;
   beforeAll(async () => {
-    broker = await startMosquitto();
     source = await writeNoisePng(600); // ~1.08 MB: ~1,055 chunks of 1 KiB
     sourceBytes = readFileSync(source);
-  });
-  afterAll(async () => {
-    await broker?.stop();
   });
 
   const send = (topic: string, url: string, extra: string[] = []): CliProcess =>

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
 import { jsonLines, tempDir } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
-import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,11 +24,10 @@ const completedPaths = (stdout: string) =>
     .map((e) => String(e.path));
 
 describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled URL, latest wins', () => {
-  let broker: MosquittoProcess;
+  const broker = useMosquitto();
   let http: Server;
   let httpUrl: string;
   beforeAll(async () => {
-    broker = await startMosquitto();
     http = createServer((req, res) => {
       if (req.url !== '/snap.jpg') return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'image/jpeg' }).end(readFileSync(join(SAMPLES, 'test-card.jpg')));
@@ -39,7 +38,6 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
   });
   afterAll(async () => {
     await new Promise((resolve) => http?.close(resolve));
-    await broker?.stop();
   });
 
   it('--watch sends each new image once it is completely written, and Ctrl-C stops it (exit 130)', async () => {

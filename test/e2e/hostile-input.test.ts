@@ -8,7 +8,7 @@ import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
 import { chunkTopic, manifestTopic, statusTopic } from '../../src/protocol/topics.js';
 import { buildManifest } from '../../src/session/send-session.js';
 import { type CliProcess, SAMPLES, startCli } from '../helpers/cli.js';
-import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const events = (rx: CliProcess) =>
@@ -36,7 +36,7 @@ async function waitForEvent(rx: CliProcess, match: Record<string, unknown>, time
  * corrupt or outside --out may ever be written.
  */
 describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver', () => {
-  let broker: MosquittoProcess;
+  const broker = useMosquitto();
   let attacker: MqttClient;
   let out: string;
   let rx: CliProcess;
@@ -55,7 +55,6 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
   };
 
   beforeAll(async () => {
-    broker = await startMosquitto();
     out = join(mkdtempSync(join(tmpdir(), 'mqimg-hostile-')), 'inbox');
     rx = startCli([
       'receive',
@@ -84,7 +83,6 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
     await attacker?.endAsync();
     rx?.child.kill('SIGINT');
     await rx?.done;
-    await broker?.stop();
   });
 
   const id = (n: number) => n.toString(16).padStart(16, '0');

@@ -1,21 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
 import { jsonLines, tempDir as makeTempDir, sha256 } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
-import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { mosquittoRequired, startMosquitto, useMosquitto } from '../helpers/mosquitto.js';
 
 const tempDir = () => makeTempDir('mqimg-lossy-');
 
 describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a byte-identical file', () => {
-  let broker: MosquittoProcess;
-  beforeAll(async () => {
-    broker = await startMosquitto();
-  });
-  afterAll(async () => {
-    await broker?.stop();
-  });
+  const broker = useMosquitto();
 
   it('recovers chunks dropped between the broker and the receiver by asking for them again', async () => {
     const seen = new Map<string, number>();

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { jsonLines } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
-import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
 
 /**
@@ -14,16 +14,12 @@ import { writeNoisePng } from '../helpers/noise-image.js';
  * sent more than once. `mosquitto_pub -l` loses messages in this situation (FACTS.md).
  */
 describe.skipIf(!mosquittoRequired())('a slow receiver behind a default Mosquitto', () => {
-  let broker: MosquittoProcess;
+  const broker = useMosquitto();
   let source: string;
   beforeAll(async () => {
-    broker = await startMosquitto();
     // ~2 MB of incompressible pixels: ~1970 chunks of 1 KiB, twice what Mosquitto queues for one QoS 1
     // subscriber (20 in flight + 1000 queued) before it drops: without flow control, this loses chunks.
     source = await writeNoisePng(820);
-  });
-  afterAll(async () => {
-    await broker?.stop();
   });
 
   // The default receiver, and the one Mosquitto is hardest on: MQTT 3.1.1 (20 in flight, not the 1024 that an

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort, waitForPort } from './ports.js';
 
 /** Where the mosquitto binary is, or undefined when it is not installed. */
@@ -98,5 +99,36 @@ export async function startMosquitto(
         if (child.exitCode === null) child.kill('SIGKILL');
       }
     },
+  };
+}
+
+/**
+ * Starts a Mosquitto for the enclosing `describe` (beforeAll) and stops it after (afterAll). The returned object
+ * reads through to the running broker, so tests use it like the process itself.
+ */
+export function useMosquitto(extraConfig: string[] = []): MosquittoProcess {
+  let broker: MosquittoProcess | undefined;
+  beforeAll(async () => {
+    broker = await startMosquitto(extraConfig);
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+  const running = (): MosquittoProcess => {
+    if (!broker) throw new Error('Mosquitto is not running (useMosquitto outside a describe?)');
+    return broker;
+  };
+  return {
+    get port() {
+      return running().port;
+    },
+    get url() {
+      return running().url;
+    },
+    get dir() {
+      return running().dir;
+    },
+    log: () => running().log(),
+    stop: () => running().stop(),
   };
 }
