@@ -18,8 +18,10 @@ export const ExitCode = {
   auth: 5,
   /** No receiver confirmed before `--timeout`, or a transfer stopped making progress. */
   timeout: 6,
-  /** Every receiver that answered reported the transfer failed (for example a checksum mismatch). */
+  /** Every receiver that answered reported the transfer failed (for example a checksum mismatch, or unsigned). */
   transferFailed: 7,
+  /** TLS failed: the broker's certificate is not trusted or names another host, or it refused ours. */
+  tls: 8,
   /** Interrupted by SIGINT or SIGTERM. */
   interrupted: 130,
 } as const;
@@ -59,11 +61,13 @@ export class InputError extends MqimgError {
 export class ConnectionError extends MqimgError {
   override readonly name = 'ConnectionError';
   constructor(
-    code: 'broker_unreachable' | 'auth_refused' | 'connection_lost',
+    code: 'broker_unreachable' | 'auth_refused' | 'connection_lost' | 'tls_failed',
     message: string,
     cause?: unknown,
   ) {
-    super(code, message, code === 'auth_refused' ? ExitCode.auth : ExitCode.connection, {}, { cause });
+    const exitCode =
+      code === 'auth_refused' ? ExitCode.auth : code === 'tls_failed' ? ExitCode.tls : ExitCode.connection;
+    super(code, message, exitCode, {}, { cause });
   }
 }
 

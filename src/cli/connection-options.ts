@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
 import type { ConnectOptions } from '../transport/mqtt-transport.js';
+import type { Output } from './output.js';
 
 /** Default broker URL when neither --url nor MQIMG_URL is given. */
 export const DEFAULT_URL = 'mqtt://localhost:1883';
@@ -9,8 +12,13 @@ export interface ConnectionFlags {
   url: string;
   username?: string;
   password?: string;
+  passwordFile?: string;
   clientId?: string;
   mqttVersion: '5' | '3.1.1' | 'auto';
+  ca?: string;
+  cert?: string;
+  key?: string;
+  insecure?: boolean;
 }
 
 /** Adds the shared connection options to `command`. */
@@ -25,8 +33,26 @@ export function addConnectionOptions(command: Command): Command {
     .addOption(
       new Option(
         '--password <password>',
-        'password for the broker (prefer MQIMG_PASSWORD: it stays out of the process list)',
+        'password for the broker (prefer MQIMG_PASSWORD or --password-file: they stay out of the process list)',
       ).env('MQIMG_PASSWORD'),
+    )
+    .addOption(
+      new Option('--password-file <file>', 'read the broker password from the first line of this file').env(
+        'MQIMG_PASSWORD_FILE',
+      ),
+    )
+    .addOption(
+      new Option('--ca <file>', "CA certificate (PEM) the broker's certificate must chain to").env(
+        'MQIMG_CA',
+      ),
+    )
+    .addOption(
+      new Option('--cert <file>', 'client certificate (PEM) for mutual TLS; needs --key').env('MQIMG_CERT'),
+    )
+    .addOption(new Option('--key <file>', 'private key (PEM) of --cert').env('MQIMG_KEY'))
+    .option(
+      '--insecure',
+      "do not check the broker's TLS certificate (testing only: anyone on the path can read and change traffic)",
     )
     .addOption(new Option('--client-id <id>', 'MQTT client id (default: mqimg-<random>)'))
     .addOption(
@@ -36,13 +62,53 @@ export function addConnectionOptions(command: Command): Command {
     );
 }
 
-/** Turns parsed connection flags into transport options. */
-export function toConnectOptions(flags: ConnectionFlags): ConnectOptions {
+/** Reads a file named by an option, or throws a UsageError that names the option and the problem. */
+export function readOptionFile(option: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;
+    throw new UsageError(`${option} ${path}: cannot read it (${why ?? (error as Error).message})`);
+  }
+}
+
+/**
+ * Turns parsed connection flags into transport options: reads the certificate, key and password files, and
+ * refuses combinations that cannot work. Warns on `output` when --insecure is used.
+ */
+export function toConnectOptions(flags: ConnectionFlags, output?: Output): ConnectOptions {
+  const tlsUrl = /^(mqtts|wss|ssl|tls):\/\//i.test(flags.url);
+  const tlsFiles = (['ca', 'cert', 'key'] as const).filter((f) => flags[f] !== undefined);
+  if (!tlsUrl && (tlsFiles.length > 0 || flags.insecure)) {
+    const given = [...tlsFiles.map((f) => `--${f}`), ...(flags.insecure ? ['--insecure'] : [])].join(', ');
+    throw new UsageError(`${given} only apply to TLS: use an mqtts:// or wss:// --url (got ${flags.url})`);
+  }
+  if ((flags.cert === undefined) !== (flags.key === undefined))
+    throw new UsageError('mutual TLS needs both --cert and --key');
+  if (flags.password !== undefined && flags.passwordFile !== undefined)
+    throw new UsageError(
+      'give the password once: --password (or MQIMG_PASSWORD) or --password-file, not both',
+    );
+  let password = flags.password;
+  if (flags.passwordFile !== undefined) {
+    password = readOptionFile('--password-file', flags.passwordFile).toString('utf8').split(/\r?\n/)[0] ?? '';
+    if (password.length === 0)
+      throw new UsageError(`--password-file ${flags.passwordFile}: the first line is empty`);
+  }
+  if (flags.insecure)
+    output?.info(
+      "mqimg: warning: --insecure: the broker's certificate is not checked; anyone between here and the broker can read and change this traffic",
+    );
   return {
     url: flags.url,
     mqttVersion: flags.mqttVersion === 'auto' ? 'auto' : flags.mqttVersion === '5' ? 5 : 4,
     ...(flags.username !== undefined ? { username: flags.username } : {}),
-    ...(flags.password !== undefined ? { password: flags.password } : {}),
+    ...(password !== undefined ? { password } : {}),
     ...(flags.clientId !== undefined ? { clientId: flags.clientId } : {}),
+    ...(flags.ca !== undefined ? { ca: readOptionFile('--ca', flags.ca) } : {}),
+    ...(flags.cert !== undefined ? { cert: readOptionFile('--cert', flags.cert) } : {}),
+    ...(flags.key !== undefined ? { key: readOptionFile('--key', flags.key) } : {}),
+    ...(flags.insecure ? { insecure: true } : {}),
   };
 }

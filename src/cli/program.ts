@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { brokerCommand } from './broker-command.js';
 import type { RunContext } from './context.js';
 import { demoCommand } from './demo-command.js';
+import { keygenCommand } from './keygen-command.js';
 import { receiveCommand } from './receive-command.js';
 import { relayCommand } from './relay-command.js';
 import { sendCommand } from './send-command.js';
@@ -21,6 +22,7 @@ export function buildProgram(context: RunContext, version: string): Command {
     relayCommand(context),
     brokerCommand(context),
     demoCommand(context),
+    keygenCommand(context),
   ]) {
     program.addCommand(command.exitOverride());
   }

@@ -16,6 +16,9 @@ interface ReceiveFlags extends ConnectionFlags {
   qos: '0' | '1';
   verifyImage: boolean;
   republish?: string;
+  trust?: string;
+  maxAge: number;
+  encrypt?: string;
   json: boolean;
 }
 
@@ -67,6 +70,19 @@ export function receiveCommand(context: RunContext): Command {
       'decode each file fully before saving it, and refuse it unless it is an image of its declared type',
       false,
     )
+    .option(
+      '--trust <path>',
+      'save only transfers signed by one of these Ed25519 public keys: a .pub file, or a folder of them',
+    )
+    .addOption(
+      new Option('--max-age <seconds>', 'with --trust: refuse signed manifests created longer ago than this')
+        .argParser(secondsToMs)
+        .default(600_000, '600'),
+    )
+    .option(
+      '--encrypt <secretfile>',
+      "accept only transfers encrypted with this shared secret (the sender's --encrypt file), and decrypt them",
+    )
     .option('--json', 'print one JSON object per event (started, completed, failed, rejected)', false);
   addConnectionOptions(command);
   return command.action(async (flags: ReceiveFlags) => {
@@ -79,17 +95,27 @@ export function receiveCommand(context: RunContext): Command {
       if (problem) throw new UsageError(`invalid --republish: ${problem}`);
     }
     const count = flags.once ? 1 : flags.count;
+    const keys =
+      flags.trust !== undefined || flags.encrypt !== undefined
+        ? await import('../session/key-files.js')
+        : undefined;
+    const trust = flags.trust !== undefined ? await keys?.loadTrustedKeys(flags.trust) : undefined;
+    const secret = flags.encrypt !== undefined ? await keys?.loadSecret(flags.encrypt) : undefined;
+    if (command.getOptionValueSource('maxAge') === 'cli' && trust === undefined)
+      throw new UsageError('--max-age applies to signed transfers: use it with --trust');
     await receiveImages({
       onReady: (receiverId) =>
         context.output.info(
           `receiving into ${flags.out} from ${flags.url} as ${receiverId}${flags.topic ? ` (topics ${flags.topic})` : ''}; Ctrl-C stops`,
         ),
-      ...toConnectOptions(flags),
+      ...toConnectOptions(flags, context.output),
       outDir: flags.out,
       timeoutMs: flags.timeout,
       maxBytes: flags.maxBytes,
       maxTransfers: flags.maxTransfers,
       chunkQos: flags.qos === '1' ? 1 : 0,
+      ...(trust !== undefined ? { trust, maxAgeMs: flags.maxAge } : {}),
+      ...(secret !== undefined ? { secret } : {}),
       ...(flags.republish !== undefined ? { republishTopic: flags.republish } : {}),
       ...(flags.verifyImage
         ? {

@@ -3,8 +3,9 @@ import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './
 import type { RunContext } from './context.js';
 import { formatBytes, formatSeconds } from './output.js';
 import { byteSize, dimensions, integerIn, secondsToMs } from './parse-values.js';
+import { addSendSecurityOptions, loadSendSecurity, type SendSecurityFlags } from './security-options.js';
 
-interface RelayFlags extends ConnectionFlags {
+interface RelayFlags extends ConnectionFlags, SendSecurityFlags {
   from: string;
   to: string;
   profile?: string;
@@ -35,6 +36,7 @@ export function relayCommand(context: RunContext): Command {
     .option('--chunk-size <bytes>', 'chunk payload size (default 32K)', byteSize)
     .option('--timeout <seconds>', 'give a transfer up after this long without progress', secondsToMs, 30_000)
     .option('--json', 'one JSON object per delivered image', false);
+  addSendSecurityOptions(command);
   addConnectionOptions(command);
   return command.action(async (flags: RelayFlags) => {
     const { filterProblem, parseTopic, sendTopicProblem } = await import('../protocol/topics.js');
@@ -50,7 +52,8 @@ export function relayCommand(context: RunContext): Command {
     const resize = flags.resize ?? (profile.resize !== undefined ? dimensions(profile.resize) : undefined);
     const quality = flags.quality ?? profile.quality;
     const chunkBytes = flags.chunkSize ?? profile.chunkSize;
-    const connect = toConnectOptions(flags);
+    const connect = toConnectOptions(flags, context.output);
+    const security = await loadSendSecurity(flags);
     const listener = await MqttTransport.connect({
       ...connect,
       ...(connect.clientId ? { clientId: `${connect.clientId}-in` } : {}),
@@ -77,6 +80,7 @@ export function relayCommand(context: RunContext): Command {
     try {
       await sendFeed(source(), {
         ...connect,
+        ...security,
         topic: flags.to,
         timeoutMs: flags.timeout,
         signal,

@@ -5,10 +5,12 @@ import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './
 import type { RunContext } from './context.js';
 import { formatBytes, formatSeconds } from './output.js';
 import { byteSize, dimensions, integerIn, interval, secondsToMs } from './parse-values.js';
+import { addSendSecurityOptions, loadSendSecurity, type SendSecurityFlags } from './security-options.js';
 
 /** Parsed `send` options: the image options have the library's names and types (PrepareOptions). */
 interface SendFlags
   extends ConnectionFlags,
+    SendSecurityFlags,
     Pick<
       PrepareOptions,
       'quality' | 'maxSize' | 'resize' | 'fit' | 'background' | 'progressive' | 'byteOrder'
@@ -106,6 +108,7 @@ export function sendCommand(context: RunContext): Command {
     )
     .option('--receivers <n>', 'receivers that must confirm each image', integerIn(1, 1000), 1)
     .option('--json', 'print one JSON object per delivered image', false);
+  addSendSecurityOptions(command);
   addConnectionOptions(command);
   return command.action(async (files: string[], flags: SendFlags) => {
     const { sendImages } = await import('../session/send-images.js');
@@ -133,7 +136,8 @@ export function sendCommand(context: RunContext): Command {
     if (flags.watch !== undefined && files.length > 0)
       throw new UsageError('--watch takes no image arguments: it sends what appears in the folder');
     const sendOptions: SendImagesOptions = {
-      ...toConnectOptions(flags),
+      ...toConnectOptions(flags, context.output),
+      ...(await loadSendSecurity(flags)),
       topic: flags.topic,
       format: flags.format,
       keepMetadata: flags.keepMetadata,

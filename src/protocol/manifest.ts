@@ -8,6 +8,7 @@ import {
   PIXEL_FORMATS,
   PROTOCOL_VERSION,
 } from './constants.js';
+import { signatureSchema } from './signature.js';
 
 /** Transfer ids are 16 lowercase hex digits (64 bits); see `transferIdFor`. */
 export const TRANSFER_ID_PATTERN = /^[0-9a-f]{16}$/;
@@ -47,6 +48,8 @@ export const manifestSchema = z
     stride: z.number().int().min(1).optional(),
     /** Latest wins: receivers drop unfinished older transfers (smaller `createdMs`) on the same topic. */
     supersede: z.boolean().optional(),
+    /** Ed25519 signature by the sender (`mqimg send --sign`); see PROTOCOL.md, signed transfers. */
+    sig: signatureSchema.optional(),
   })
   .refine((m) => m.chunks === chunkCount(m.size, m.chunkBytes), {
     message: 'chunks must equal ceil(size / chunkBytes)',
@@ -60,22 +63,49 @@ export const manifestSchema = z
 /** A validated manifest (unknown extra fields are kept but typed as unknown). */
 export type Manifest = z.infer<typeof manifestSchema>;
 
-/** Why a manifest payload was refused: `not_json`, `unsupported_version` or `invalid_manifest`. */
+/**
+ * Why a manifest payload was refused: `not_json`, `unsupported_version`, `invalid_manifest`; with encryption
+ * (`wire-manifest.ts`) also `encrypted`, `not_encrypted` and `wrong_key`.
+ */
 export type ManifestProblem = {
-  code: 'not_json' | 'unsupported_version' | 'invalid_manifest';
+  code: 'not_json' | 'unsupported_version' | 'invalid_manifest' | 'encrypted' | 'not_encrypted' | 'wrong_key';
   message: string;
 };
 
-/** Parses and validates a manifest payload (UTF-8 JSON). Never throws. */
-export function parseManifest(
+/** Parses a payload as JSON. Never throws. */
+export function parseJson(
   payload: Uint8Array,
-): { ok: true; manifest: Manifest } | { ok: false; problem: ManifestProblem } {
-  let value: unknown;
+): { ok: true; value: unknown } | { ok: false; problem: ManifestProblem } {
   try {
-    value = JSON.parse(Buffer.from(payload).toString('utf8'));
+    return { ok: true, value: JSON.parse(Buffer.from(payload).toString('utf8')) };
   } catch {
     return { ok: false, problem: { code: 'not_json', message: 'manifest is not valid JSON' } };
   }
+}
+
+/** Parses and validates a plain (not encrypted) manifest payload (UTF-8 JSON). Never throws. */
+export function parseManifest(
+  payload: Uint8Array,
+): { ok: true; manifest: Manifest } | { ok: false; problem: ManifestProblem } {
+  const json = parseJson(payload);
+  if (!json.ok) return json;
+  const value = json.value;
+  if (typeof value === 'object' && value !== null && 'enc' in value) {
+    return {
+      ok: false,
+      problem: {
+        code: 'encrypted',
+        message: 'the transfer is encrypted: run the receiver with --encrypt and the shared secret file',
+      },
+    };
+  }
+  return validateManifest(value);
+}
+
+/** Validates a parsed manifest object against the version and the schema. Never throws. */
+export function validateManifest(
+  value: unknown,
+): { ok: true; manifest: Manifest } | { ok: false; problem: ManifestProblem } {
   if (typeof value === 'object' && value !== null && 'mqimg' in value && value.mqimg !== PROTOCOL_VERSION) {
     return {
       ok: false,
@@ -86,14 +116,14 @@ export function parseManifest(
     };
   }
   const result = manifestSchema.safeParse(value);
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    return {
-      ok: false,
-      problem: { code: 'invalid_manifest', message: `manifest fails the schema: ${issues}` },
-    };
-  }
+  if (!result.success) return { ok: false, problem: schemaProblem(result.error) };
   return { ok: true, manifest: result.data };
+}
+
+/** An `invalid_manifest` problem listing every schema issue. */
+export function schemaProblem(error: z.ZodError): ManifestProblem {
+  const issues = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  return { code: 'invalid_manifest', message: `manifest fails the schema: ${issues}` };
 }
 
 /** Serialises a manifest to the exact bytes published (compact UTF-8 JSON). */

@@ -56,6 +56,8 @@ export function parseTopic(name: string): ParsedTopic | undefined {
 export function sendTopicProblem(topic: string): string | undefined {
   if (topic.length === 0) return 'the topic is empty';
   if (topic.includes('\u0000')) return 'the topic contains a NUL character';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+  if (/[\u0001-\u001f]/.test(topic)) return 'the topic contains a control character (a line feed, a tab...)';
   if (/[+#]/.test(topic))
     return `the topic "${topic}" contains a wildcard (+ or #); a sender needs one concrete topic`;
   if (topic.startsWith('$'))

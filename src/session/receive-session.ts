@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
@@ -6,11 +6,14 @@ import { crc32 } from 'node:zlib';
 import { UsageError } from '../errors.js';
 import { chunkOffset } from '../protocol/chunking.js';
 import { MAX_STATUS_RANGES, MAX_WINDOW_BYTES } from '../protocol/constants.js';
-import { type Manifest, parseManifest } from '../protocol/manifest.js';
+import { openChunk } from '../protocol/encryption.js';
+import type { Manifest } from '../protocol/manifest.js';
 import { Reassembly } from '../protocol/reassembly.js';
 import { RepairRequests } from '../protocol/repair-requests.js';
+import { checkSignature } from '../protocol/signature.js';
 import { encodeStatus, type Status } from '../protocol/status.js';
 import { filterProblem, parseTopic, receiverSubscriptions, statusTopic } from '../protocol/topics.js';
+import { readManifest } from '../protocol/wire-manifest.js';
 import type { MessageTransport } from '../transport/message-transport.js';
 import { type Clock, monotonicClock } from './clock.js';
 import { PartialFile } from './partial-file.js';
@@ -21,6 +24,7 @@ import {
   removePartialState,
   savePartialState,
 } from './partial-state.js';
+import { ReplayGuard } from './replay-guard.js';
 import { safeFileName } from './safe-file-name.js';
 
 /** Events a receiver reports, one per line with `mqimg receive --json`. */
@@ -93,12 +97,28 @@ export interface ReceiverOptions {
    * stable across restarts, so that a sender recognises a receiver that resumes.
    */
   receiverId?: string;
+  /**
+   * Save only transfers whose manifest is signed by one of these Ed25519 public keys (key id -> key; `mqimg
+   * receive --trust`). Every other transfer fails with `unsigned`, `untrusted_key` or `bad_signature`, and signed
+   * ones replayed later with `expired_signature`, `future_signature` or `replayed`. Default: no check.
+   */
+  trust?: ReadonlyMap<string, KeyObject>;
+  /** With `trust`: refuse signed manifests created more than this long ago, in milliseconds. Default 600,000. */
+  maxAgeMs?: number;
+  /**
+   * 32-byte shared secret (`--encrypt`): accept only encrypted transfers, and open them with it. A plain transfer
+   * fails with `not_encrypted`, one under another secret with `wrong_key`. Without it, encrypted transfers fail
+   * with `encrypted`.
+   */
+  secret?: Buffer;
   onEvent?: (event: ReceiveEvent) => void;
   clock?: Clock;
 }
 
 interface Incoming {
   manifest: Manifest;
+  /** The key chunks are sealed with (encrypted transfers only). */
+  chunkKey: Buffer | undefined;
   topic: string;
   reassembly: Reassembly;
   file: PartialFile;
@@ -166,6 +186,7 @@ export class Receiver {
   private readonly maxBytes: number;
   private readonly maxTransfers: number;
   private readonly filter: string;
+  private replayGuard: ReplayGuard | undefined;
 
   constructor(
     private readonly transport: MessageTransport,
@@ -188,6 +209,11 @@ export class Receiver {
 
   /** Subscribes and starts receiving. */
   async start(): Promise<void> {
+    if (this.options.trust) {
+      if (this.options.trust.size === 0)
+        throw new UsageError('--trust names no public key: nothing could be accepted');
+      this.replayGuard = await ReplayGuard.load(this.options.outDir, this.options.maxAgeMs);
+    }
     this.stopListening = this.transport.onMessage((topic, payload) => this.onMessage(topic, payload));
     const { manifests, chunks } = receiverSubscriptions(this.filter);
     await this.transport.subscribe(manifests, 1);
@@ -247,9 +273,13 @@ export class Receiver {
       this.sendStatus(current, now);
       return;
     }
-    const result = parseManifest(payload);
+    const result = readManifest(payload, this.options.secret);
     if (!result.ok) {
-      this.emit({ event: 'rejected', topic, code: result.problem.code, message: result.problem.message });
+      const { code, message } = result.problem;
+      // A transfer refused for its encryption is reported to its sender too, which then stops at once.
+      if (['encrypted', 'not_encrypted', 'wrong_key'].includes(code))
+        this.fail(topic, id, code, message, false);
+      else this.emit({ event: 'rejected', topic, code, message });
       return;
     }
     const manifest = result.manifest;
@@ -261,6 +291,12 @@ export class Receiver {
         message: `manifest id ${manifest.id} does not match its topic's id ${id}`,
       });
       return;
+    }
+    if (this.options.trust && this.replayGuard) {
+      const refused =
+        checkSignature(manifest, topic, this.options.trust) ?? this.replayGuard.check(manifest, Date.now());
+      // Not remembered as final: a forged manifest must not stop the genuine transfer with the same id.
+      if (refused) return this.fail(topic, id, refused.code, refused.message, false);
     }
     if (manifest.size > this.maxBytes) {
       return this.fail(
@@ -332,6 +368,7 @@ export class Receiver {
     }
     const incoming: Incoming = {
       manifest,
+      chunkKey: result.chunkKey,
       topic,
       reassembly: new Reassembly(
         manifest.chunks,
@@ -394,6 +431,19 @@ export class Receiver {
       return;
     }
     if (t.finishing) return;
+    if (t.chunkKey) {
+      const opened = openChunk(t.chunkKey, id, index, payload);
+      if (!opened) {
+        this.emit({
+          event: 'rejected',
+          topic,
+          code: 'chunk_auth_failed',
+          message: `transfer ${id}: chunk ${index} fails authentication (changed in transit, or sealed under another key); dropped`,
+        });
+        return;
+      }
+      payload = opened;
+    }
     const result = t.reassembly.accept(index, payload.length);
     if (result.kind === 'rejected') {
       this.emit({
@@ -490,6 +540,8 @@ export class Receiver {
     }
     let path: string;
     try {
+      // Record the signature before the file appears, so that no crash can let the same manifest save twice.
+      await this.replayGuard?.remember(manifest, Date.now());
       path = await t.file.publish(
         this.options.outDir,
         safeFileName(manifest.name, manifest.type, manifest.pixelFormat),

@@ -1,8 +1,8 @@
-import { chunkView } from '../protocol/chunking.js';
-import { encodeManifest, parseManifest } from '../protocol/manifest.js';
+import { parseJson } from '../protocol/manifest.js';
 import { chunkTopic, manifestTopic, parseTopic } from '../protocol/topics.js';
 import type { MqttTransport } from '../transport/mqtt-transport.js';
 import { type Clock, monotonicClock } from './clock.js';
+import { outgoingTransfer, type SendSecurity } from './outgoing-transfer.js';
 import { buildManifest, type SendableImage, type SendResult } from './send-session.js';
 
 /** How long to listen for the retained manifest already on a topic, in milliseconds. */
@@ -18,11 +18,17 @@ const RETAINED_LISTEN_MS = 500;
 export async function publishRetained(
   transport: MqttTransport,
   image: SendableImage,
-  options: { topic: string; chunkBytes: number; clock?: Clock },
+  options: { topic: string; chunkBytes: number; clock?: Clock } & SendSecurity,
 ): Promise<SendResult> {
   const clock = options.clock ?? monotonicClock;
   const started = clock();
-  const manifest = buildManifest(image, options.topic, options.chunkBytes, Date.now());
+  const wire = outgoingTransfer(
+    buildManifest(image, options.topic, options.chunkBytes, Date.now(), false, options.secret),
+    image.bytes,
+    options.topic,
+    options,
+  );
+  const { manifest } = wire;
   const previous = await retainedManifests(transport, options.topic);
   // Up to the transport's in-flight limit at once; `publish` takes its slot synchronously.
   let inflight: Promise<void>[] = [];
@@ -36,10 +42,10 @@ export async function publishRetained(
   };
   // Chunks first and the manifest last: a receiver that sees the manifest finds every chunk already there.
   for (let i = 0; i < manifest.chunks; i++) {
-    await send(chunkTopic(options.topic, manifest.id, i), chunkView(image.bytes, i, manifest.chunkBytes));
+    await send(chunkTopic(options.topic, manifest.id, i), wire.chunk(i));
   }
   await settle();
-  await send(manifestTopic(options.topic, manifest.id), encodeManifest(manifest));
+  await send(manifestTopic(options.topic, manifest.id), wire.manifestBytes);
   for (const old of previous) {
     if (old.id === manifest.id) continue;
     await send(manifestTopic(options.topic, old.id), '');
@@ -64,8 +70,11 @@ async function retainedManifests(
   const stop = transport.onMessage((name, payload) => {
     const parsed = parseTopic(name);
     if (parsed?.kind !== 'manifest' || parsed.topic !== topic || payload.length === 0) return;
-    const result = parseManifest(payload);
-    if (result.ok) found.set(parsed.id, result.manifest.chunks);
+    // Only the chunk count is needed, and it is readable in plain and encrypted manifests alike.
+    const json = parseJson(payload);
+    const chunks = json.ok ? (json.value as { chunks?: unknown } | null)?.chunks : undefined;
+    if (typeof chunks === 'number' && Number.isInteger(chunks) && chunks > 0 && chunks <= 10_000_000)
+      found.set(parsed.id, chunks);
   });
   const filter = manifestTopic(topic, '+');
   try {

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import type { PreparedImage, PrepareOptions } from '../image/prepare-image.js';
 import { DEFAULT_CHUNK_BYTES } from '../protocol/constants.js';
+import { TAG_BYTES } from '../protocol/encryption.js';
 import { sendTopicProblem } from '../protocol/topics.js';
 import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
 import { publishRetained } from './retained-publish.js';
@@ -73,10 +74,10 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
 /** The chunk size for this broker: the one asked for (checked against its limit), or the default made to fit. */
 export function chunkBytesFor(
   transport: MqttTransport,
-  options: { topic: string; chunkBytes?: number },
+  options: { topic: string; chunkBytes?: number; secret?: Buffer },
 ): number {
-  // Longest chunk topic: <topic>/mqimg/<16 hex>/c/<up to 9 digits>.
-  const topicBytes = Buffer.byteLength(options.topic) + 32;
+  // Longest chunk topic: <topic>/mqimg/<16 hex>/c/<up to 9 digits>; an encrypted chunk also carries its tag.
+  const topicBytes = Buffer.byteLength(options.topic) + 32 + (options.secret ? TAG_BYTES : 0);
   return options.chunkBytes !== undefined
     ? checkChunkBytes(options.chunkBytes, topicBytes, transport.limits.maxPacketBytes)
     : fitChunkBytes(DEFAULT_CHUNK_BYTES, topicBytes, transport.limits.maxPacketBytes);

@@ -1,20 +1,22 @@
 import { ConnectionError, MqimgError, TransferError, UsageError } from '../errors.js';
 import type { PreparedImage } from '../image/prepare-image.js';
-import { chunkCount, chunkView } from '../protocol/chunking.js';
+import { chunkCount } from '../protocol/chunking.js';
 import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, maxWindowFor, PROTOCOL_VERSION } from '../protocol/constants.js';
-import { encodeManifest, type Manifest } from '../protocol/manifest.js';
+import { sealedTransferId } from '../protocol/encryption.js';
+import type { Manifest } from '../protocol/manifest.js';
 import { type ReceiverView, SendPlanner } from '../protocol/send-planner.js';
 import { parseStatus } from '../protocol/status.js';
 import { chunkTopic, manifestTopic, sendTopicProblem, statusTopic } from '../protocol/topics.js';
 import { sha256Hex, transferIdFor } from '../protocol/transfer-id.js';
 import type { MqttTransport } from '../transport/mqtt-transport.js';
 import { type Clock, monotonicClock } from './clock.js';
+import { outgoingTransfer, type SendSecurity } from './outgoing-transfer.js';
 
 /** A file ready to send: the bytes and what the manifest says about them (what `prepareImage` returns). */
 export type SendableImage = PreparedImage;
 
 /** Options of one transfer. Times are in milliseconds. */
-export interface SendTransferOptions {
+export interface SendTransferOptions extends SendSecurity {
   /** The sender topic, e.g. `cam/1`; chunks go to `<topic>/mqimg/<id>/...`. */
   topic: string;
   /** Chunk payload size in bytes. Default: DEFAULT_CHUNK_BYTES, reduced to fit the broker's Maximum Packet Size. */
@@ -77,19 +79,26 @@ export function fitChunkBytes(
   return Math.max(MIN_CHUNK_BYTES, Math.floor((maxPacketBytes - topicBytes - 32) / 1024) * 1024);
 }
 
-/** Builds the manifest for `image` sent to `topic` in chunks of `chunkBytes`. */
+/**
+ * Builds the manifest for `image` sent to `topic` in chunks of `chunkBytes`. With a shared `secret` (encrypted
+ * transfers) the id is keyed by it. Control characters in the name become `_`.
+ */
 export function buildManifest(
   image: SendableImage,
   topic: string,
   chunkBytes: number,
   createdMs: number,
   supersede = false,
+  secret?: Buffer,
 ): Manifest {
   const sha256 = sha256Hex(image.bytes);
   return {
     mqimg: PROTOCOL_VERSION,
-    id: transferIdFor(sha256, chunkBytes, topic),
-    name: image.name,
+    id: secret
+      ? sealedTransferId(secret, sha256, chunkBytes, topic)
+      : transferIdFor(sha256, chunkBytes, topic),
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
+    name: image.name.replace(/[\u0000-\u001f\u007f]/g, '_'),
     type: image.mediaType,
     size: image.bytes.length,
     chunkBytes,
@@ -119,7 +128,13 @@ export async function sendTransfer(
   if (problem) throw new UsageError(`invalid --topic: ${problem}`);
   const clock = options.clock ?? monotonicClock;
   const started = clock();
-  const manifest = buildManifest(image, options.topic, options.chunkBytes, Date.now(), options.supersede);
+  const wire = outgoingTransfer(
+    buildManifest(image, options.topic, options.chunkBytes, Date.now(), options.supersede, options.secret),
+    image.bytes,
+    options.topic,
+    options,
+  );
+  const { manifest, manifestBytes } = wire;
   const { id } = manifest;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const minReceivers = options.minReceivers ?? 1;
@@ -132,7 +147,6 @@ export async function sendTransfer(
     },
     started,
   );
-  const manifestBytes = encodeManifest(manifest);
   const ownStatusTopic = statusTopic(options.topic, id);
   let lastManifestMs = Number.NEGATIVE_INFINITY;
   let publishError: unknown;
@@ -151,17 +165,12 @@ export async function sendTransfer(
       const next = planner.take(now);
       if (!next) break;
       planner.markSent(next.index, now);
-      transport
-        .publish(
-          chunkTopic(options.topic, id, next.index),
-          chunkView(image.bytes, next.index, manifest.chunkBytes),
-        )
-        .then(
-          () => wake?.(),
-          (error) => {
-            publishError ??= error;
-          },
-        );
+      transport.publish(chunkTopic(options.topic, id, next.index), wire.chunk(next.index)).then(
+        () => wake?.(),
+        (error) => {
+          publishError ??= error;
+        },
+      );
     }
   };
 

@@ -8,6 +8,14 @@ export interface ConnectOptions {
   url: string;
   username?: string;
   password?: string;
+  /** CA certificate(s), PEM, that the broker's certificate must chain to (mqtts://, wss://). Default: Node's. */
+  ca?: Buffer;
+  /** Client certificate, PEM, for mutual TLS; needs `key`. */
+  cert?: Buffer;
+  /** Private key of `cert`, PEM. */
+  key?: Buffer;
+  /** Do not check the broker's certificate or host name. Default false. Anyone on the path can then read and change traffic. */
+  insecure?: boolean;
   /** MQTT client id; default a random `mqimg-xxxxxxxx`. */
   clientId?: string;
   /** 5, 4 (3.1.1) or 'auto' (default): try MQTT 5, fall back to 3.1.1 when the broker refuses it. */
@@ -88,6 +96,10 @@ export class MqttTransport implements MessageTransport {
       ...(options.username !== undefined ? { username: options.username } : {}),
       ...(options.password !== undefined ? { password: options.password } : {}),
       ...(protocolVersion === 5 ? { properties: { receiveMaximum: 1024 } } : {}),
+      ...(options.ca !== undefined ? { ca: options.ca } : {}),
+      ...(options.cert !== undefined ? { cert: options.cert } : {}),
+      ...(options.key !== undefined ? { key: options.key } : {}),
+      rejectUnauthorized: options.insecure !== true,
     };
     return new Promise((resolve, reject) => {
       const client = mqtt.connect(options.url, clientOptions);
@@ -313,6 +325,8 @@ function describeConnectError(error: Error & { code?: string | number }, url: st
       error,
     );
   }
+  const tls = describeTlsError(error, url);
+  if (tls) return tls;
   if (code === 'ECONNREFUSED') {
     return new ConnectionError(
       'broker_unreachable',
@@ -328,4 +342,52 @@ function describeConnectError(error: Error & { code?: string | number }, url: st
     );
   }
   return new ConnectionError('broker_unreachable', `cannot connect to ${url}: ${error.message}`, error);
+}
+
+/** Node's codes for a broker certificate that does not chain to a trusted CA. */
+const UNTRUSTED_CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** A `tls_failed` error that says which TLS check failed and what to do, or undefined for other errors. */
+function describeTlsError(
+  error: Error & { code?: string | number },
+  url: string,
+): ConnectionError | undefined {
+  const code = typeof error.code === 'string' ? error.code : '';
+  const fail = (message: string) => new ConnectionError('tls_failed', message, error);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return fail(
+      `the broker's certificate does not name the host in ${url} (${error.message}): connect with the host name the certificate was issued for`,
+    );
+  }
+  if (UNTRUSTED_CERT_CODES.has(code)) {
+    return fail(
+      `the broker's certificate at ${url} is not trusted (${code}): pass its CA certificate with --ca FILE (--insecure skips the check, unsafely)`,
+    );
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return fail(
+      `the broker's certificate at ${url} is not valid now (${code}): renew it, or check this machine's clock`,
+    );
+  }
+  if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|DECRYPT_ERROR/i.test(code)) {
+    return fail(
+      `the broker at ${url} refused this client's certificate (${code}): it wants one signed by a CA it trusts, given with --cert FILE and --key FILE`,
+    );
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    return fail(
+      `the server at ${url} does not speak TLS there (${code}): use mqtt:// for a plain port, or the broker's TLS port`,
+    );
+  }
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') {
+    return fail(`TLS with the broker at ${url} failed: ${error.message}`);
+  }
+  return undefined;
 }

@@ -23,9 +23,16 @@ describe('manifest', () => {
   });
 
   it('keeps unknown fields so later versions can add them without breaking this receiver', () => {
-    const result = parseManifest(bytes({ ...valid, sig: 'xyz', enc: { alg: 'future' } }));
+    const result = parseManifest(bytes({ ...valid, thumbnail: 'xyz', hdr: { gain: 2 } }));
     expect(result.ok).toBe(true);
-    if (result.ok) expect(result.manifest.sig).toBe('xyz');
+    if (result.ok) expect((result.manifest as Record<string, unknown>).thumbnail).toBe('xyz');
+  });
+
+  it('refuses an encrypted manifest with a code that says so, and a malformed signature field', () => {
+    const encrypted = parseManifest(bytes({ ...valid, enc: { alg: 'aes-256-gcm' } }));
+    expect(encrypted.ok ? undefined : encrypted.problem.code).toBe('encrypted');
+    const badSig = parseManifest(bytes({ ...valid, sig: 'xyz' }));
+    expect(badSig.ok ? undefined : badSig.problem.code).toBe('invalid_manifest');
   });
 
   it('accepts raw pixels only with a known pixel format and a stride that accounts for the size', () => {

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import type { SendSecurity } from '../session/outgoing-transfer.js';
+
+/** The signing and encryption flags of `send` and `relay`. */
+export interface SendSecurityFlags {
+  sign?: string;
+  encrypt?: string;
+}
+
+/** Adds --sign and --encrypt to a command that sends. */
+export function addSendSecurityOptions(command: Command): Command {
+  return command
+    .option(
+      '--sign <keyfile>',
+      'sign every manifest with this Ed25519 private key (from mqimg keygen NAME: NAME.key)',
+    )
+    .option(
+      '--encrypt <secretfile>',
+      'encrypt every chunk and the manifest with this shared secret (from mqimg keygen --secret FILE); receivers need the same file',
+    );
+}
+
+/** Loads the key files the flags name (clear UsageErrors when they are missing or wrong). */
+export async function loadSendSecurity(flags: SendSecurityFlags): Promise<SendSecurity> {
+  if (flags.sign === undefined && flags.encrypt === undefined) return {};
+  const { loadSecret, loadSigningKey } = await import('../session/key-files.js');
+  return {
+    ...(flags.sign !== undefined ? { signWith: await loadSigningKey(flags.sign) } : {}),
+    ...(flags.encrypt !== undefined ? { secret: await loadSecret(flags.encrypt) } : {}),
+  };
+}

@@ -1,0 +1,202 @@
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
+import { z } from 'zod';
+import { MAX_CHUNK_BYTES, MAX_IMAGE_BYTES, MIN_CHUNK_BYTES, PROTOCOL_VERSION } from './constants.js';
+import { TRANSFER_ID_PATTERN } from './manifest.js';
+
+/** Encryption algorithm named in a sealed manifest's `enc.alg`. */
+export const ENCRYPTION_ALG = 'aes-256-gcm';
+/** Shared secrets are 32 bytes. */
+export const SECRET_BYTES = 32;
+/** Per-transfer random salt, in bytes. */
+export const SALT_BYTES = 16;
+/** GCM authentication tag appended to every sealed chunk and to `enc.meta`, in bytes. */
+export const TAG_BYTES = 16;
+/**
+ * Manifest fields that a sealed manifest moves into `enc.meta`: what the broker cannot infer from traffic anyway
+ * (name, media type, checksum, dimensions, pixel layout, signature).
+ */
+export const HIDDEN_FIELDS = [
+  'name',
+  'type',
+  'sha256',
+  'width',
+  'height',
+  'pixelFormat',
+  'stride',
+  'sig',
+] as const;
+
+const base64 = (bytes: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+    .refine((s) => Buffer.from(s, 'base64').length === bytes, `must be ${bytes} bytes in base64`);
+
+/** A sealed (encrypted) manifest as published: only what routing and flow control need stays readable. */
+export const sealedManifestSchema = z.looseObject({
+  mqimg: z.literal(PROTOCOL_VERSION),
+  id: z.string().regex(TRANSFER_ID_PATTERN),
+  size: z.number().int().min(1).max(MAX_IMAGE_BYTES),
+  chunkBytes: z.number().int().min(MIN_CHUNK_BYTES).max(MAX_CHUNK_BYTES),
+  chunks: z.number().int().min(1),
+  createdMs: z.number().int().min(0),
+  supersede: z.boolean().optional(),
+  enc: z.strictObject({
+    /** Always `aes-256-gcm`. */
+    alg: z.literal(ENCRYPTION_ALG),
+    /** Id of the shared secret (`secretKeyId`), so that a receiver with another secret says so. */
+    kid: z.string().regex(/^[0-9a-f]{16}$/),
+    /** 16 random bytes, new for every manifest the sender builds, base64. */
+    salt: base64(SALT_BYTES),
+    /** The hidden fields as compact JSON, AES-256-GCM sealed (ciphertext then 16-byte tag), base64. */
+    meta: z
+      .string()
+      .max(8192)
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  }),
+});
+export type SealedManifest = z.infer<typeof sealedManifestSchema>;
+
+/** A shared secret's id: the first 16 hex digits of SHA-256 over `mqimg-secret-id` + NUL + the 32 secret bytes. */
+export function secretKeyId(secret: Buffer): string {
+  return createHash('sha256').update('mqimg-secret-id\0').update(secret).digest('hex').slice(0, 16);
+}
+
+/**
+ * The transfer id of an encrypted transfer: the first 16 hex digits of HMAC-SHA256(secret,
+ * `"<sha256>:<chunkBytes>:<topic>"`). Stable across sender restarts (so transfers resume), but unlike the plain id
+ * it does not let someone without the secret confirm a guess of the image.
+ */
+export function sealedTransferId(
+  secret: Buffer,
+  fileSha256Hex: string,
+  chunkBytes: number,
+  topic: string,
+): string {
+  return createHmac('sha256', secret)
+    .update(`${fileSha256Hex}:${chunkBytes}:${topic}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** The transfer key: HKDF-SHA256(secret, salt, info `mqimg-enc-v1 <id>`), 32 bytes. */
+export function transferKey(secret: Buffer, salt: Buffer, id: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, salt, `mqimg-enc-v1 ${id}`, 32));
+}
+
+/** The 12-byte GCM nonce: 4-byte big-endian kind (0 chunk, 1 meta) then 8-byte big-endian chunk index. */
+function nonceFor(kind: 0 | 1, index: number): Buffer {
+  const nonce = Buffer.alloc(12);
+  nonce.writeUInt32BE(kind, 0);
+  nonce.writeBigUInt64BE(BigInt(index), 4);
+  return nonce;
+}
+
+function seal(key: Buffer, nonce: Buffer, id: string, plain: Uint8Array): Buffer {
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(Buffer.from(id, 'utf8'));
+  return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+}
+
+function open(key: Buffer, nonce: Buffer, id: string, sealed: Uint8Array): Buffer | undefined {
+  if (sealed.length < TAG_BYTES) return undefined;
+  const body = sealed.subarray(0, sealed.length - TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(Buffer.from(id, 'utf8'));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  try {
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Chunk `index` as published: AES-256-GCM(transfer key, nonce(0, index), aad = id) ciphertext, then the tag. */
+export function sealChunk(key: Buffer, id: string, index: number, plain: Uint8Array): Buffer {
+  return seal(key, nonceFor(0, index), id, plain);
+}
+
+/** Opens a sealed chunk; undefined when it fails authentication (wrong key, changed bytes, wrong index). */
+export function openChunk(key: Buffer, id: string, index: number, sealed: Uint8Array): Buffer | undefined {
+  return open(key, nonceFor(0, index), id, sealed);
+}
+
+/** Seals a manifest: moves HIDDEN_FIELDS into `enc.meta`. `salt` must be SALT_BYTES fresh random bytes. */
+export function sealManifest(
+  manifest: Record<string, unknown> & { id: string },
+  secret: Buffer,
+  salt: Buffer,
+): { sealed: SealedManifest; key: Buffer } {
+  const key = transferKey(secret, salt, manifest.id);
+  const hidden: Record<string, unknown> = {};
+  const visible: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(manifest)) {
+    if ((HIDDEN_FIELDS as readonly string[]).includes(field)) hidden[field] = value;
+    else visible[field] = value;
+  }
+  const meta = seal(key, nonceFor(1, 0), manifest.id, Buffer.from(JSON.stringify(hidden), 'utf8'));
+  const sealed = {
+    ...visible,
+    enc: {
+      alg: ENCRYPTION_ALG,
+      kid: secretKeyId(secret),
+      salt: salt.toString('base64'),
+      meta: meta.toString('base64'),
+    },
+  } as SealedManifest;
+  return { sealed, key };
+}
+
+/** Why a sealed manifest could not be opened. */
+export interface OpenProblem {
+  code: 'wrong_key' | 'invalid_manifest';
+  message: string;
+}
+
+/**
+ * Opens a sealed manifest with `secret`: returns the plain manifest object (visible fields plus the decrypted
+ * hidden ones, still to be validated with the manifest schema) and the transfer key for its chunks.
+ */
+export function openManifest(
+  sealed: SealedManifest,
+  secret: Buffer,
+): { ok: true; manifest: Record<string, unknown>; key: Buffer } | { ok: false; problem: OpenProblem } {
+  const kid = secretKeyId(secret);
+  if (sealed.enc.kid !== kid) {
+    return {
+      ok: false,
+      problem: {
+        code: 'wrong_key',
+        message: `transfer ${sealed.id} is encrypted with secret ${sealed.enc.kid}; this receiver's --encrypt secret is ${kid}`,
+      },
+    };
+  }
+  const key = transferKey(secret, Buffer.from(sealed.enc.salt, 'base64'), sealed.id);
+  const plain = open(key, nonceFor(1, 0), sealed.id, Buffer.from(sealed.enc.meta, 'base64'));
+  if (!plain) {
+    return {
+      ok: false,
+      problem: {
+        code: 'wrong_key',
+        message: `transfer ${sealed.id}: its encrypted manifest fails authentication with this receiver's secret (changed in transit, or a different secret with the same id)`,
+      },
+    };
+  }
+  let hidden: unknown;
+  try {
+    hidden = JSON.parse(plain.toString('utf8'));
+  } catch {
+    hidden = undefined;
+  }
+  if (typeof hidden !== 'object' || hidden === null || Array.isArray(hidden)) {
+    return {
+      ok: false,
+      problem: {
+        code: 'invalid_manifest',
+        message: `transfer ${sealed.id}: its encrypted fields are not a JSON object`,
+      },
+    };
+  }
+  const { enc: _enc, ...visible } = sealed;
+  return { ok: true, manifest: { ...visible, ...hidden }, key };
+}

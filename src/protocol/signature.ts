@@ -1,0 +1,134 @@
+import { createHash, type KeyObject, sign, verify } from 'node:crypto';
+import { z } from 'zod';
+
+/** Signature algorithm named in a manifest's `sig.alg`. */
+export const SIGNATURE_ALG = 'ed25519';
+/** First line of the signed text; a later, different signing scheme changes it. */
+export const SIGNING_CONTEXT = 'mqimg-sig-v1';
+/** Key ids are 16 lowercase hex digits: the start of SHA-256 over the raw 32-byte Ed25519 public key. */
+export const KEY_ID_PATTERN = /^[0-9a-f]{16}$/;
+
+/** The `sig` field of a signed manifest. */
+export const signatureSchema = z.strictObject({
+  /** Always `ed25519`. */
+  alg: z.literal(SIGNATURE_ALG),
+  /** Id of the signing key (see `publicKeyId`), so that a receiver picks the right trusted key. */
+  kid: z.string().regex(KEY_ID_PATTERN),
+  /** The 64-byte Ed25519 signature of `signingText`, standard base64 with padding (88 characters). */
+  value: z.string().regex(/^[A-Za-z0-9+/]{86}==$/),
+});
+export type ManifestSignature = z.infer<typeof signatureSchema>;
+
+/** The fields of a manifest a signature covers (every field that decides what a receiver saves, and when). */
+export interface SignedFields {
+  id: string;
+  name: string;
+  type: string;
+  size: number;
+  chunkBytes: number;
+  chunks: number;
+  sha256: string;
+  width: number;
+  height: number;
+  createdMs: number;
+  pixelFormat?: string | undefined;
+  stride?: number | undefined;
+  supersede?: boolean | undefined;
+}
+
+/**
+ * The exact bytes an Ed25519 signature covers: UTF-8 lines joined by a line feed (no final one), in this order:
+ * `mqimg-sig-v1`, the sender topic, id, name, type, size, chunkBytes, chunks, sha256, width, height, createdMs,
+ * pixelFormat (empty when absent), stride (empty when absent), supersede (`1` or `0`), the key id. Numbers are
+ * decimal without leading zeros. Committing to the topic is what makes a manifest replayed to another topic fail.
+ * Returns undefined when the topic or name contains a line feed (such a manifest cannot be signed).
+ */
+export function signingText(m: SignedFields, topic: string, kid: string): Buffer | undefined {
+  if (topic.includes('\n') || m.name.includes('\n')) return undefined;
+  const lines = [
+    SIGNING_CONTEXT,
+    topic,
+    m.id,
+    m.name,
+    m.type,
+    String(m.size),
+    String(m.chunkBytes),
+    String(m.chunks),
+    m.sha256,
+    String(m.width),
+    String(m.height),
+    String(m.createdMs),
+    m.pixelFormat ?? '',
+    m.stride === undefined ? '' : String(m.stride),
+    m.supersede ? '1' : '0',
+    kid,
+  ];
+  return Buffer.from(lines.join('\n'), 'utf8');
+}
+
+/** The raw 32-byte Ed25519 public key (the last 32 bytes of its SPKI DER form). */
+export function rawPublicKey(publicKey: KeyObject): Buffer {
+  return publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+}
+
+/** A public key's id: the first 16 hex digits of SHA-256 over its raw 32 bytes. */
+export function publicKeyId(publicKey: KeyObject): string {
+  return createHash('sha256').update(rawPublicKey(publicKey)).digest('hex').slice(0, 16);
+}
+
+/** Returns `manifest` with a `sig` field: an Ed25519 signature by `privateKey` (whose public key has id `kid`). */
+export function signManifest<M extends SignedFields>(
+  manifest: M,
+  topic: string,
+  privateKey: KeyObject,
+  kid: string,
+): M & { sig: ManifestSignature } {
+  const text = signingText(manifest, topic, kid);
+  if (!text) throw new Error('a manifest whose topic or name contains a line feed cannot be signed');
+  const value = sign(null, text, privateKey).toString('base64');
+  return { ...manifest, sig: { alg: SIGNATURE_ALG, kid, value } };
+}
+
+/** Why a manifest's signature is not accepted. */
+export interface SignatureProblem {
+  code: 'unsigned' | 'untrusted_key' | 'bad_signature';
+  message: string;
+}
+
+/**
+ * Checks a manifest's signature against the trusted public keys (by key id). Says `unsigned` when there is no
+ * valid `sig` field, `untrusted_key` when its key is not trusted, `bad_signature` when the signature does not
+ * match the manifest and topic (tampered with, or replayed to another topic).
+ */
+export function checkSignature(
+  manifest: SignedFields & { sig?: unknown },
+  topic: string,
+  trusted: ReadonlyMap<string, KeyObject>,
+): SignatureProblem | undefined {
+  const parsed = signatureSchema.safeParse(manifest.sig);
+  if (!parsed.success) {
+    return {
+      code: 'unsigned',
+      message:
+        manifest.sig === undefined
+          ? `${manifest.name} is not signed, and this receiver accepts only signed transfers (--trust): sign it with mqimg send --sign KEY`
+          : `${manifest.name} has a malformed sig field`,
+    };
+  }
+  const { kid, value } = parsed.data;
+  const key = trusted.get(kid);
+  if (!key) {
+    return {
+      code: 'untrusted_key',
+      message: `${manifest.name} is signed by key ${kid}, which is not among the trusted keys (--trust); add its .pub file if you trust it`,
+    };
+  }
+  const text = signingText(manifest, topic, kid);
+  if (!text || !verify(null, text, key, Buffer.from(value, 'base64'))) {
+    return {
+      code: 'bad_signature',
+      message: `${manifest.name}: the signature by key ${kid} does not match this manifest on ${topic}: it was changed, or replayed from another topic`,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,86 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PARTIAL_DIR } from './partial-file.js';
+
+/** How far in the future a signed manifest's `createdMs` may be (clocks differ), in milliseconds: 60 s. */
+export const CLOCK_SKEW_MS = 60_000;
+/** Default `--max-age`: signed manifests older than this are refused, in milliseconds: 10 minutes. */
+export const DEFAULT_MAX_AGE_MS = 10 * 60_000;
+
+/** Why a validly signed manifest is refused anyway. */
+export interface ReplayProblem {
+  code: 'expired_signature' | 'future_signature' | 'replayed';
+  message: string;
+}
+
+interface SignedManifest {
+  name: string;
+  createdMs: number;
+  sig?: { value: string } | undefined;
+}
+
+/**
+ * Refuses signed manifests replayed later: one signed more than `maxAgeMs` ago (by its `createdMs`, which the
+ * signature covers), or one whose exact signature this receiver already saved a file for. Saved signatures are
+ * kept in `<out>/.mqimg-partial/signatures.json` until they are too old to pass the age check anyway, so a
+ * receiver restarted with the same `--out` still refuses them.
+ */
+export class ReplayGuard {
+  private constructor(
+    private readonly path: string,
+    private readonly maxAgeMs: number,
+    /** Signature value -> when it can be forgotten (ms since the epoch). */
+    private readonly seen: Map<string, number>,
+  ) {}
+
+  /** Loads the saved signatures of `outDir` (none when the file is missing or unreadable). */
+  static async load(outDir: string, maxAgeMs = DEFAULT_MAX_AGE_MS): Promise<ReplayGuard> {
+    const path = join(outDir, PARTIAL_DIR, 'signatures.json');
+    const seen = new Map<string, number>();
+    try {
+      const saved = JSON.parse(await readFile(path, 'utf8')) as unknown;
+      if (typeof saved === 'object' && saved !== null) {
+        for (const [value, until] of Object.entries(saved)) {
+          if (typeof until === 'number' && until > Date.now()) seen.set(value, until);
+        }
+      }
+    } catch {
+      // No file yet, or a damaged one: start empty (the age check still bounds replays).
+    }
+    return new ReplayGuard(path, maxAgeMs, seen);
+  }
+
+  /** Returns why `manifest` (already signature-checked) must be refused at wall-clock time `nowMs`, if it must. */
+  check(manifest: SignedManifest, nowMs: number): ReplayProblem | undefined {
+    const ageMs = nowMs - manifest.createdMs;
+    if (ageMs > this.maxAgeMs) {
+      return {
+        code: 'expired_signature',
+        message: `${manifest.name} was signed ${Math.round(ageMs / 1000)} s ago, more than --max-age ${Math.round(this.maxAgeMs / 1000)} s: a replay, a clock that is wrong, or a transfer left retained too long`,
+      };
+    }
+    if (ageMs < -CLOCK_SKEW_MS) {
+      return {
+        code: 'future_signature',
+        message: `${manifest.name} is signed ${Math.round(-ageMs / 1000)} s in the future: the sender's or this machine's clock is wrong`,
+      };
+    }
+    if (manifest.sig && this.seen.has(manifest.sig.value)) {
+      return {
+        code: 'replayed',
+        message: `${manifest.name}: this exact signed manifest was already received and saved; a replay is refused`,
+      };
+    }
+    return undefined;
+  }
+
+  /** Records that a file was saved for `manifest`'s signature, and persists the record. */
+  async remember(manifest: SignedManifest, nowMs: number): Promise<void> {
+    if (!manifest.sig) return;
+    this.seen.set(manifest.sig.value, manifest.createdMs + this.maxAgeMs + CLOCK_SKEW_MS);
+    for (const [value, until] of this.seen) if (until <= nowMs) this.seen.delete(value);
+    await mkdir(join(this.path, '..'), { recursive: true });
+    await writeFile(`${this.path}.tmp`, JSON.stringify(Object.fromEntries(this.seen)));
+    await rename(`${this.path}.tmp`, this.path);
+  }
+}
