@@ -82,7 +82,7 @@ export function toConnectOptions(flags: ConnectionFlags, output?: Output): Conne
   const tlsFiles = (['ca', 'cert', 'key'] as const).filter((f) => flags[f] !== undefined);
   if (!tlsUrl && (tlsFiles.length > 0 || flags.insecure)) {
     const given = [...tlsFiles.map((f) => `--${f}`), ...(flags.insecure ? ['--insecure'] : [])].join(', ');
-    throw new UsageError(`${given} only apply to TLS: use an mqtts:// or wss:// --url (got ${flags.url})`);
+    throw new UsageError(`${given} only work with TLS: use an mqtts:// or wss:// --url (got ${flags.url})`);
   }
   if ((flags.cert === undefined) !== (flags.key === undefined))
     throw new UsageError('mutual TLS needs both --cert and --key');

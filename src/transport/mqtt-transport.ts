@@ -280,6 +280,16 @@ export class MqttTransport implements MessageTransport {
         qos,
         retain: options.retain ?? false,
       });
+    } catch (error) {
+      // MQTT 5 brokers answer a publish their ACL forbids with PUBACK reason 0x87 (MQTT 3.1.1 ones drop it silently).
+      if ((error as { code?: unknown }).code === 0x87) {
+        throw new ConnectionError(
+          'auth_refused',
+          `the broker refused to let this client publish on ${topic} (not authorised): check the broker's ACL for this user`,
+          error,
+        );
+      }
+      throw error;
     } finally {
       this.inflight--;
       this.slotWaiters.shift()?.();
