@@ -7,28 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
 import { chunkTopic, manifestTopic, statusTopic } from '../../src/protocol/topics.js';
 import { buildManifest } from '../../src/session/send-session.js';
-import { type CliProcess, SAMPLES, startCli } from '../helpers/cli.js';
+import { type CliProcess, SAMPLES, startCli, waitForEvent, waitForReceiver } from '../helpers/cli.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const events = (rx: CliProcess) =>
-  rx
-    .stdout()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-
-/** Waits until the receiver has printed an event matching `match`. */
-async function waitForEvent(rx: CliProcess, match: Record<string, unknown>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = events(rx).find((e) => Object.entries(match).every(([k, v]) => e[k] === v));
-    if (found) return found;
-    if (Date.now() > deadline)
-      throw new Error(`no event ${JSON.stringify(match)} in:\n${rx.stdout()}\n${rx.stderr()}`);
-    await sleep(50);
-  }
-}
 
 /**
  * Anyone who can publish on the broker can send a receiver anything. Here a raw MQTT client plays the attacker:
@@ -69,14 +49,7 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
       '--url',
       broker.url,
     ]);
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (rx.stderr().includes('receiving into')) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 50);
-    });
+    await waitForReceiver(rx);
     attacker = await mqtt.connectAsync(broker.url, { clientId: 'attacker' });
   });
   afterAll(async () => {

@@ -74,3 +74,38 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return startCli(args, env).done;
 }
+
+/** The JSON events a `--json` process printed so far. */
+export function cliEvents(proc: CliProcess): Record<string, unknown>[] {
+  return proc
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Waits until a `--json` process printed an event whose fields include `match`, and returns it. */
+export async function waitForEvent(
+  proc: CliProcess,
+  match: Record<string, unknown>,
+  timeoutMs = 10_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = cliEvents(proc).find((e) => Object.entries(match).every(([k, v]) => e[k] === v));
+    if (found) return found;
+    if (Date.now() > deadline)
+      throw new Error(`no event ${JSON.stringify(match)} in:\n${proc.stdout()}\n${proc.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until `mqimg receive` says it is subscribed ("receiving into ..." on stderr). */
+export async function waitForReceiver(proc: CliProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!proc.stderr().includes('receiving into')) {
+    if (Date.now() > deadline || proc.child.exitCode !== null)
+      throw new Error(`the receiver did not start:\n${proc.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,250 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
+import { publicKeyId, signManifest } from '../../src/protocol/signature.js';
+import { chunkTopic, manifestTopic, parseTopic } from '../../src/protocol/topics.js';
+import { buildManifest } from '../../src/session/send-session.js';
+import { type CliProcess, runCli, SAMPLES, startCli, waitForEvent, waitForReceiver } from '../helpers/cli.js';
+import { jsonLines, sha256, tempDir } from '../helpers/files.js';
+import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
+
+const IMAGE = join(SAMPLES, 'landscape.jpg');
+const visibleFiles = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every message published under `prefix/#` while `during` runs, in order. */
+async function capture(url: string, prefix: string, during: () => Promise<void>) {
+  const spy = await mqtt.connectAsync(url, { clientId: `spy-${Math.random().toString(16).slice(2)}` });
+  const seen: Array<{ topic: string; payload: Buffer }> = [];
+  spy.on('message', (topic, payload) => seen.push({ topic, payload: Buffer.from(payload) }));
+  await spy.subscribeAsync(`${prefix}/#`, { qos: 1 });
+  try {
+    await during();
+    await sleep(200);
+  } finally {
+    await spy.endAsync();
+  }
+  return seen;
+}
+
+/**
+ * Signed and encrypted transfers through a real Mosquitto, with the real CLI on both sides and a raw MQTT client
+ * as the attacker (who can publish and subscribe on the broker, as on a shared broker).
+ */
+describe.skipIf(!mosquittoRequired())('signed and encrypted transfers', () => {
+  const broker = useMosquitto();
+  const keys = tempDir('mqimg-keys-');
+  const trusted = join(keys, 'trusted');
+  let attacker: MqttClient;
+
+  beforeAll(async () => {
+    for (const name of ['camera', 'other']) {
+      const made = await runCli(['keygen', join(keys, name)]);
+      expect(made.code, made.stderr).toBe(0);
+      expect(made.stdout).toMatch(/key [0-9a-f]{16}/);
+    }
+    for (const name of ['site.secret', 'other.secret']) {
+      const made = await runCli(['keygen', '--secret', join(keys, name)]);
+      expect(made.code, made.stderr).toBe(0);
+    }
+    // The receivers trust a folder holding only the camera's public key.
+    mkdirSync(trusted);
+    renameSync(join(keys, 'camera.pub'), join(trusted, 'camera.pub'));
+    attacker = await mqtt.connectAsync(broker.url, { clientId: 'attacker' });
+  });
+  afterAll(async () => {
+    await attacker?.endAsync();
+  });
+
+  /** A `receive --json` on `topic` with extra arguments, ready when returned. */
+  async function receiver(
+    topic: string,
+    args: string[],
+    out = tempDir(),
+  ): Promise<{ rx: CliProcess; out: string }> {
+    const rx = startCli(['receive', '--out', out, '--json', '--topic', topic, '--url', broker.url, ...args]);
+    await waitForReceiver(rx);
+    return { rx, out };
+  }
+  const stop = async (rx: CliProcess) => {
+    rx.child.kill('SIGINT');
+    return rx.done;
+  };
+  const send = (topic: string, args: string[]) =>
+    runCli(['send', IMAGE, '--topic', topic, '--json', '--timeout', '10', '--url', broker.url, ...args]);
+
+  /** A manifest for the sample image on `topic`, signed with the camera's key, as the real sender makes it. */
+  function signedManifest(topic: string, createdMs = Date.now(), bytes = readFileSync(IMAGE)) {
+    const privateKey = createPrivateKey(readFileSync(join(keys, 'camera.key')));
+    const manifest = buildManifest(
+      { bytes, name: 'landscape.jpg', mediaType: 'image/jpeg', width: 1600, height: 1200 },
+      topic,
+      32 * 1024,
+      createdMs,
+    );
+    return signManifest(manifest, topic, privateKey, publicKeyId(createPublicKey(privateKey)));
+  }
+  const publishTransfer = async (
+    topic: string,
+    manifest: Manifest,
+    payload: Buffer | string,
+    bytes: Buffer,
+  ) => {
+    await attacker.publishAsync(manifestTopic(topic, manifest.id), payload, { qos: 1 });
+    for (let i = 0; i < manifest.chunks; i++) {
+      const chunk = bytes.subarray(i * manifest.chunkBytes, (i + 1) * manifest.chunkBytes);
+      await attacker.publishAsync(chunkTopic(topic, manifest.id, i), chunk, { qos: 1 });
+    }
+  };
+
+  it('saves a transfer signed by a trusted key', async () => {
+    const { rx, out } = await receiver('signed/ok', ['--trust', trusted, '--once']);
+    const sent = await send('signed/ok', ['--sign', join(keys, 'camera.key')]);
+    expect(sent.code, sent.stderr).toBe(0);
+    const received = await rx.done;
+    expect(received.code, received.stderr).toBe(0);
+    const delivered = jsonLines(sent.stdout).find((e) => e.event === 'delivered');
+    expect(sha256(readFileSync(join(out, 'landscape.jpg')))).toBe(delivered?.sha256);
+  });
+
+  it.each([
+    ['an unsigned transfer', [], 'unsigned'],
+    ['a transfer signed by a key it does not trust', ['--sign', 'other.key'], 'untrusted_key'],
+  ])('refuses %s: the sender exits 7 with the code, nothing is saved', async (_label, args, code) => {
+    const topic = `signed/${code}`;
+    const { rx, out } = await receiver(topic, ['--trust', trusted]);
+    const sent = await send(
+      topic,
+      args.map((a) => (a.endsWith('.key') ? join(keys, a) : a)),
+    );
+    expect(sent.code, sent.stderr).toBe(7);
+    expect(sent.stderr).toContain(code);
+    const failed = await waitForEvent(rx, { event: 'failed', topic });
+    expect(failed.code).toBe(code);
+    await stop(rx);
+    expect(visibleFiles(out)).toEqual([]);
+  });
+
+  it('refuses tampered manifests, substituted images and manifests replayed to another topic', async () => {
+    const { rx, out } = await receiver('#', ['--trust', trusted]);
+    const bytes = readFileSync(IMAGE);
+    // The name changed after signing.
+    const renamed = { ...signedManifest('tamper/name'), name: 'evil.jpg' };
+    await publishTransfer('tamper/name', renamed, encodeManifest(renamed), bytes);
+    expect((await waitForEvent(rx, { event: 'failed', topic: 'tamper/name' })).code).toBe('bad_signature');
+    // Other bytes, with their own SHA-256 and size, under the genuine signature.
+    const evil = Buffer.concat([bytes, Buffer.from('appended')]);
+    const genuine = signedManifest('tamper/bytes');
+    const swapped = {
+      ...genuine,
+      size: evil.length,
+      sha256: sha256(evil),
+      chunks: Math.ceil(evil.length / genuine.chunkBytes),
+    };
+    await publishTransfer('tamper/bytes', swapped, encodeManifest(swapped), evil);
+    expect((await waitForEvent(rx, { event: 'failed', topic: 'tamper/bytes' })).code).toBe('bad_signature');
+    // A genuine manifest for cam/a, published under cam/b (same id, same bytes).
+    const forA = signedManifest('cam/a');
+    await publishTransfer('cam/b', forA, encodeManifest(forA), bytes);
+    expect((await waitForEvent(rx, { event: 'failed', topic: 'cam/b' })).code).toBe('bad_signature');
+    // A genuine manifest signed 20 minutes ago (the default --max-age is 10).
+    const old = signedManifest('cam/old', Date.now() - 20 * 60_000);
+    await publishTransfer('cam/old', old, encodeManifest(old), bytes);
+    expect((await waitForEvent(rx, { event: 'failed', topic: 'cam/old' })).code).toBe('expired_signature');
+    await stop(rx);
+    expect(visibleFiles(out)).toEqual([]);
+  });
+
+  it('refuses a captured signed transfer replayed after it was saved, even by a restarted receiver', async () => {
+    const topic = 'signed/replay';
+    const out = tempDir();
+    let first: CliProcess | undefined;
+    const captured = await capture(broker.url, topic, async () => {
+      first = (await receiver(topic, ['--trust', trusted, '--once'], out)).rx;
+      const sent = await send(topic, ['--sign', join(keys, 'camera.key')]);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect((await first.done).code).toBe(0);
+    });
+    expect(visibleFiles(out)).toEqual(['landscape.jpg']);
+    // The same folder, a new process: its memory of finished transfers is gone, the saved signature is not.
+    const { rx } = await receiver(topic, ['--trust', trusted], out);
+    for (const { topic: name, payload } of captured) {
+      if (parseTopic(name)?.kind !== 'status') await attacker.publishAsync(name, payload, { qos: 1 });
+    }
+    const failed = await waitForEvent(rx, { event: 'failed', topic });
+    expect(failed.code).toBe('replayed');
+    await stop(rx);
+    expect(visibleFiles(out)).toEqual(['landscape.jpg']);
+  });
+
+  it('encrypts end to end: the right secret saves the image; the broker sees no name, checksum or image bytes', async () => {
+    const topic = 'enc/ok';
+    const secret = join(keys, 'site.secret');
+    let sent: Awaited<ReturnType<typeof send>> | undefined;
+    const { rx, out } = await receiver(topic, ['--encrypt', secret, '--once']);
+    const seen = await capture(broker.url, topic, async () => {
+      sent = await send(topic, ['--encrypt', secret]);
+    });
+    expect(sent?.code, sent?.stderr).toBe(0);
+    expect((await rx.done).code).toBe(0);
+    const delivered = jsonLines(sent?.stdout ?? '').find((e) => e.event === 'delivered');
+    const saved = readFileSync(join(out, 'landscape.jpg'));
+    expect(sha256(saved)).toBe(delivered?.sha256);
+    // What anyone subscribed on the broker saw:
+    const manifests = seen.filter((m) => parseTopic(m.topic)?.kind === 'manifest');
+    expect(manifests.length).toBeGreaterThan(0);
+    for (const { payload } of manifests) {
+      const wire = JSON.parse(payload.toString()) as Record<string, unknown>;
+      for (const hidden of ['name', 'type', 'sha256', 'width', 'height'])
+        expect(wire).not.toHaveProperty(hidden);
+      expect(payload.toString()).not.toContain('landscape');
+      expect(payload.toString()).not.toContain(String(delivered?.sha256));
+    }
+    const chunks = seen.filter((m) => parseTopic(m.topic)?.kind === 'chunk');
+    expect(chunks.length).toBeGreaterThan(0);
+    for (const { topic: name, payload } of chunks) {
+      const index = (parseTopic(name) as { index: number }).index;
+      const plain = saved.subarray(index * 32 * 1024, (index + 1) * 32 * 1024);
+      expect(payload.length).toBe(plain.length + 16);
+      expect(payload.subarray(0, 64).equals(plain.subarray(0, 64))).toBe(false);
+      expect(payload.includes(plain.subarray(100, 132))).toBe(false);
+    }
+  });
+
+  it.each([
+    ['another secret', ['--encrypt', 'other.secret'], ['--encrypt', 'site.secret'], 'wrong_key'],
+    ['no secret', [], ['--encrypt', 'site.secret'], 'encrypted'],
+    [
+      'a plain transfer to a receiver that wants encryption',
+      ['--encrypt', 'site.secret'],
+      [],
+      'not_encrypted',
+    ],
+  ])('refuses %s, saves nothing, and the sender exits 7', async (_label, rxArgs, txArgs, code) => {
+    const topic = `enc/${code}`;
+    const inKeys = (args: string[]) => args.map((a) => (a.endsWith('.secret') ? join(keys, a) : a));
+    const { rx, out } = await receiver(topic, inKeys(rxArgs));
+    const sent = await send(topic, inKeys(txArgs));
+    expect(sent.code, sent.stderr).toBe(7);
+    expect((await waitForEvent(rx, { event: 'failed', topic })).code).toBe(code);
+    await stop(rx);
+    expect(visibleFiles(out)).toEqual([]);
+  });
+
+  it('signs and encrypts together: the signature travels inside the encrypted fields', async () => {
+    const topic = 'enc/signed';
+    const secret = join(keys, 'site.secret');
+    const { rx, out } = await receiver(topic, ['--encrypt', secret, '--trust', trusted, '--once']);
+    const seen = await capture(broker.url, topic, async () => {
+      const sent = await send(topic, ['--encrypt', secret, '--sign', join(keys, 'camera.key')]);
+      expect(sent.code, sent.stderr).toBe(0);
+    });
+    expect((await rx.done).code).toBe(0);
+    expect(visibleFiles(out)).toEqual(['landscape.jpg']);
+    const manifest = seen.find((m) => parseTopic(m.topic)?.kind === 'manifest');
+    expect(JSON.parse(manifest?.payload.toString() ?? '{}')).not.toHaveProperty('sig');
+  });
+});
