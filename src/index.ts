@@ -6,6 +6,8 @@ export { DEFAULT_CHUNK_BYTES, PROTOCOL_VERSION } from './protocol/constants.js';
 export { type Manifest, manifestSchema, parseManifest } from './protocol/manifest.js';
 export { type Status, statusSchema } from './protocol/status.js';
 export { receiverSubscriptions } from './protocol/topics.js';
+export { loadSecret, loadSigningKey, loadTrustedKeys } from './session/key-files.js';
+export type { SendSecurity, SigningKey } from './session/outgoing-transfer.js';
 export {
   type ReceiveImagesOptions,
   type ReceivingHandle,

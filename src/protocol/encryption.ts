@@ -12,8 +12,9 @@ export const SALT_BYTES = 16;
 /** GCM authentication tag appended to every sealed chunk and to `enc.meta`, in bytes. */
 export const TAG_BYTES = 16;
 /**
- * Manifest fields that a sealed manifest moves into `enc.meta`: what the broker cannot infer from traffic anyway
- * (name, media type, checksum, dimensions, pixel layout, signature).
+ * Manifest fields a sealed manifest shows only inside `enc.meta`: what the broker cannot infer from traffic anyway
+ * (name, media type, checksum, dimensions, pixel layout, signature). The others stay readable, for routing and flow
+ * control, and are repeated inside `meta`, whose copies (authenticated) are the ones a receiver uses.
  */
 export const HIDDEN_FIELDS = [
   'name',
@@ -48,7 +49,7 @@ export const sealedManifestSchema = z.looseObject({
     kid: z.string().regex(/^[0-9a-f]{16}$/),
     /** 16 random bytes, new for every manifest the sender builds, base64. */
     salt: base64(SALT_BYTES),
-    /** The hidden fields as compact JSON, AES-256-GCM sealed (ciphertext then 16-byte tag), base64. */
+    /** The whole plain manifest as compact JSON, AES-256-GCM sealed (ciphertext then 16-byte tag), base64. */
     meta: z
       .string()
       .max(8192)
@@ -121,20 +122,21 @@ export function openChunk(key: Buffer, id: string, index: number, sealed: Uint8A
   return open(key, nonceFor(0, index), id, sealed);
 }
 
-/** Seals a manifest: moves HIDDEN_FIELDS into `enc.meta`. `salt` must be SALT_BYTES fresh random bytes. */
+/**
+ * Seals a manifest: `enc.meta` holds all of it, encrypted; outside it only the fields not in HIDDEN_FIELDS remain.
+ * `salt` must be SALT_BYTES fresh random bytes.
+ */
 export function sealManifest(
   manifest: Record<string, unknown> & { id: string },
   secret: Buffer,
   salt: Buffer,
 ): { sealed: SealedManifest; key: Buffer } {
   const key = transferKey(secret, salt, manifest.id);
-  const hidden: Record<string, unknown> = {};
   const visible: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(manifest)) {
-    if ((HIDDEN_FIELDS as readonly string[]).includes(field)) hidden[field] = value;
-    else visible[field] = value;
+    if (!(HIDDEN_FIELDS as readonly string[]).includes(field)) visible[field] = value;
   }
-  const meta = seal(key, nonceFor(1, 0), manifest.id, Buffer.from(JSON.stringify(hidden), 'utf8'));
+  const meta = seal(key, nonceFor(1, 0), manifest.id, Buffer.from(JSON.stringify(manifest), 'utf8'));
   const sealed = {
     ...visible,
     enc: {
@@ -154,8 +156,9 @@ export interface OpenProblem {
 }
 
 /**
- * Opens a sealed manifest with `secret`: returns the plain manifest object (visible fields plus the decrypted
- * hidden ones, still to be validated with the manifest schema) and the transfer key for its chunks.
+ * Opens a sealed manifest with `secret`: returns the plain manifest object decrypted from `enc.meta` (still to be
+ * validated with the manifest schema; the readable copies outside are not authenticated and are ignored) and the
+ * transfer key for its chunks.
  */
 export function openManifest(
   sealed: SealedManifest,
@@ -182,13 +185,13 @@ export function openManifest(
       },
     };
   }
-  let hidden: unknown;
+  let inner: unknown;
   try {
-    hidden = JSON.parse(plain.toString('utf8'));
+    inner = JSON.parse(plain.toString('utf8'));
   } catch {
-    hidden = undefined;
+    inner = undefined;
   }
-  if (typeof hidden !== 'object' || hidden === null || Array.isArray(hidden)) {
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) {
     return {
       ok: false,
       problem: {
@@ -197,6 +200,5 @@ export function openManifest(
       },
     };
   }
-  const { enc: _enc, ...visible } = sealed;
-  return { ok: true, manifest: { ...visible, ...hidden }, key };
+  return { ok: true, manifest: inner as Record<string, unknown>, key };
 }

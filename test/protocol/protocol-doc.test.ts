@@ -1,10 +1,14 @@
+import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { protocolVectors, VECTOR_SECRET } from '../../scripts/protocol-vectors.js';
 import { chunkView } from '../../src/protocol/chunking.js';
 import { wireJsonSchemas } from '../../src/protocol/json-schemas.js';
 import { encodeManifest, parseManifest } from '../../src/protocol/manifest.js';
+import { checkSignature } from '../../src/protocol/signature.js';
 import { statusSchema } from '../../src/protocol/status.js';
 import { chunkTopic, manifestTopic, statusTopic } from '../../src/protocol/topics.js';
+import { readManifest } from '../../src/protocol/wire-manifest.js';
 import { buildManifest } from '../../src/session/send-session.js';
 
 /** PROTOCOL.md is the wire contract: these tests fail when the code and the document disagree. */
@@ -13,8 +17,9 @@ const jsonBlocks = [...doc.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => m[1
 
 describe('PROTOCOL.md', () => {
   it('quotes the JSON Schemas generated from the zod schemas the code validates with', () => {
-    const { manifest, status } = wireJsonSchemas();
+    const { manifest, sealedManifest, status } = wireJsonSchemas();
     expect(jsonBlocks).toContain(JSON.stringify(manifest, null, 2));
+    expect(jsonBlocks).toContain(JSON.stringify(sealedManifest, null, 2));
     expect(jsonBlocks).toContain(JSON.stringify(status, null, 2));
   });
 
@@ -44,5 +49,43 @@ describe('PROTOCOL.md', () => {
     expect(examples.length).toBeGreaterThanOrEqual(5);
     for (const example of examples)
       expect(statusSchema.safeParse(example).success, JSON.stringify(example)).toBe(true);
+  });
+
+  it('gives signing and encryption test vectors that the code reproduces and accepts', () => {
+    const v = protocolVectors();
+    expect(doc).toContain(`\`${v.publicKeyHex}\`; key id \`${v.kid}\``);
+    expect(doc).toContain(
+      v.signingText
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n'),
+    );
+    expect(jsonBlocks).toContain(v.signedManifest);
+    expect(jsonBlocks).toContain(v.sealedManifest);
+    expect(doc).toContain(`secret id \`${v.secretKid}\``);
+    expect(doc).toContain(`\`ID\` = \`${v.sealedId}\`, transfer key =\n\`${v.transferKeyHex}\``);
+    v.sealedChunks.forEach((hex, i) => {
+      expect(doc).toContain(`| ${i} | \`${hex}\` |`);
+    });
+    // The quoted messages are accepted by the receiver's own code paths.
+    const signed = readManifest(Buffer.from(v.signedManifest));
+    expect(signed.ok).toBe(true);
+    if (!signed.ok) return;
+    const publicKey = createPublicKey({
+      key: Buffer.concat([
+        Buffer.from('302a300506032b6570032100', 'hex'),
+        Buffer.from(v.publicKeyHex, 'hex'),
+      ]),
+      format: 'der',
+      type: 'spki',
+    });
+    expect(checkSignature(signed.manifest, 'cam/1', new Map([[v.kid, publicKey]]))).toBeUndefined();
+    expect(checkSignature(signed.manifest, 'cam/2', new Map([[v.kid, publicKey]]))?.code).toBe(
+      'bad_signature',
+    );
+    const sealed = readManifest(Buffer.from(v.sealedManifest), VECTOR_SECRET);
+    expect(sealed.ok && sealed.manifest.sha256).toBe(
+      '1901da1c9f699b48f6b2636e65cbf73abf99d0441ef67f5c540a42f7051dec6f',
+    );
   });
 });
