@@ -7,6 +7,7 @@ import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/files.js';
 import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
 import { makeTestCertificates, type TestCertificates } from '../helpers/tls-certs.js';
+import { startWssBroker } from '../helpers/wss-broker.js';
 
 const IMAGE = join(SAMPLES, 'landscape.jpg');
 const visibleFiles = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.'));
@@ -108,6 +109,23 @@ describe.skipIf(!mosquittoRequired())('TLS, passwords and ACLs on a real Mosquit
     const plain = await runCli(['send', IMAGE, '--topic', 'cam/1', '--insecure']);
     expect(plain.code).toBe(2);
     expect(plain.stderr).toMatch(/only work with TLS/);
+  });
+
+  it('works over wss:// with --ca, and refuses an untrusted certificate there too', async () => {
+    const wss = await startWssBroker(certs.serverCert, certs.serverKey);
+    try {
+      const url = `wss://localhost:${wss.port}`;
+      const args = ['--url', url, '--ca', certs.caCert];
+      const { tx, rx, out } = await transfer(args, args);
+      expect(tx.code, tx.stderr).toBe(0);
+      expect(rx.code, rx.stderr).toBe(0);
+      expect(visibleFiles(out)).toEqual(['landscape.jpg']);
+      const untrusted = await runCli(['send', IMAGE, '--topic', 'cam/1', '--url', url]);
+      expect(untrusted.code, untrusted.stderr).toBe(8);
+      expect(untrusted.stderr).toMatch(/not trusted/);
+    } finally {
+      await wss.stop();
+    }
   });
 
   it('does mutual TLS with --cert/--key, and refuses a client without a certificate or with a stranger one', async () => {
