@@ -247,4 +247,28 @@ describe.skipIf(!mosquittoRequired())('signed and encrypted transfers', () => {
     const manifest = seen.find((m) => parseTopic(m.topic)?.kind === 'manifest');
     expect(JSON.parse(manifest?.payload.toString() ?? '{}')).not.toHaveProperty('sig');
   });
+
+  it('leaves a signed, encrypted image retained for a display that connects later', async () => {
+    const topic = 'enc/retained';
+    const secret = join(keys, 'site.secret');
+    const sent = await send(topic, ['--retain', '--encrypt', secret, '--sign', join(keys, 'camera.key')]);
+    expect(sent.code, sent.stderr).toBe(0);
+    const { rx, out } = await receiver(topic, ['--encrypt', secret, '--trust', trusted, '--once']);
+    expect((await rx.done).code).toBe(0);
+    expect(visibleFiles(out)).toEqual(['landscape.jpg']);
+    // A second retained send replaces the first (its chunk count is read from the encrypted manifest's clear part).
+    const again = await send(topic, [
+      '--retain',
+      '--encrypt',
+      secret,
+      '--sign',
+      join(keys, 'camera.key'),
+      '--format',
+      'png',
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    const left = await capture(broker.url, topic, async () => {});
+    const ids = new Set(left.filter((m) => m.payload.length > 0).map((m) => parseTopic(m.topic)?.id));
+    expect(ids.size).toBe(1);
+  });
 });
