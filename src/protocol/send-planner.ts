@@ -21,6 +21,12 @@ export interface SendPlannerOptions {
   stallMs?: number;
   /** Receivers that must confirm before the transfer counts as delivered. Default 1. */
   minReceivers?: number;
+  /**
+   * Chunks published before any receiver has answered (never more than the window). Default 0. Receivers keep
+   * chunks that arrive while they set a transfer up (PROTOCOL.md 8.2), so this saves the round trip of the join,
+   * and the outgoing chunks carry the TCP acknowledgements a broker without TCP_NODELAY waits for.
+   */
+  blindChunks?: number;
 }
 
 /** Requests for the same resent chunk within this many milliseconds are served by one resend. */
@@ -63,6 +69,7 @@ export class SendPlanner {
   private readonly maxWindow: number;
   private readonly stallMs: number;
   private readonly minReceivers: number;
+  private readonly blindChunks: number;
   private readonly receivers = new Map<string, ReceiverState>();
   /** Last time each chunk was published, NaN when never. */
   private readonly lastSentMs: Float64Array;
@@ -86,6 +93,7 @@ export class SendPlanner {
     this.ssthresh = this.maxWindow;
     this.stallMs = options.stallMs ?? 10_000;
     this.minReceivers = options.minReceivers ?? 1;
+    this.blindChunks = Math.min(options.blindChunks ?? 0, this.maxWindow);
     this.lastSentMs = new Float64Array(this.chunks).fill(Number.NaN);
     this.sendCount = new Uint16Array(this.chunks);
     this.queued = new Uint8Array(this.chunks);
@@ -296,7 +304,9 @@ export class SendPlanner {
       base = Math.min(base, r.next);
       win = Math.min(win, r.win);
     }
-    if (!Number.isFinite(base)) return 0; // nobody is receiving: publish nothing into the void
+    // Nobody is receiving: publish nothing into the void, except the blind start while nobody has answered yet.
+    if (!Number.isFinite(base))
+      return this.receivers.size === 0 ? Math.floor(Math.min(this.blindChunks, this.cwnd)) : 0;
     return base + Math.max(1, Math.floor(Math.min(this.cwnd, win)));
   }
 

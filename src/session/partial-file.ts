@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { close as closeFd, createReadStream, fsync, open as openFd, writeSync } from 'node:fs';
-import { link, mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { close as closeFd, createReadStream, fsync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { link, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { numberedFileName } from './safe-file-name.js';
@@ -25,14 +25,14 @@ export class PartialFile {
 
   /**
    * Creates (or truncates) the partial file for transfer `id` under `outDir`; with `resume`, opens the existing
-   * one as it is instead.
+   * one as it is instead. Synchronous, like the writes: two system calls of microseconds, where the asynchronous
+   * versions waited behind every chunk already queued on the event loop (about 15 ms for a fast sender).
    */
-  static async create(outDir: string, id: string, resume = false): Promise<PartialFile> {
+  static create(outDir: string, id: string, resume = false): PartialFile {
     const dir = join(outDir, PARTIAL_DIR);
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     const path = join(dir, `${id}.part`);
-    const fd = await promisify(openFd)(path, resume ? 'r+' : 'w');
-    return new PartialFile(fd, path);
+    return new PartialFile(openSync(path, resume ? 'r+' : 'w'), path);
   }
 
   /** Writes `bytes` at byte `offset`, before returning. Throws on a write error (disk full...). */

@@ -26,6 +26,7 @@ import {
 } from './partial-state.js';
 import { ReplayGuard } from './replay-guard.js';
 import { safeFileName } from './safe-file-name.js';
+import { PayloadReclaimer } from './young-gc.js';
 
 /** Events a receiver reports, one per line with `mqimg receive --json`. */
 export type ReceiveEvent =
@@ -187,6 +188,7 @@ export class Receiver {
   private readonly maxTransfers: number;
   private readonly filter: string;
   private replayGuard: ReplayGuard | undefined;
+  private readonly reclaimer = new PayloadReclaimer();
 
   constructor(
     private readonly transport: MessageTransport,
@@ -349,7 +351,7 @@ export class Receiver {
     let file: PartialFile;
     let early: Array<[number, Buffer]> = [];
     try {
-      file = await PartialFile.create(this.options.outDir, id, resume);
+      file = PartialFile.create(this.options.outDir, id, resume);
     } catch (error) {
       this.fail(
         topic,
@@ -414,6 +416,7 @@ export class Receiver {
   }
 
   private onChunk(topic: string, id: string, index: number, payload: Buffer): void {
+    this.reclaimer.released(payload.length);
     const now = this.clock();
     const t = this.transfers.get(id);
     if (!t) {

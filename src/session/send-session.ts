@@ -47,6 +47,15 @@ export interface SendResult {
 }
 
 const TICK_MS = 20;
+/** While nothing was published for this long, ping the broker every this many ms (see MqttTransport.nudge). */
+const NUDGE_MS = 4;
+/**
+ * The blind start: chunks published before any receiver answered, at most this many bytes and this many chunks.
+ * Enough to cover the join round trip; small, because a receiver that already holds them (a resumed transfer) or
+ * no receiver at all makes them wasted traffic.
+ */
+const BLIND_START_BYTES = 1024 * 1024;
+const BLIND_START_CHUNKS = 64;
 const MANIFEST_REPEAT_MS = 1000;
 const MANIFEST_MIN_GAP_MS = 200;
 
@@ -144,6 +153,7 @@ export async function sendTransfer(
       maxWindow: options.maxWindow ?? maxWindowFor(options.chunkBytes),
       ...(options.stallMs !== undefined ? { stallMs: options.stallMs } : {}),
       ...(options.minReceivers !== undefined ? { minReceivers: options.minReceivers } : {}),
+      blindChunks: Math.min(BLIND_START_CHUNKS, Math.floor(BLIND_START_BYTES / options.chunkBytes)),
     },
     started,
   );
@@ -151,6 +161,7 @@ export async function sendTransfer(
   let lastManifestMs = Number.NEGATIVE_INFINITY;
   let publishError: unknown;
 
+  let lastPublishMs = Number.NEGATIVE_INFINITY;
   const publishManifest = () => {
     lastManifestMs = clock();
     transport.publish(manifestTopic(options.topic, id), manifestBytes).catch((error) => {
@@ -165,6 +176,7 @@ export async function sendTransfer(
       const next = planner.take(now);
       if (!next) break;
       planner.markSent(next.index, now);
+      lastPublishMs = now;
       transport.publish(chunkTopic(options.topic, id, next.index), wire.chunk(next.index)).then(
         () => wake?.(),
         (error) => {
@@ -174,6 +186,7 @@ export async function sendTransfer(
     }
   };
 
+  let nudger: NodeJS.Timeout | undefined;
   const stopListening = transport.onMessage((topic, payload) => {
     if (topic !== ownStatusTopic) return;
     const status = parseStatus(payload);
@@ -183,10 +196,19 @@ export async function sendTransfer(
     wake?.();
   });
   try {
-    await transport.subscribe([ownStatusTopic]);
+    // The broker handles a connection's packets in order, so the subscription is in place before the manifest
+    // reaches anyone; not waiting for SUBACK saves a round trip. (A status that did get lost is repeated.)
+    const subscribed = transport.subscribe([ownStatusTopic]);
+    subscribed.catch(() => {}); // awaited below; this only keeps an early rejection from going unhandled
     publishManifest();
+    pump();
+    await subscribed;
+    nudger = setInterval(() => {
+      if (clock() - lastPublishMs >= NUDGE_MS) transport.nudge();
+    }, NUDGE_MS);
     await runUntilDelivered();
   } finally {
+    clearInterval(nudger);
     stopListening();
     await transport.unsubscribe([ownStatusTopic]);
   }

@@ -296,6 +296,16 @@ export class MqttTransport implements MessageTransport {
     }
   }
 
+  /**
+   * Sends an MQTT PINGREQ. A sender waiting for statuses calls it every few milliseconds: the outgoing packet
+   * carries the TCP acknowledgement that a broker without TCP_NODELAY (Mosquitto's default) waits for before it
+   * writes the next small message (Nagle's algorithm against the delayed ACK), which otherwise holds each status
+   * back for up to ~40 ms.
+   */
+  nudge(): void {
+    if (this.client.connected) this.client.sendPing();
+  }
+
   /** Disconnects cleanly, waiting at most `timeoutMs` (default 2000) for outstanding acknowledgements. */
   async close(timeoutMs = 2000): Promise<void> {
     if (this.client.connected) await withTimeout(this.client.endAsync(false), timeoutMs);

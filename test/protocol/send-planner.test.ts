@@ -118,6 +118,32 @@ describe('SendPlanner', () => {
     expect(planner.take(1)).toEqual({ index: 0, resend: false });
   });
 
+  it('with a blind start, sends that many chunks before anyone answered, then only within the window', () => {
+    const planner = new SendPlanner({ chunks: 100, blindChunks: 5, maxWindow: 8 }, 0);
+    const drain = (now: number) => {
+      const sent: number[] = [];
+      for (let t = planner.take(now); t; t = planner.take(now)) {
+        planner.markSent(t.index, now);
+        sent.push(t.index);
+      }
+      return sent;
+    };
+    expect(drain(0)).toEqual([0, 1, 2, 3, 4]);
+    // A receiver that says it is already complete ends the blind start without opening a window.
+    planner.onStatus({ rx: 'done', state: 'complete' }, 1);
+    expect(drain(1)).toEqual([]);
+    planner.onStatus({ rx: 'a', state: 'receiving', next: 2, high: 4 }, 2);
+    expect(drain(2)).toEqual([5, 6, 7, 8, 9]); // up to next + window = 10
+    expect(new SendPlanner({ chunks: 100, blindChunks: 50, maxWindow: 8 }, 0).take(0)).toBeDefined();
+    const capped = new SendPlanner({ chunks: 100, blindChunks: 50, maxWindow: 8 }, 0);
+    let n = 0;
+    for (let t = capped.take(0); t; t = capped.take(0)) {
+      capped.markSent(t.index, 0);
+      n++;
+    }
+    expect(n).toBe(8); // never more than the window
+  });
+
   it('keeps at most the window outstanding beyond the slowest receiver', () => {
     const planner = new SendPlanner({ chunks: 1000, initialWindow: 8 }, 0);
     planner.onStatus({ rx: 'fast', state: 'receiving', next: 0, high: -1 }, 0);
