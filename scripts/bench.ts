@@ -133,6 +133,9 @@ async function mqimg(
   const out = mkdtempSync(join(work, 'rx-'));
   const rxRss = join(work, 'rx.rss');
   const txRss = join(work, 'tx.rss');
+  // A process that did not write its figure must show n/a, not the previous run's.
+  rmSync(rxRss, { force: true });
+  rmSync(txRss, { force: true });
   const rx = spawn(
     process.execPath,
     [
@@ -281,8 +284,9 @@ async function main() {
     `Machine: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${version.trim()} (default limits)`,
     `Runs: ${RUNS}; every figure is the median of the runs. Command: npm run bench${RUNS !== 3 ? ` (BENCH_RUNS=${RUNS})` : ''}`,
     '',
-    'End-to-end: from the sender process start to the file saved (mqimg) or received (mosquitto_sub). Transfer: from',
-    'the first publish to the receiver confirmed, as the sender measures it (for the baseline, the same as end-to-end).',
+    'End-to-end: from the sender process start to the file saved (mqimg) or received (mosquitto_sub). Transfer: as the',
+    'sender measures it, from the start of the transfer (hashing the file, subscribing, publishing the manifest) to the',
+    "receiver's confirmation, after connecting (for the baseline, the same as end-to-end). Peak RSS: VmHWM at exit.",
     '',
     '| case | end-to-end s | end-to-end MB/s | e2e vs baseline | transfer MB/s | transfer vs baseline | chunks/s | resent chunks | sender peak RSS MiB | receiver peak RSS MiB | all verified |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',

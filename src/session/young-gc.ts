@@ -23,9 +23,11 @@ function exposedGc(): Gc | undefined {
 
 /**
  * Keeps a receiver's memory flat. Every chunk payload mqtt.js hands over is a Buffer outside the JavaScript heap;
- * with big chunks few JavaScript objects are made, so V8 collects rarely and tens of MiB of dead payloads pile up
- * (50 MB at 64 KiB chunks: +30 MiB of RSS). After every `everyBytes` (default 4 MiB) of payload, a minor
- * collection (a scavenge, well under a millisecond here) frees them. Does nothing where `gc` cannot be exposed.
+ * few JavaScript objects are made per byte, so V8 collects rarely and dead payloads pile up (50 MB at 4 or 64 KiB
+ * chunks: about +30 MiB of RSS). After every `everyBytes` (default 4 MiB) of payload, a minor collection (a
+ * scavenge, well under a millisecond here) frees them while they are still young. Does nothing where `gc` cannot
+ * be exposed. (A sender's leftovers live until PUBACK and get promoted, so only major collections free them; at
+ * about 15% of the speed for 4 KiB chunks, the sender does not do that.)
  */
 export class PayloadReclaimer {
   private pending = 0;
