@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { close as closeFd, createReadStream, fsync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { close as closeFd, createReadStream, fsync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { link, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,13 +32,25 @@ export class PartialFile {
     const dir = join(outDir, PARTIAL_DIR);
     mkdirSync(dir, { recursive: true });
     const path = join(dir, `${id}.part`);
-    return new PartialFile(openSync(path, resume ? 'r+' : 'w'), path);
+    return new PartialFile(openSync(path, resume ? 'r+' : 'w+'), path);
   }
 
   /** Writes `bytes` at byte `offset`, before returning. Throws on a write error (disk full...). */
   write(offset: number, bytes: Uint8Array): void {
     let done = 0;
     while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, offset + done);
+  }
+
+  /** True when the file holds exactly `bytes` at byte `offset` (read back synchronously, from the page cache). */
+  holds(offset: number, bytes: Uint8Array): boolean {
+    const held = Buffer.allocUnsafe(bytes.length);
+    let done = 0;
+    while (done < held.length) {
+      const n = readSync(this.fd, held, done, held.length - done, offset + done);
+      if (n === 0) return false;
+      done += n;
+    }
+    return held.equals(bytes);
   }
 
   /** Flushes the file to disk (so that a saved file survives a power cut); runs off the main thread. */

@@ -2,7 +2,6 @@ import { createHash, type Hash, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { UsageError } from '../errors.js';
 import { chunkOffset } from '../protocol/chunking.js';
 import { MAX_STATUS_RANGES, MAX_WINDOW_BYTES } from '../protocol/constants.js';
@@ -128,8 +127,6 @@ interface Incoming {
   lastStatusMs: number;
   newSinceStatus: number;
   repairs: RepairRequests;
-  /** CRC-32 of each chunk held (0: not known), to notice a chunk that arrives again with different bytes. */
-  crcs: Uint32Array;
   /** SHA-256 of the chunks below `hashedChunks`, fed in order as they arrive; undefined once abandoned. */
   hash: Hash | undefined;
   hashedChunks: number;
@@ -384,7 +381,6 @@ export class Receiver {
       lastStatusMs: Number.NEGATIVE_INFINITY,
       newSinceStatus: 0,
       repairs: new RepairRequests(),
-      crcs: new Uint32Array(manifest.chunks),
       // A resumed transfer is hashed from disk at the end: its first chunks are not in memory.
       hash: resume ? undefined : createHash('sha256'),
       hashedChunks: 0,
@@ -458,10 +454,15 @@ export class Receiver {
       return;
     }
     t.lastActivityMs = now;
-    const crc = crc32(payload) || 1; // 0 marks 'not known' (chunks held from before a resume)
     if (result.kind === 'duplicate') {
-      const held = t.crcs[index] ?? 0;
-      if (held !== 0 && held !== crc) {
+      // Rare, so compared with the copy on disk rather than with a checksum kept for every chunk on the hot path.
+      let same = true;
+      try {
+        same = t.file.holds(chunkOffset(index, t.manifest.chunkBytes), payload);
+      } catch {
+        // Unreadable now: the SHA-256 at the end decides anyway.
+      }
+      if (!same) {
         this.emit({
           event: 'rejected',
           topic,
@@ -471,7 +472,6 @@ export class Receiver {
       }
       return;
     }
-    t.crcs[index] = crc;
     const repaired = t.repairs.arrived(index, now);
     this.hashInOrder(t, index, payload);
     t.newSinceStatus++;

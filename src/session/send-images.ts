@@ -10,6 +10,7 @@ import { publishRetained } from './retained-publish.js';
 import {
   checkChunkBytes,
   fitChunkBytes,
+  type SendableImage,
   type SendResult,
   type SendTransferOptions,
   sendTransfer,
@@ -54,11 +55,20 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
           : { name: input, bytes: await readInput(input) };
     prepared.push(await prepareImage(bytes, name, options));
   }
-  const transport = await MqttTransport.connect(options);
+  // Hash the images off the main thread (WebCrypto runs in libuv's pool) while the connection is set up.
+  const connecting = MqttTransport.connect(options);
+  const hashed = Promise.all(prepared.map((image) => hashImage(image)));
+  const [transport, sendable] = await Promise.all([
+    connecting,
+    hashed.catch(async (error) => {
+      await connecting.then((t) => t.close()).catch(() => {});
+      throw error;
+    }),
+  ]);
   try {
     const chunkBytes = chunkBytesFor(transport, options);
     const results: SendResult[] = [];
-    for (const image of prepared) {
+    for (const image of sendable) {
       const result = options.retain
         ? await publishRetained(transport, image, { ...options, chunkBytes })
         : await sendTransfer(transport, image, { ...options, chunkBytes });
@@ -69,6 +79,12 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
   } finally {
     await transport.close();
   }
+}
+
+/** `image` with its SHA-256, computed by WebCrypto off the main thread. */
+async function hashImage(image: PreparedImage): Promise<SendableImage> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', image.bytes);
+  return { ...image, sha256: Buffer.from(digest).toString('hex') };
 }
 
 /** The chunk size for this broker: the one asked for (checked against its limit), or the default made to fit. */

@@ -12,8 +12,11 @@ import type { MqttTransport } from '../transport/mqtt-transport.js';
 import { type Clock, monotonicClock } from './clock.js';
 import { outgoingTransfer, type SendSecurity } from './outgoing-transfer.js';
 
-/** A file ready to send: the bytes and what the manifest says about them (what `prepareImage` returns). */
-export type SendableImage = PreparedImage;
+/**
+ * A file ready to send: the bytes and what the manifest says about them (what `prepareImage` returns), and its
+ * SHA-256 (lowercase hex) when already computed, e.g. while the connection was being set up.
+ */
+export type SendableImage = PreparedImage & { sha256?: string };
 
 /** Options of one transfer. Times are in milliseconds. */
 export interface SendTransferOptions extends SendSecurity {
@@ -100,7 +103,7 @@ export function buildManifest(
   supersede = false,
   secret?: Buffer,
 ): Manifest {
-  const sha256 = sha256Hex(image.bytes);
+  const sha256 = image.sha256 ?? sha256Hex(image.bytes);
   return {
     mqimg: PROTOCOL_VERSION,
     id: secret
@@ -187,6 +190,7 @@ export async function sendTransfer(
   };
 
   let nudger: NodeJS.Timeout | undefined;
+  let deliveredMs = Number.NaN;
   const stopListening = transport.onMessage((topic, payload) => {
     if (topic !== ownStatusTopic) return;
     const status = parseStatus(payload);
@@ -207,6 +211,7 @@ export async function sendTransfer(
       if (clock() - lastPublishMs >= NUDGE_MS) transport.nudge();
     }, NUDGE_MS);
     await runUntilDelivered();
+    deliveredMs = clock();
   } finally {
     clearInterval(nudger);
     stopListening();
@@ -217,7 +222,8 @@ export async function sendTransfer(
     publishedChunks: planner.published,
     retransmittedChunks: planner.retransmitted,
     receivers: planner.receiverViews(clock()),
-    durationMs: clock() - started,
+    // Up to the receivers' confirmation; unsubscribing afterwards is not part of the transfer.
+    durationMs: deliveredMs - started,
   };
 
   async function runUntilDelivered(): Promise<void> {
