@@ -50,8 +50,12 @@ export interface SendResult {
 }
 
 const TICK_MS = 20;
-/** While nothing was published for this long, ping the broker every this many ms (see MqttTransport.nudge). */
+/**
+ * Once the sender stops publishing it pings the broker (MqttTransport.nudge) after NUDGE_MS, then at doubling
+ * intervals up to NUDGE_MAX_MS; a publish starts over. Fast when a status is due, a few pings a second when not.
+ */
 const NUDGE_MS = 4;
+const NUDGE_MAX_MS = 128;
 /**
  * The blind start: chunks published before any receiver answered, at most this many bytes and this many chunks.
  * Enough to cover the join round trip; small, because a receiver that already holds them (a resumed transfer) or
@@ -190,6 +194,7 @@ export async function sendTransfer(
   };
 
   let nudger: NodeJS.Timeout | undefined;
+  let nextNudgeMs = NUDGE_MS;
   let deliveredMs = Number.NaN;
   const stopListening = transport.onMessage((topic, payload) => {
     if (topic !== ownStatusTopic) return;
@@ -208,7 +213,15 @@ export async function sendTransfer(
     pump();
     await subscribed;
     nudger = setInterval(() => {
-      if (clock() - lastPublishMs >= NUDGE_MS) transport.nudge();
+      // Only our own publishes leave the broker owing us small writes (PUBACKs) that hold the next status back;
+      // a status we receive is answered with our PUBACK at once, which carries the acknowledgement by itself.
+      const idleMs = clock() - lastPublishMs;
+      if (idleMs < NUDGE_MS) {
+        nextNudgeMs = NUDGE_MS;
+      } else if (idleMs >= nextNudgeMs) {
+        transport.nudge();
+        nextNudgeMs = Math.min(NUDGE_MAX_MS, nextNudgeMs * 2);
+      }
     }, NUDGE_MS);
     await runUntilDelivered();
     deliveredMs = clock();
