@@ -103,6 +103,10 @@ export function receiveCommand(context: RunContext): Command {
     const secret = flags.encrypt !== undefined ? await keys?.loadSecret(flags.encrypt) : undefined;
     if (command.getOptionValueSource('maxAge') === 'cli' && trust === undefined)
       throw new UsageError('--max-age applies to signed transfers: use it with --trust');
+    if (secret !== undefined && flags.republish !== undefined)
+      context.output.info(
+        'mqimg: warning: --republish publishes each decrypted image in the clear, readable by anyone who may subscribe to that topic',
+      );
     await receiveImages({
       onReady: (receiverId) =>
         context.output.info(

@@ -53,6 +53,8 @@ export async function loadPartialStates(
     return states;
   }
   const remove = (name: string) => unlink(join(dir, name)).catch(() => {});
+  // Only files named after a transfer id are transfers'; others (signatures.json) belong to someone else.
+  names = names.filter((name) => /^[0-9a-f]{16}\.(json|part|json\.tmp)$/.test(name));
   for (const name of names) {
     if (!name.endsWith('.json')) continue;
     const id = name.slice(0, -'.json'.length);

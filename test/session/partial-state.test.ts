@@ -49,4 +49,15 @@ describe('partial state on disk', () => {
       expect(existsSync(join(dir, gone)), gone).toBe(false);
     }
   });
+
+  it("leaves files that are not a transfer's alone, such as the saved signatures of a --trust receiver", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'mqimg-ttl-'));
+    const dir = join(out, PARTIAL_DIR);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'signatures.json'), '{}');
+    writeFileSync(join(dir, 'notes.part'), 'x');
+    await loadPartialStates(out, 0, Date.now() + PARTIAL_TTL_MS);
+    expect(existsSync(join(dir, 'signatures.json'))).toBe(true);
+    expect(existsSync(join(dir, 'notes.part'))).toBe(true);
+  });
 });
