@@ -1,9 +1,21 @@
 import { createHash } from 'node:crypto';
-import { close as closeFd, createReadStream, fsync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import {
+  close as closeFd,
+  createReadStream,
+  fdatasync,
+  fsync,
+  mkdirSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { link, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { numberedFileName } from './safe-file-name.js';
+
+/** Written bytes after which a partial file is flushed to disk in the background: 8 MiB. */
+const FLUSH_BYTES = 8 * 1024 * 1024;
 
 /** Name of the hidden folder inside `--out` that holds transfers in progress (same file system: rename is atomic). */
 export const PARTIAL_DIR = '.mqimg-partial';
@@ -16,6 +28,9 @@ export const PARTIAL_DIR = '.mqimg-partial';
  */
 export class PartialFile {
   private closed = false;
+  /** Bytes written since the last background flush started. */
+  private unflushed = 0;
+  private flushing: Promise<void> | undefined;
 
   private constructor(
     private readonly fd: number,
@@ -35,10 +50,22 @@ export class PartialFile {
     return new PartialFile(openSync(path, resume ? 'r+' : 'w+'), path);
   }
 
-  /** Writes `bytes` at byte `offset`, before returning. Throws on a write error (disk full...). */
+  /**
+   * Writes `bytes` at byte `offset`, before returning. Throws on a write error (disk full...). Every FLUSH_BYTES it
+   * starts a background `fdatasync`, so that the `sync` before the file is saved has only the tail left to flush.
+   */
   write(offset: number, bytes: Uint8Array): void {
     let done = 0;
     while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, offset + done);
+    this.unflushed += bytes.length;
+    if (this.unflushed >= FLUSH_BYTES && !this.flushing) {
+      this.unflushed = 0;
+      this.flushing = promisify(fdatasync)(this.fd)
+        .catch(() => {}) // the final sync reports what matters
+        .finally(() => {
+          this.flushing = undefined;
+        });
+    }
   }
 
   /** True when the file holds exactly `bytes` at byte `offset` (read back synchronously, from the page cache). */
@@ -55,6 +82,7 @@ export class PartialFile {
 
   /** Flushes the file to disk (so that a saved file survives a power cut); runs off the main thread. */
   async sync(): Promise<void> {
+    await this.flushing;
     await promisify(fsync)(this.fd);
   }
 
@@ -102,6 +130,7 @@ export class PartialFile {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.flushing; // never close the descriptor under a flush still using it
     await promisify(closeFd)(this.fd);
   }
 }
