@@ -271,4 +271,30 @@ describe.skipIf(!mosquittoRequired())('signed and encrypted transfers', () => {
     const ids = new Set(left.filter((m) => m.payload.length > 0).map((m) => parseTopic(m.topic)?.id));
     expect(ids.size).toBe(1);
   });
+
+  it('relays whole-image snapshots signed and encrypted', async () => {
+    const secret = join(keys, 'site.secret');
+    const camera = await mqtt.connectAsync(broker.url);
+    await camera.publishAsync('snap/door', readFileSync(IMAGE), { qos: 1, retain: true });
+    await camera.endAsync();
+    const { rx, out } = await receiver('relayed/door', ['--encrypt', secret, '--trust', trusted, '--once']);
+    const relay = startCli([
+      'relay',
+      '--from',
+      'snap/door',
+      '--to',
+      'relayed/door',
+      '--sign',
+      join(keys, 'camera.key'),
+      '--encrypt',
+      secret,
+      '--url',
+      broker.url,
+    ]);
+    const received = await rx.done;
+    relay.child.kill('SIGINT');
+    await relay.done;
+    expect(received.code, received.stderr + relay.stderr()).toBe(0);
+    expect(visibleFiles(out)).toHaveLength(1);
+  });
 });
