@@ -149,8 +149,6 @@ interface Incoming {
 /** Receiver timer period: statuses not yet sent for new chunks go out within this many milliseconds. */
 const TICK_MS = 25;
 const HEARTBEAT_MS = 500;
-/** Most bytes of chunks kept per transfer while its partial file is being created. */
-const EARLY_CHUNK_BYTES = 4 * 1024 * 1024;
 /** How often the partial state of a transfer in progress is saved for resuming, at most. */
 const SAVE_STATE_MS = 1000;
 const FINAL_REPEAT_MS = 500;
@@ -175,14 +173,8 @@ export class Receiver {
   /** Finished transfers (`id` -> final status), to answer senders that did not hear it. */
   private readonly finished = new Map<string, { status: Status; topic: string; lastSentMs: number }>();
   private readonly unknown = new Map<string, number>();
-  /**
-   * Transfers whose partial file is being created, with the chunks that arrived meanwhile (replayed once it
-   * exists; at most EARLY_CHUNK_BYTES per transfer), for senders that do not wait for the first status.
-   */
-  private readonly starting = new Map<string, { chunks: Array<[number, Buffer]>; bytes: number }>();
   /** Partial transfers found on disk at start, waiting for their manifest to resume. */
   private resumable = new Map<string, PartialState>();
-  private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private stopListening: (() => void) | undefined;
   private readonly clock: Clock;
@@ -242,7 +234,6 @@ export class Receiver {
    * itself), so that a receiver started again with the same `outDir` resumes them.
    */
   async stop(): Promise<void> {
-    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.stopListening?.();
     const pending = [...this.transfers.values()].filter((t) => !t.finishing);
@@ -263,18 +254,17 @@ export class Receiver {
     const parsed = parseTopic(topicName);
     // An empty payload is a retained message being cleared (`send --retain` replacing an image): not for us.
     if (!parsed || payload.length === 0) return;
-    if (parsed.kind === 'manifest') void this.onManifest(parsed.topic, parsed.id, payload);
+    if (parsed.kind === 'manifest') this.onManifest(parsed.topic, parsed.id, payload);
     else if (parsed.kind === 'chunk') this.onChunk(parsed.topic, parsed.id, parsed.index, payload);
   }
 
-  private async onManifest(topic: string, id: string, payload: Buffer): Promise<void> {
+  private onManifest(topic: string, id: string, payload: Buffer): void {
     const now = this.clock();
     const done = this.finished.get(id);
     if (done) {
       this.repeatFinal(id, done, now, true);
       return;
     }
-    if (this.starting.has(id)) return;
     const current = this.transfers.get(id);
     if (current) {
       this.sendStatus(current, now);
@@ -303,34 +293,40 @@ export class Receiver {
       const refused =
         checkSignature(manifest, topic, this.options.trust) ?? this.replayGuard.check(manifest, Date.now());
       // Not remembered as final: a forged manifest must not stop the genuine transfer with the same id.
-      if (refused) return this.fail(topic, id, refused.code, refused.message, false);
+      if (refused) {
+        this.fail(topic, id, refused.code, refused.message, false);
+        return;
+      }
     }
     if (manifest.size > this.maxBytes) {
-      return this.fail(
+      this.fail(
         topic,
         manifest.id,
         'too_large',
         `${manifest.name} is ${manifest.size} bytes, more than --max-bytes ${this.maxBytes}`,
       );
+      return;
     }
     const committed = [...this.transfers.values()].reduce((sum, t) => sum + t.manifest.size, 0);
     if (committed + manifest.size > this.maxBytes) {
-      return this.fail(
+      this.fail(
         topic,
         manifest.id,
         'too_many_bytes',
         `${manifest.name} (${manifest.size} bytes) would bring transfers in progress to ${committed + manifest.size} bytes, more than --max-bytes ${this.maxBytes}; try again later`,
         false,
       );
+      return;
     }
-    if (this.transfers.size + this.starting.size >= this.maxTransfers) {
-      return this.fail(
+    if (this.transfers.size >= this.maxTransfers) {
+      this.fail(
         topic,
         manifest.id,
         'too_many_transfers',
         `already receiving ${this.transfers.size} transfers (--max-transfers ${this.maxTransfers})`,
         false,
       );
+      return;
     }
     this.unknown.delete(id);
     if (manifest.supersede) {
@@ -344,8 +340,9 @@ export class Receiver {
         }
       }
     }
-    // Reserve the id before the first await so that a repeated manifest does not start a second transfer.
-    this.starting.set(id, { chunks: [], bytes: 0 });
+    // From here to `transfers.set` nothing waits (the partial file is created synchronously), so no chunk or
+    // repeated manifest of this transfer can arrive in between: a sender's first chunks, published right after
+    // the manifest, find the transfer set up.
     const saved = this.resumable.get(id);
     const resume =
       saved !== undefined &&
@@ -354,7 +351,6 @@ export class Receiver {
       saved.manifest.chunkBytes === manifest.chunkBytes;
     this.resumable.delete(id);
     let file: PartialFile;
-    let early: Array<[number, Buffer]> = [];
     try {
       file = PartialFile.create(this.options.outDir, id, resume);
     } catch (error) {
@@ -364,13 +360,6 @@ export class Receiver {
         'write_failed',
         `cannot create a partial file in ${this.options.outDir}: ${(error as Error).message}`,
       );
-      return;
-    } finally {
-      early = this.starting.get(id)?.chunks ?? [];
-      this.starting.delete(id);
-    }
-    if (this.stopped) {
-      await file.discard();
       return;
     }
     const incoming: Incoming = {
@@ -415,8 +404,7 @@ export class Receiver {
       void this.finish(incoming);
       return;
     }
-    for (const [index, chunk] of early) this.onChunk(topic, id, index, chunk);
-    if (!incoming.finishing) this.sendStatus(incoming, this.clock());
+    this.sendStatus(incoming, this.clock());
   }
 
   private onChunk(topic: string, id: string, index: number, payload: Buffer): void {
@@ -424,14 +412,6 @@ export class Receiver {
     const now = this.clock();
     const t = this.transfers.get(id);
     if (!t) {
-      const early = this.starting.get(id);
-      if (early) {
-        if (early.bytes + payload.length <= EARLY_CHUNK_BYTES) {
-          early.chunks.push([index, payload]);
-          early.bytes += payload.length;
-        }
-        return;
-      }
       const done = this.finished.get(id);
       if (done) this.repeatFinal(id, done, now, false);
       else this.askForManifest(topic, id, now);
