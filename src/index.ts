@@ -14,7 +14,7 @@ export {
   receiveImages,
   startReceiving,
 } from './session/receive-images.js';
-export { type ReceiveEvent, Receiver, type ReceiverOptions } from './session/receive-session.js';
+export { type ReceiveEvent, Receiver, type ReceiverOptions } from './session/receiver.js';
 export { type ImageInput, type SendImagesOptions, sendImages } from './session/send-images.js';
 export type { SendResult } from './session/send-session.js';
 export { type BrokerLimits, type ConnectOptions, MqttTransport } from './transport/mqtt-transport.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
+import { z } from 'zod';
 import { processOutput } from '../cli/output.js';
 import { buildProgram } from '../cli/program.js';
 import { ExitCode, MqimgError } from '../errors.js';
@@ -16,9 +17,9 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
+  const pkg = z
+    .object({ version: z.string() })
+    .parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')));
   const program = buildProgram({ output: processOutput, signal: controller.signal }, pkg.version);
   try {
     await program.parseAsync(process.argv);
@@ -51,10 +52,22 @@ process.on('beforeExit', () => {
   process.exit(ExitCode.internal);
 });
 
+/** `Timeout x2, TCPSocketWrap`: what still keeps the event loop alive, by kind. */
+function activeResources(): string {
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => (n > 1 ? `${kind} x${n}` : kind)).join(', ') || 'nothing';
+}
+
 main().then((code) => {
   settled = true;
-  if (process.env.MQIMG_DEBUG === '1') process.stderr.write(`mqimg debug: exiting with ${code}\n`);
+  const debug = process.env.MQIMG_DEBUG === '1';
+  if (debug) process.stderr.write(`mqimg debug: exiting with ${code}\n`);
   process.exitCode = code;
-  // Do not wait for stray timers or sockets: everything that matters has been flushed by now.
-  setTimeout(() => process.exit(code), 200).unref();
+  // Do not wait for stray timers or sockets: everything that matters has been flushed by now. They are leaks all
+  // the same, and MQIMG_DEBUG=1 names them.
+  setTimeout(() => {
+    if (debug) process.stderr.write(`mqimg debug: forcing the exit; still active: ${activeResources()}\n`);
+    process.exit(code);
+  }, 200).unref();
 });

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 
 /** A running embedded broker. */
@@ -26,10 +27,8 @@ export async function startEmbeddedBroker(
     broker.handle(socket);
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  server.listen(options.port ?? 0, host);
+  await once(server, 'listening'); // rejects with the 'error' instead, e.g. EADDRINUSE
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   return {

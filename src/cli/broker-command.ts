@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Command } from 'commander';
 import type { RunContext } from './context.js';
 import { integerIn } from './parse-values.js';
@@ -12,9 +13,7 @@ export function brokerCommand(context: RunContext): Command {
       const { startEmbeddedBroker } = await import('../broker/embedded-broker.js');
       const broker = await startEmbeddedBroker({ port: flags.port, host: flags.host });
       context.output.result(`broker listening on ${broker.url}; Ctrl-C stops it`);
-      await new Promise<void>((resolve) =>
-        context.signal.addEventListener('abort', () => resolve(), { once: true }),
-      );
+      if (!context.signal.aborted) await once(context.signal, 'abort');
       await broker.close();
     });
 }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { errnoMessage } from '../session/errno-message.js';
 import type { ConnectOptions } from '../transport/mqtt-transport.js';
+import { definedOnly } from './defined.js';
 import type { Output } from './output.js';
 
 /** Default broker URL when neither --url nor MQIMG_URL is given. */
@@ -67,9 +69,7 @@ export function readOptionFile(option: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;
-    throw new UsageError(`${option} ${path}: cannot read it (${why ?? (error as Error).message})`);
+    throw new UsageError(`${option} ${path}: cannot read it (${errnoMessage(error)})`);
   }
 }
 
@@ -100,15 +100,19 @@ export function toConnectOptions(flags: ConnectionFlags, output?: Output): Conne
     output?.info(
       "mqimg: warning: --insecure: the broker's certificate is not checked; anyone between here and the broker can read and change this traffic",
     );
-  return {
+  const file = (option: 'ca' | 'cert' | 'key') => {
+    const path = flags[option];
+    return path === undefined ? undefined : readOptionFile(`--${option}`, path);
+  };
+  return definedOnly({
     url: flags.url,
     mqttVersion: flags.mqttVersion === 'auto' ? 'auto' : flags.mqttVersion === '5' ? 5 : 4,
-    ...(flags.username !== undefined ? { username: flags.username } : {}),
-    ...(password !== undefined ? { password } : {}),
-    ...(flags.clientId !== undefined ? { clientId: flags.clientId } : {}),
-    ...(flags.ca !== undefined ? { ca: readOptionFile('--ca', flags.ca) } : {}),
-    ...(flags.cert !== undefined ? { cert: readOptionFile('--cert', flags.cert) } : {}),
-    ...(flags.key !== undefined ? { key: readOptionFile('--key', flags.key) } : {}),
-    ...(flags.insecure ? { insecure: true } : {}),
-  };
+    username: flags.username,
+    password,
+    clientId: flags.clientId,
+    ca: file('ca'),
+    cert: file('cert'),
+    key: file('key'),
+    insecure: flags.insecure ? true : undefined,
+  });
 }

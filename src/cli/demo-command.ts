@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { MqimgError } from '../errors.js';
+import { ExitCode, MqimgError } from '../errors.js';
 import type { RunContext } from './context.js';
 import { formatBytes, formatSeconds } from './output.js';
+import { CLI_GC_EVERY_BYTES } from './receive-command.js';
 
 /** The images shipped with mqimg, sent by `mqimg demo`. */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
@@ -32,6 +33,7 @@ export function demoCommand(context: RunContext): Command {
       const receiving = await startReceiving({
         url: broker.url,
         outDir: out,
+        gcEveryBytes: CLI_GC_EVERY_BYTES,
         onEvent: (event) => {
           if (event.event === 'completed') saved.set(event.id, event.path);
           if (event.event === 'failed') output.info(`receiver: ${event.code}: ${event.message}`);
@@ -71,7 +73,7 @@ export function demoCommand(context: RunContext): Command {
         throw new MqimgError(
           'demo_failed',
           `only ${verified} of ${samples.length} samples arrived identical`,
-          7,
+          ExitCode.transferFailed,
         );
       }
     });

@@ -5,6 +5,7 @@ export interface Output {
   info(line: string): void;
 }
 
+/** The Output of the `mqimg` binary: results on stdout, diagnostics on stderr, one line each. */
 export const processOutput: Output = {
   result: (line) => process.stdout.write(`${line}\n`),
   json: (value) => process.stdout.write(`${JSON.stringify(value)}\n`),
@@ -19,4 +20,9 @@ export function formatBytes(bytes: number): string {
 /** Milliseconds -> "0.42 s". */
 export function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** The line a command prints for an error it reports and goes on after (a live feed's bad image): `mqimg: ...`. */
+export function errorLine(error: unknown): string {
+  return `mqimg: ${error instanceof Error ? error.message : String(error)}`;
 }

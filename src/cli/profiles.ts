@@ -25,6 +25,7 @@ export const profileSchema = z.strictObject({
     .max(512 * 1024)
     .optional(),
 });
+/** A validated profile (`profileSchema`). */
 export type Profile = z.infer<typeof profileSchema>;
 
 /** Profiles that ship with mqimg. README.md lists them. */

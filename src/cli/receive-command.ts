@@ -1,9 +1,18 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import type { DeclaredImage } from '../image/verify-image.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
+import { definedOnly } from './defined.js';
 import { formatBytes, formatSeconds } from './output.js';
 import { byteSize, integerIn, secondsToMs } from './parse-values.js';
+
+/**
+ * Bytes of chunk payload between the receiver's forced minor garbage collections (`ReceiverOptions.gcEveryBytes`):
+ * 4 MiB. Off by default for library users, because it sets `--expose-gc` in their process; the CLI owns its
+ * process, and keeps a long-running receiver's memory flat with it.
+ */
+export const CLI_GC_EVERY_BYTES = 4 * 1024 * 1024;
 
 interface ReceiveFlags extends ConnectionFlags {
   out: string;
@@ -67,7 +76,7 @@ export function receiveCommand(context: RunContext): Command {
     )
     .option(
       '--verify-image',
-      'decode each file fully before saving it, and refuse it unless it is an image of its declared type',
+      'decode each file fully before saving it, and refuse it unless it is an image of its declared type (raw pixels: unless its size fits its format, width and height)',
       false,
     )
     .option(
@@ -118,20 +127,17 @@ export function receiveCommand(context: RunContext): Command {
       maxBytes: flags.maxBytes,
       maxTransfers: flags.maxTransfers,
       chunkQos: flags.qos === '1' ? 1 : 0,
-      ...(trust !== undefined ? { trust, maxAgeMs: flags.maxAge } : {}),
-      ...(secret !== undefined ? { secret } : {}),
-      ...(flags.republish !== undefined ? { republishTopic: flags.republish } : {}),
-      ...(flags.verifyImage
-        ? {
-            verifyFile: async (path: string, manifest: { type: string }) => {
-              const { imageProblem } = await import('../image/verify-image.js');
-              return imageProblem(path, manifest.type);
-            },
-          }
-        : {}),
+      gcEveryBytes: CLI_GC_EVERY_BYTES,
+      ...definedOnly({
+        trust,
+        maxAgeMs: trust !== undefined ? flags.maxAge : undefined,
+        secret,
+        republishTopic: flags.republish,
+        verifyFile: flags.verifyImage ? verifyImage : undefined,
+        topicFilter: flags.topic,
+        count,
+      }),
       signal: context.signal,
-      ...(flags.topic !== undefined ? { topicFilter: flags.topic } : {}),
-      ...(count !== undefined ? { count } : {}),
       onConnectionEvent: (_event, detail) => context.output.info(detail),
       onEvent(event) {
         if (flags.json) return context.output.json(event);
@@ -149,4 +155,10 @@ export function receiveCommand(context: RunContext): Command {
       },
     });
   });
+}
+
+/** `--verify-image`: the file must be the image (or the raw pixels) its manifest declares. */
+async function verifyImage(path: string, manifest: DeclaredImage): Promise<string | undefined> {
+  const { imageProblem } = await import('../image/verify-image.js');
+  return imageProblem(path, manifest);
 }

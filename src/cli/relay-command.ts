@@ -1,17 +1,15 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
-import { formatBytes, formatSeconds } from './output.js';
+import { applyProfile, type ImageFlags, imageOptions } from './image-options.js';
+import { errorLine, formatBytes, formatSeconds } from './output.js';
 import { byteSize, dimensions, integerIn, secondsToMs } from './parse-values.js';
 import { addSendSecurityOptions, loadSendSecurity, type SendSecurityFlags } from './security-options.js';
 
-interface RelayFlags extends ConnectionFlags, SendSecurityFlags {
+interface RelayFlags extends ConnectionFlags, SendSecurityFlags, ImageFlags {
   from: string;
   to: string;
-  profile?: string;
-  resize?: { width: number; height: number };
-  quality?: number;
-  chunkSize?: number;
   timeout: number;
   json: boolean;
 }
@@ -34,70 +32,43 @@ export function relayCommand(context: RunContext): Command {
     .option('--resize <WxH>', 'resize to exactly WIDTHxHEIGHT (cover)', dimensions)
     .option('--quality <1-100>', 'JPEG/WebP/AVIF quality', integerIn(1, 100))
     .option('--chunk-size <bytes>', 'chunk payload size (default 32K)', byteSize)
-    .option('--timeout <seconds>', 'give a transfer up after this long without progress', secondsToMs, 30_000)
+    .addOption(
+      new Option('--timeout <seconds>', 'give a transfer up after this long without progress')
+        .argParser(secondsToMs)
+        .default(30_000, '30'),
+    )
     .option('--json', 'one JSON object per delivered image', false);
   addSendSecurityOptions(command);
   addConnectionOptions(command);
   return command.action(async (flags: RelayFlags) => {
-    const { filterProblem, parseTopic, sendTopicProblem } = await import('../protocol/topics.js');
-    const { UsageError } = await import('../errors.js');
+    const { filterProblem, sendTopicProblem } = await import('../protocol/topics.js');
     const fromProblem = filterProblem(flags.from);
     if (fromProblem) throw new UsageError(`invalid --from: ${fromProblem}`);
     const toProblem = sendTopicProblem(flags.to);
     if (toProblem) throw new UsageError(`invalid --to: ${toProblem}`);
-    const { MqttTransport } = await import('../transport/mqtt-transport.js');
-    const { sendFeed } = await import('../session/send-feed.js');
-    const profile =
-      flags.profile !== undefined ? (await import('./profiles.js')).findProfile(flags.profile) : {};
-    const resize = flags.resize ?? (profile.resize !== undefined ? dimensions(profile.resize) : undefined);
-    const quality = flags.quality ?? profile.quality;
-    const chunkBytes = flags.chunkSize ?? profile.chunkSize;
+    await applyProfile(command, flags);
     const connect = toConnectOptions(flags, context.output);
     const security = await loadSendSecurity(flags);
-    const listener = await MqttTransport.connect({
-      ...connect,
-      ...(connect.clientId ? { clientId: `${connect.clientId}-in` } : {}),
-    });
-    const images: Array<{ name: string; bytes: Buffer }> = [];
-    let wake: (() => void) | undefined;
-    listener.onMessage((topic, payload) => {
-      // Whole images only: skip empty (cleared retained) messages and mqimg's own transfer topics.
-      if (payload.length === 0 || parseTopic(topic)) return;
-      images.push({ name: `${topic.split('/').filter(Boolean).join('-')}.jpg`, bytes: payload });
-      wake?.();
-    });
-    await listener.subscribe([flags.from]);
-    context.output.info(`relaying ${flags.from} to ${flags.to}; Ctrl-C stops`);
-    const signal = context.signal;
-    signal.addEventListener('abort', () => wake?.(), { once: true });
-    async function* source() {
-      while (!signal.aborted) {
-        const next = images.shift();
-        if (next) yield next;
-        else await new Promise<void>((resolve) => (wake = resolve));
-      }
-    }
+    const { subscribeImages } = await import('../session/image-sources.js');
+    const { sendFeed } = await import('../session/send-feed.js');
+    const { output, signal } = context;
+    const snapshots = await subscribeImages(connect, flags.from, signal);
+    output.info(`relaying ${flags.from} to ${flags.to}; Ctrl-C stops`);
     try {
-      await sendFeed(source(), {
+      await sendFeed(snapshots, {
         ...connect,
         ...security,
+        ...imageOptions(flags),
         topic: flags.to,
         timeoutMs: flags.timeout,
         signal,
-        ...(profile.format !== undefined ? { format: profile.format } : {}),
-        ...(resize !== undefined ? { resize, fit: profile.fit ?? 'cover' } : {}),
-        ...(profile.background !== undefined ? { background: profile.background } : {}),
-        ...(profile.byteOrder !== undefined ? { byteOrder: profile.byteOrder } : {}),
-        ...(quality !== undefined ? { quality } : {}),
-        ...(chunkBytes !== undefined ? { chunkBytes } : {}),
-        onConnectionEvent: (_event, detail) => context.output.info(detail),
-        onError: (error) =>
-          context.output.info(`mqimg: ${error instanceof Error ? error.message : String(error)}`),
-        onSuperseded: (image) => context.output.info(`superseded ${image.name}: a newer image was ready`),
+        onConnectionEvent: (_event, detail) => output.info(detail),
+        onError: (error) => output.info(errorLine(error)),
+        onSuperseded: (image) => output.info(`superseded ${image.name}: a newer image was ready`),
         onDelivered(result) {
           const m = result.manifest;
           if (flags.json)
-            context.output.json({
+            output.json({
               event: 'delivered',
               id: m.id,
               topic: flags.to,
@@ -107,13 +78,13 @@ export function relayCommand(context: RunContext): Command {
               durationMs: Math.round(result.durationMs),
             });
           else
-            context.output.result(
+            output.result(
               `relayed ${m.name} to ${flags.to}: ${formatBytes(m.size)}, ${formatSeconds(result.durationMs)}`,
             );
         },
       });
     } finally {
-      await listener.close();
+      await snapshots.close();
     }
   });
 }

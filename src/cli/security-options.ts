@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { SendSecurity } from '../session/outgoing-transfer.js';
+import { definedOnly } from './defined.js';
 
 /** The signing and encryption flags of `send` and `relay`. */
 export interface SendSecurityFlags {
@@ -24,8 +25,8 @@ export function addSendSecurityOptions(command: Command): Command {
 export async function loadSendSecurity(flags: SendSecurityFlags): Promise<SendSecurity> {
   if (flags.sign === undefined && flags.encrypt === undefined) return {};
   const { loadSecret, loadSigningKey } = await import('../session/key-files.js');
-  return {
-    ...(flags.sign !== undefined ? { signWith: await loadSigningKey(flags.sign) } : {}),
-    ...(flags.encrypt !== undefined ? { secret: await loadSecret(flags.encrypt) } : {}),
-  };
+  return definedOnly({
+    signWith: flags.sign !== undefined ? await loadSigningKey(flags.sign) : undefined,
+    secret: flags.encrypt !== undefined ? await loadSecret(flags.encrypt) : undefined,
+  });
 }

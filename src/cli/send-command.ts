@@ -1,29 +1,23 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { FITS, OUTPUT_FORMATS, type OutputFormat, type PrepareOptions } from '../image/prepare-image.js';
+import { FITS, OUTPUT_FORMATS, type OutputFormat } from '../image/prepare-image.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
-import { formatBytes, formatSeconds } from './output.js';
+import { definedOnly } from './defined.js';
+import { applyProfile, type ImageFlags, imageOptions } from './image-options.js';
+import { errorLine, formatBytes, formatSeconds } from './output.js';
 import { byteSize, dimensions, integerIn, interval, secondsToMs } from './parse-values.js';
 import { addSendSecurityOptions, loadSendSecurity, type SendSecurityFlags } from './security-options.js';
 
 /** Parsed `send` options: the image options have the library's names and types (PrepareOptions). */
-interface SendFlags
-  extends ConnectionFlags,
-    SendSecurityFlags,
-    Pick<
-      PrepareOptions,
-      'quality' | 'maxSize' | 'resize' | 'fit' | 'background' | 'progressive' | 'byteOrder'
-    > {
+interface SendFlags extends ConnectionFlags, SendSecurityFlags, ImageFlags {
   topic: string;
   format: OutputFormat;
-  profile?: string;
   retain?: boolean;
   watch?: string;
   every?: number;
   supersede: boolean;
   keepMetadata: boolean;
-  chunkSize?: number;
   timeout: number;
   receivers: number;
   json: boolean;
@@ -113,20 +107,7 @@ export function sendCommand(context: RunContext): Command {
   return command.action(async (files: string[], flags: SendFlags) => {
     const { sendImages } = await import('../session/send-images.js');
     type SendImagesOptions = Parameters<typeof sendImages>[1];
-    // A profile fills in what the command line did not say.
-    if (flags.profile !== undefined) {
-      const { findProfile } = await import('./profiles.js');
-      const profile = findProfile(flags.profile);
-      const given = (name: string) => ['cli', 'env'].includes(command.getOptionValueSource(name) ?? '');
-      if (!given('format') && profile.format) flags.format = profile.format;
-      if (!given('resize') && profile.resize) flags.resize = dimensions(profile.resize);
-      if (!given('fit') && profile.fit) flags.fit = profile.fit;
-      if (!given('background') && profile.background) flags.background = profile.background;
-      if (!given('quality') && profile.quality !== undefined) flags.quality = profile.quality;
-      if (!given('progressive') && profile.progressive !== undefined) flags.progressive = profile.progressive;
-      if (!given('byteOrder') && profile.byteOrder) flags.byteOrder = profile.byteOrder;
-      if (!given('chunkSize') && profile.chunkSize !== undefined) flags.chunkSize = profile.chunkSize;
-    }
+    await applyProfile(command, flags);
     const live = flags.watch !== undefined || flags.every !== undefined;
     if (files.length === 0 && flags.watch === undefined)
       throw new UsageError('name at least one image, - for standard input, an http(s) URL, or --watch DIR');
@@ -138,20 +119,12 @@ export function sendCommand(context: RunContext): Command {
     const sendOptions: SendImagesOptions = {
       ...toConnectOptions(flags, context.output),
       ...(await loadSendSecurity(flags)),
+      ...imageOptions(flags),
       topic: flags.topic,
-      format: flags.format,
       keepMetadata: flags.keepMetadata,
       timeoutMs: flags.timeout,
       minReceivers: flags.receivers,
       signal: context.signal,
-      ...(flags.quality !== undefined ? { quality: flags.quality } : {}),
-      ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
-      ...(flags.resize !== undefined ? { resize: flags.resize } : {}),
-      ...(flags.fit !== undefined ? { fit: flags.fit } : {}),
-      ...(flags.background !== undefined ? { background: flags.background } : {}),
-      ...(flags.progressive !== undefined ? { progressive: flags.progressive } : {}),
-      ...(flags.byteOrder !== undefined ? { byteOrder: flags.byteOrder } : {}),
-      ...(flags.chunkSize !== undefined ? { chunkBytes: flags.chunkSize } : {}),
       ...(flags.retain ? { retain: true } : {}),
       onConnectionEvent: (_event, detail) => context.output.info(detail),
       onDelivered(result) {
@@ -168,7 +141,7 @@ export function sendCommand(context: RunContext): Command {
             sha256: m.sha256,
             width: m.width,
             height: m.height,
-            ...(m.pixelFormat !== undefined ? { pixelFormat: m.pixelFormat, stride: m.stride } : {}),
+            ...definedOnly({ pixelFormat: m.pixelFormat, stride: m.stride }),
             chunks: m.chunks,
             chunkBytes: m.chunkBytes,
             publishedChunks: result.publishedChunks,
@@ -184,8 +157,7 @@ export function sendCommand(context: RunContext): Command {
       },
     };
     const { fetchImage, pollUrl, watchFolder } = await import('../session/image-sources.js');
-    const onError = (error: unknown) =>
-      context.output.info(`mqimg: ${error instanceof Error ? error.message : String(error)}`);
+    const onError = (error: unknown) => context.output.info(errorLine(error));
     if (live) {
       const { sendFeed } = await import('../session/send-feed.js');
       const source =

@@ -1,5 +1,6 @@
 import type { PixelFormat } from '../protocol/constants.js';
 
+/** A raw pixel format's name as manifests carry it (`PIXEL_FORMATS`). */
 export type { PixelFormat };
 
 /**
@@ -82,4 +83,28 @@ export function packPixels(rgb: Uint8Array, width: number, height: number, forma
     }
   }
   return out;
+}
+
+/** What a manifest declares about raw pixels: their format, the image size in pixels, and the bytes per row. */
+export interface RawPixelsDeclaration {
+  pixelFormat: PixelFormat;
+  width: number;
+  height: number;
+  stride?: number | undefined;
+}
+
+/**
+ * Checks that `byteLength` bytes can be the raw pixels `declared`: the stride is what `pixelFormat` takes for
+ * `width` pixels (`strideFor`) and the length is stride * height. Returns undefined when they can, or a sentence
+ * saying what is wrong. Raw pixels carry no header, so this is all that can be checked without a display.
+ */
+export function rawPixelsProblem(byteLength: number, declared: RawPixelsDeclaration): string | undefined {
+  const { pixelFormat, width, height } = declared;
+  const stride = strideFor(pixelFormat, width);
+  if (declared.stride !== undefined && declared.stride !== stride)
+    return `the manifest says rows of ${declared.stride} bytes, but ${width} pixels of ${pixelFormat} take ${stride}`;
+  const expected = stride * height;
+  if (byteLength !== expected)
+    return `${width}x${height} pixels of ${pixelFormat} take ${expected} bytes, but the file has ${byteLength}`;
+  return undefined;
 }

@@ -22,10 +22,12 @@ export const OUTPUT_FORMATS = [
   'gray4',
   'mono1',
 ] as const;
+/** One of OUTPUT_FORMATS. */
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** How `--resize` fits the image into the box: sharp's fit modes. */
 export const FITS = ['cover', 'contain', 'inside', 'fill'] as const;
+/** One of FITS. */
 export type Fit = (typeof FITS)[number];
 
 /** How to prepare an image before it is sent. */

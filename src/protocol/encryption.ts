@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
 import { z } from 'zod';
+import { fromBase64, fromUtf8, toBase64, toHex, utf8 } from './bytes.js';
 import { MAX_CHUNK_BYTES, MAX_IMAGE_BYTES, MIN_CHUNK_BYTES, PROTOCOL_VERSION } from './constants.js';
+import type { CryptoProvider } from './crypto.js';
 import { TRANSFER_ID_PATTERN } from './manifest.js';
 
 /** Encryption algorithm named in a sealed manifest's `enc.alg`. */
@@ -31,7 +32,7 @@ const base64 = (bytes: number) =>
   z
     .string()
     .regex(/^[A-Za-z0-9+/]*={0,2}$/)
-    .refine((s) => Buffer.from(s, 'base64').length === bytes, `must be ${bytes} bytes in base64`);
+    .refine((s) => fromBase64(s)?.length === bytes, `must be ${bytes} bytes in base64`);
 
 /** A sealed (encrypted) manifest as published: only what routing and flow control need stays readable. */
 export const sealedManifestSchema = z.looseObject({
@@ -59,8 +60,12 @@ export const sealedManifestSchema = z.looseObject({
 export type SealedManifest = z.infer<typeof sealedManifestSchema>;
 
 /** A shared secret's id: the first 16 hex digits of SHA-256 over `mqimg-secret-id` + NUL + the 32 secret bytes. */
-export function secretKeyId(secret: Buffer): string {
-  return createHash('sha256').update('mqimg-secret-id\0').update(secret).digest('hex').slice(0, 16);
+export async function secretKeyId(crypto: CryptoProvider, secret: Uint8Array): Promise<string> {
+  const prefix = utf8('mqimg-secret-id\0');
+  const input = new Uint8Array(prefix.length + secret.length);
+  input.set(prefix);
+  input.set(secret, prefix.length);
+  return toHex(await crypto.sha256(input)).slice(0, 16);
 }
 
 /**
@@ -68,82 +73,87 @@ export function secretKeyId(secret: Buffer): string {
  * `"<sha256>:<chunkBytes>:<topic>"`). Stable across sender restarts (so transfers resume), but unlike the plain id
  * it does not let someone without the secret confirm a guess of the image.
  */
-export function sealedTransferId(
-  secret: Buffer,
+export async function sealedTransferId(
+  crypto: CryptoProvider,
+  secret: Uint8Array,
   fileSha256Hex: string,
   chunkBytes: number,
   topic: string,
-): string {
-  return createHmac('sha256', secret)
-    .update(`${fileSha256Hex}:${chunkBytes}:${topic}`)
-    .digest('hex')
-    .slice(0, 16);
+): Promise<string> {
+  const mac = await crypto.hmacSha256(secret, utf8(`${fileSha256Hex}:${chunkBytes}:${topic}`));
+  return toHex(mac).slice(0, 16);
 }
 
 /** The transfer key: HKDF-SHA256(secret, salt, info `mqimg-enc-v1 <id>`), 32 bytes. */
-export function transferKey(secret: Buffer, salt: Buffer, id: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, salt, `mqimg-enc-v1 ${id}`, 32));
+export function transferKey(
+  crypto: CryptoProvider,
+  secret: Uint8Array,
+  salt: Uint8Array,
+  id: string,
+): Promise<Uint8Array> {
+  return crypto.hkdfSha256(secret, salt, utf8(`mqimg-enc-v1 ${id}`), 32);
 }
 
 /** The 12-byte GCM nonce: 4-byte big-endian kind (0 chunk, 1 meta) then 8-byte big-endian chunk index. */
-function nonceFor(kind: 0 | 1, index: number): Buffer {
-  const nonce = Buffer.alloc(12);
-  nonce.writeUInt32BE(kind, 0);
-  nonce.writeBigUInt64BE(BigInt(index), 4);
+function nonceFor(kind: 0 | 1, index: number): Uint8Array {
+  const nonce = new Uint8Array(12);
+  const view = new DataView(nonce.buffer);
+  view.setUint32(0, kind);
+  view.setBigUint64(4, BigInt(index));
   return nonce;
 }
 
-function seal(key: Buffer, nonce: Buffer, id: string, plain: Uint8Array): Buffer {
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
-  cipher.setAAD(Buffer.from(id, 'utf8'));
-  return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-}
-
-function open(key: Buffer, nonce: Buffer, id: string, sealed: Uint8Array): Buffer | undefined {
-  if (sealed.length < TAG_BYTES) return undefined;
-  const body = sealed.subarray(0, sealed.length - TAG_BYTES);
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
-  decipher.setAAD(Buffer.from(id, 'utf8'));
-  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-  try {
-    return Buffer.concat([decipher.update(body), decipher.final()]);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Chunk `index` as published: AES-256-GCM(transfer key, nonce(0, index), aad = id) ciphertext, then the tag. */
-export function sealChunk(key: Buffer, id: string, index: number, plain: Uint8Array): Buffer {
-  return seal(key, nonceFor(0, index), id, plain);
+export function sealChunk(
+  crypto: CryptoProvider,
+  key: Uint8Array,
+  id: string,
+  index: number,
+  plain: Uint8Array,
+): Promise<Uint8Array> {
+  return crypto.aesGcmSeal(key, nonceFor(0, index), utf8(id), plain);
 }
 
 /** Opens a sealed chunk; undefined when it fails authentication (wrong key, changed bytes, wrong index). */
-export function openChunk(key: Buffer, id: string, index: number, sealed: Uint8Array): Buffer | undefined {
-  return open(key, nonceFor(0, index), id, sealed);
+export function openChunk(
+  crypto: CryptoProvider,
+  key: Uint8Array,
+  id: string,
+  index: number,
+  sealed: Uint8Array,
+): Promise<Uint8Array | undefined> {
+  if (sealed.length < TAG_BYTES) return Promise.resolve(undefined);
+  return crypto.aesGcmOpen(key, nonceFor(0, index), utf8(id), sealed);
 }
 
 /**
  * Seals a manifest: `enc.meta` holds all of it, encrypted; outside it only the fields not in HIDDEN_FIELDS remain.
  * `salt` must be SALT_BYTES fresh random bytes.
  */
-export function sealManifest(
+export async function sealManifest(
+  crypto: CryptoProvider,
   manifest: Record<string, unknown> & { id: string },
-  secret: Buffer,
-  salt: Buffer,
-): { sealed: SealedManifest; key: Buffer } {
-  const key = transferKey(secret, salt, manifest.id);
+  secret: Uint8Array,
+  salt: Uint8Array,
+): Promise<{ sealed: SealedManifest; key: Uint8Array }> {
+  const key = await transferKey(crypto, secret, salt, manifest.id);
   const visible: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(manifest)) {
     if (!(HIDDEN_FIELDS as readonly string[]).includes(field)) visible[field] = value;
   }
-  const meta = seal(key, nonceFor(1, 0), manifest.id, Buffer.from(JSON.stringify(manifest), 'utf8'));
+  const meta = await crypto.aesGcmSeal(
+    key,
+    nonceFor(1, 0),
+    utf8(manifest.id),
+    utf8(JSON.stringify(manifest)),
+  );
   const sealed = {
     ...visible,
     enc: {
       alg: ENCRYPTION_ALG,
-      kid: secretKeyId(secret),
-      salt: salt.toString('base64'),
-      meta: meta.toString('base64'),
+      kid: await secretKeyId(crypto, secret),
+      salt: toBase64(salt),
+      meta: toBase64(meta),
     },
   } as SealedManifest;
   return { sealed, key };
@@ -160,11 +170,14 @@ export interface OpenProblem {
  * validated with the manifest schema; the readable copies outside are not authenticated and are ignored) and the
  * transfer key for its chunks.
  */
-export function openManifest(
+export async function openManifest(
+  crypto: CryptoProvider,
   sealed: SealedManifest,
-  secret: Buffer,
-): { ok: true; manifest: Record<string, unknown>; key: Buffer } | { ok: false; problem: OpenProblem } {
-  const kid = secretKeyId(secret);
+  secret: Uint8Array,
+): Promise<
+  { ok: true; manifest: Record<string, unknown>; key: Uint8Array } | { ok: false; problem: OpenProblem }
+> {
+  const kid = await secretKeyId(crypto, secret);
   if (sealed.enc.kid !== kid) {
     return {
       ok: false,
@@ -174,8 +187,10 @@ export function openManifest(
       },
     };
   }
-  const key = transferKey(secret, Buffer.from(sealed.enc.salt, 'base64'), sealed.id);
-  const plain = open(key, nonceFor(1, 0), sealed.id, Buffer.from(sealed.enc.meta, 'base64'));
+  const key = await transferKey(crypto, secret, fromBase64(sealed.enc.salt) ?? new Uint8Array(0), sealed.id);
+  const meta = fromBase64(sealed.enc.meta) ?? new Uint8Array(0);
+  const plain =
+    meta.length < TAG_BYTES ? undefined : await crypto.aesGcmOpen(key, nonceFor(1, 0), utf8(sealed.id), meta);
   if (!plain) {
     return {
       ok: false,
@@ -187,7 +202,7 @@ export function openManifest(
   }
   let inner: unknown;
   try {
-    inner = JSON.parse(plain.toString('utf8'));
+    inner = JSON.parse(fromUtf8(plain));
   } catch {
     inner = undefined;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fromUtf8, utf8 } from './bytes.js';
 import { chunkCount } from './chunking.js';
 import {
   MAX_CHUNK_BYTES,
@@ -77,7 +78,7 @@ export function parseJson(
   payload: Uint8Array,
 ): { ok: true; value: unknown } | { ok: false; problem: ManifestProblem } {
   try {
-    return { ok: true, value: JSON.parse(Buffer.from(payload).toString('utf8')) };
+    return { ok: true, value: JSON.parse(fromUtf8(payload)) };
   } catch {
     return { ok: false, problem: { code: 'not_json', message: 'manifest is not valid JSON' } };
   }
@@ -127,6 +128,6 @@ export function schemaProblem(error: z.ZodError): ManifestProblem {
 }
 
 /** Serialises a manifest to the exact bytes published (compact UTF-8 JSON). */
-export function encodeManifest(manifest: Manifest): Buffer {
-  return Buffer.from(JSON.stringify(manifest), 'utf8');
+export function encodeManifest(manifest: Manifest): Uint8Array {
+  return utf8(JSON.stringify(manifest));
 }

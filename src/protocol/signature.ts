@@ -1,5 +1,6 @@
-import { createHash, type KeyObject, sign, verify } from 'node:crypto';
 import { z } from 'zod';
+import { fromBase64, toBase64, toHex, utf8 } from './bytes.js';
+import type { CryptoProvider } from './crypto.js';
 
 /** Signature algorithm named in a manifest's `sig.alg`. */
 export const SIGNATURE_ALG = 'ed25519';
@@ -43,7 +44,7 @@ export interface SignedFields {
  * decimal without leading zeros. Committing to the topic is what makes a manifest replayed to another topic fail.
  * Returns undefined when the topic or name contains a line feed (such a manifest cannot be signed).
  */
-export function signingText(m: SignedFields, topic: string, kid: string): Buffer | undefined {
+export function signingText(m: SignedFields, topic: string, kid: string): Uint8Array | undefined {
   if (topic.includes('\n') || m.name.includes('\n')) return undefined;
   const lines = [
     SIGNING_CONTEXT,
@@ -63,29 +64,28 @@ export function signingText(m: SignedFields, topic: string, kid: string): Buffer
     m.supersede ? '1' : '0',
     kid,
   ];
-  return Buffer.from(lines.join('\n'), 'utf8');
-}
-
-/** The raw 32-byte Ed25519 public key (the last 32 bytes of its SPKI DER form). */
-export function rawPublicKey(publicKey: KeyObject): Buffer {
-  return publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  return utf8(lines.join('\n'));
 }
 
 /** A public key's id: the first 16 hex digits of SHA-256 over its raw 32 bytes. */
-export function publicKeyId(publicKey: KeyObject): string {
-  return createHash('sha256').update(rawPublicKey(publicKey)).digest('hex').slice(0, 16);
+export async function publicKeyId(crypto: CryptoProvider, publicKeyRaw: Uint8Array): Promise<string> {
+  return toHex(await crypto.sha256(publicKeyRaw)).slice(0, 16);
 }
 
-/** Returns `manifest` with a `sig` field: an Ed25519 signature by `privateKey` (whose public key has id `kid`). */
-export function signManifest<M extends SignedFields>(
+/**
+ * Returns `manifest` with a `sig` field: an Ed25519 signature by the private key (PKCS#8 DER) whose public key has
+ * id `kid`.
+ */
+export async function signManifest<M extends SignedFields>(
+  crypto: CryptoProvider,
   manifest: M,
   topic: string,
-  privateKey: KeyObject,
+  privateKeyPkcs8: Uint8Array,
   kid: string,
-): M & { sig: ManifestSignature } {
+): Promise<M & { sig: ManifestSignature }> {
   const text = signingText(manifest, topic, kid);
   if (!text) throw new Error('a manifest whose topic or name contains a line feed cannot be signed');
-  const value = sign(null, text, privateKey).toString('base64');
+  const value = toBase64(await crypto.ed25519Sign(privateKeyPkcs8, text));
   return { ...manifest, sig: { alg: SIGNATURE_ALG, kid, value } };
 }
 
@@ -96,15 +96,16 @@ export interface SignatureProblem {
 }
 
 /**
- * Checks a manifest's signature against the trusted public keys (by key id). Says `unsigned` when there is no
+ * Checks a manifest's signature against the trusted raw 32-byte public keys (by key id). Says `unsigned` when there is no
  * valid `sig` field, `untrusted_key` when its key is not trusted, `bad_signature` when the signature does not
  * match the manifest and topic (tampered with, or replayed to another topic).
  */
-export function checkSignature(
+export async function checkSignature(
+  crypto: CryptoProvider,
   manifest: SignedFields & { sig?: unknown },
   topic: string,
-  trusted: ReadonlyMap<string, KeyObject>,
-): SignatureProblem | undefined {
+  trusted: ReadonlyMap<string, Uint8Array>,
+): Promise<SignatureProblem | undefined> {
   const parsed = signatureSchema.safeParse(manifest.sig);
   if (!parsed.success) {
     return {
@@ -124,7 +125,8 @@ export function checkSignature(
     };
   }
   const text = signingText(manifest, topic, kid);
-  if (!text || !verify(null, text, key, Buffer.from(value, 'base64'))) {
+  const signature = fromBase64(value);
+  if (!text || !signature || !(await crypto.ed25519Verify(key, text, signature))) {
     return {
       code: 'bad_signature',
       message: `${manifest.name}: the signature by key ${kid} does not match this manifest on ${topic}: it was changed, or replayed from another topic`,

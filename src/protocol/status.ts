@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fromUtf8, utf8 } from './bytes.js';
 import { MAX_STATUS_RANGES } from './constants.js';
 import type { IndexRange } from './ranges.js';
 
@@ -38,7 +39,7 @@ export interface Progress {
 /** Parses a status payload; undefined when it is not valid (the sender ignores it). Never throws. */
 export function parseStatus(payload: Uint8Array): Status | undefined {
   try {
-    const result = statusSchema.safeParse(JSON.parse(Buffer.from(payload).toString('utf8')));
+    const result = statusSchema.safeParse(JSON.parse(fromUtf8(payload)));
     return result.success ? result.data : undefined;
   } catch {
     return undefined;
@@ -46,6 +47,6 @@ export function parseStatus(payload: Uint8Array): Status | undefined {
 }
 
 /** Serialises a status to the exact bytes published. */
-export function encodeStatus(status: Status): Buffer {
-  return Buffer.from(JSON.stringify(status), 'utf8');
+export function encodeStatus(status: Status): Uint8Array {
+  return utf8(JSON.stringify(status));
 }

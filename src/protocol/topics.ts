@@ -1,3 +1,4 @@
+import { utf8Length } from './bytes.js';
 import { MAX_TOPIC_LEVELS, TOPIC_MARKER } from './constants.js';
 import { TRANSFER_ID_PATTERN } from './manifest.js';
 
@@ -67,7 +68,7 @@ export function sendTopicProblem(topic: string): string | undefined {
     return `the topic "${topic}" has an empty level (a leading, trailing or double /)`;
   if (levels.length > MAX_TOPIC_LEVELS)
     return `the topic "${topic}" has ${levels.length} levels; at most ${MAX_TOPIC_LEVELS} are allowed`;
-  if (Buffer.byteLength(topic) > 1024) return 'the topic is longer than 1024 bytes';
+  if (utf8Length(topic) > 1024) return 'the topic is longer than 1024 bytes';
   return undefined;
 }
 

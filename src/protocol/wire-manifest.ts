@@ -1,3 +1,4 @@
+import type { CryptoProvider } from './crypto.js';
 import { openManifest, sealedManifestSchema } from './encryption.js';
 import {
   type Manifest,
@@ -8,17 +9,29 @@ import {
   validateManifest,
 } from './manifest.js';
 
+/** A manifest payload as a receiver read it: the manifest, or why it was refused. */
+export type ManifestRead = { ok: true; manifest: Manifest } | { ok: false; problem: ManifestProblem };
+
+/** A sealed manifest as a receiver with the shared secret read it: also the key its chunks are opened with. */
+export type SealedManifestRead =
+  | { ok: true; manifest: Manifest; chunkKey: Uint8Array }
+  | { ok: false; problem: ManifestProblem };
+
+/** Reads a plain manifest payload as a receiver without a secret does: an encrypted one is refused as `encrypted`. */
+export function readManifest(payload: Uint8Array): ManifestRead {
+  return parseManifest(payload);
+}
+
 /**
- * Reads a manifest payload as a receiver does. Without `secret`, plain manifests only (an encrypted one is
- * refused as `encrypted`). With `secret`, encrypted ones only (a plain one is refused as `not_encrypted`, so that
- * nobody can slip a cleartext transfer past a receiver that expects encryption); it returns the transfer key
- * the chunks are opened with. Never throws.
+ * Reads a manifest payload as a receiver with a shared `secret` does: encrypted ones only (a plain one is refused
+ * as `not_encrypted`, so that nobody can slip a cleartext transfer past a receiver that expects encryption); it
+ * returns the transfer key the chunks are opened with. Never rejects.
  */
-export function readManifest(
+export async function readSealedManifest(
+  crypto: CryptoProvider,
   payload: Uint8Array,
-  secret?: Buffer,
-): { ok: true; manifest: Manifest; chunkKey?: Buffer } | { ok: false; problem: ManifestProblem } {
-  if (!secret) return parseManifest(payload);
+  secret: Uint8Array,
+): Promise<SealedManifestRead> {
   const json = parseJson(payload);
   if (!json.ok) return json;
   const value = json.value;
@@ -36,10 +49,10 @@ export function readManifest(
   const sealed = sealedManifestSchema.safeParse(value);
   if (!sealed.success) {
     const version = (value as { mqimg?: unknown }).mqimg;
-    if (version !== 1) return validateManifest(value);
-    return { ok: false, problem: schemaProblem(sealed.error) };
+    const plain = version !== 1 ? validateManifest(value) : undefined;
+    return plain && !plain.ok ? plain : { ok: false, problem: schemaProblem(sealed.error) };
   }
-  const opened = openManifest(sealed.data, secret);
+  const opened = await openManifest(crypto, sealed.data, secret);
   if (!opened.ok) return opened;
   const plain = validateManifest(opened.manifest);
   if (!plain.ok) return plain;

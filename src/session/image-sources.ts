@@ -1,43 +1,67 @@
+import { EventEmitter, on } from 'node:events';
 import { watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { InputError } from '../errors.js';
-import type { ImageInput } from './send-images.js';
-import { readInput } from './send-images.js';
+import { parseTopic } from '../protocol/topics.js';
+import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
+import { type ImageInput, readInput } from './send-images.js';
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+/** How long one HTTP(S) request for an image may take before it is given up, in milliseconds: 30 s. */
+export const FETCH_TIMEOUT_MS = 30_000;
+
+/** How long a new file's size must stay the same before it counts as completely written, in milliseconds. */
+const SETTLE_MS = 300;
+
+/** Waits `ms` milliseconds, or until `signal` aborts; resolves either way. Leaves no listener on `signal`. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  await delay(ms, undefined, { signal }).catch(() => {});
+}
+
+/**
+ * The values emitted as `event` on `emitter` from now on, in order and buffered until read, ending (without an
+ * error) when `signal` aborts: the queue behind every live feed below. Listening starts at this call, not at the
+ * first read.
+ */
+function emitted<T>(emitter: EventEmitter, event: string, signal: AbortSignal): AsyncIterable<T> {
+  if (signal.aborted) return (async function* () {})();
+  const values = on(emitter, event, { signal });
+  return (async function* () {
+    try {
+      for await (const [value] of values) yield value as T;
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    }
+  })();
+}
 
 /** True for an http:// or https:// input. */
 export function isUrl(input: string): boolean {
   return /^https?:\/\//i.test(input);
 }
 
-/** Fetches an image over HTTP(S); a clear InputError for a failed request or an empty body. */
+/**
+ * Fetches an image over HTTP(S), giving up after `timeoutMs` (default FETCH_TIMEOUT_MS) or when `signal` aborts;
+ * a clear InputError for a failed or slow request, an HTTP error or an empty body.
+ */
 export async function fetchImage(
   url: string,
   signal?: AbortSignal,
+  timeoutMs = FETCH_TIMEOUT_MS,
 ): Promise<{ name: string; bytes: Buffer }> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const fail = (error: unknown) => {
+    const why = timeout.aborted
+      ? `no complete answer within ${timeoutMs / 1000} s`
+      : (error as Error).message;
+    return new InputError('input_unreadable', `cannot fetch ${url}: ${why}`, { url }, error);
+  };
   let response: Response;
   try {
-    response = await fetch(url, signal ? { signal } : {});
+    response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
   } catch (error) {
-    throw new InputError(
-      'input_unreadable',
-      `cannot fetch ${url}: ${(error as Error).message}`,
-      { url },
-      error,
-    );
+    throw fail(error);
   }
   if (!response.ok)
     throw new InputError(
@@ -45,7 +69,12 @@ export async function fetchImage(
       `${url} answered HTTP ${response.status} ${response.statusText}`,
       { url },
     );
-  const bytes = Buffer.from(await response.arrayBuffer());
+  let bytes: Buffer;
+  try {
+    bytes = Buffer.from(await response.arrayBuffer());
+  } catch (error) {
+    throw fail(error);
+  }
   if (bytes.length === 0) throw new InputError('input_not_image', `${url} returned an empty body`, { url });
   const name = basename(new URL(url).pathname) || 'snapshot';
   return { name, bytes };
@@ -53,7 +82,8 @@ export async function fetchImage(
 
 /**
  * Polls `url` every `everyMs` milliseconds (an IP camera's snapshot URL), yielding each image; a failed poll
- * is reported through `onError` and polling goes on. Ends when `signal` aborts.
+ * (each request may take up to FETCH_TIMEOUT_MS) is reported through `onError` and polling goes on. Ends when
+ * `signal` aborts.
  */
 export async function* pollUrl(
   url: string,
@@ -68,18 +98,15 @@ export async function* pollUrl(
     } catch (error) {
       if (!signal.aborted) onError(error);
     }
-    await sleep(Math.max(0, everyMs - (Date.now() - started)), signal);
+    await pause(Math.max(0, everyMs - (Date.now() - started)), signal);
   }
 }
-
-/** How long a new file's size must stay the same before it counts as completely written, in milliseconds. */
-const SETTLE_MS = 300;
 
 /**
  * Starts watching `dir` (a camera or NVR writing snapshots) and returns the files that appear in it, each once it
  * is completely written: its size has not changed for SETTLE_MS. Watching starts before this resolves, so
  * nothing written afterwards is missed. Files present at the start, hidden files and `*.part`/`*.tmp`/`*~` files
- * are ignored. The iteration ends when `signal` aborts.
+ * are ignored. A file that cannot be read is reported through `onError`. The iteration ends when `signal` aborts.
  */
 export async function watchFolder(
   dir: string,
@@ -90,8 +117,7 @@ export async function watchFolder(
   if (!info?.isDirectory())
     throw new InputError('input_not_found', `--watch ${dir}: no such folder`, { dir });
   const pending = new Set<string>();
-  const ready: string[] = [];
-  let wake: (() => void) | undefined;
+  const ready = new EventEmitter();
   const watcher = watch(dir, (_event, file) => {
     if (!file || file.startsWith('.') || /(\.part|\.tmp|~)$/i.test(file)) return;
     if (pending.has(file)) return;
@@ -99,12 +125,11 @@ export async function watchFolder(
     void (async () => {
       let last = -1;
       for (;;) {
-        await sleep(SETTLE_MS, signal);
+        await pause(SETTLE_MS, signal);
         const now = await stat(join(dir, file)).catch(() => undefined);
         if (!now?.isFile() || signal.aborted) break;
         if (now.size === last && now.size > 0) {
-          ready.push(file);
-          wake?.();
+          ready.emit('file', file);
           break;
         }
         last = now.size;
@@ -112,22 +137,11 @@ export async function watchFolder(
       pending.delete(file);
     })();
   });
-  signal.addEventListener(
-    'abort',
-    () => {
-      watcher.close();
-      wake?.();
-    },
-    { once: true },
-  );
+  const files = emitted<string>(ready, 'file', signal);
+  signal.addEventListener('abort', () => watcher.close(), { once: true });
   return (async function* () {
     try {
-      while (!signal.aborted) {
-        const file = ready.shift();
-        if (file === undefined) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          continue;
-        }
+      for await (const file of files) {
         try {
           yield { name: file, bytes: await readInput(join(dir, file)) };
         } catch (error) {
@@ -138,4 +152,47 @@ export async function watchFolder(
       watcher.close();
     }
   })();
+}
+
+/** Images arriving from a live source, and how to stop it. */
+export interface ImageFeed extends AsyncIterable<ImageInput> {
+  /** Stops the source and releases what it holds (a connection); safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * `mqimg relay`: connects a listener of its own and yields every whole-image message published on `filter`
+ * (Frigate's `frigate/<camera>/<object>/snapshot`, a camera's own topic), named after its topic
+ * (`frigate-door-person-snapshot.jpg`). Empty messages (a retained message cleared) and mqimg's own transfer
+ * topics are skipped. The iteration ends when `signal` aborts; `close` disconnects.
+ */
+export async function subscribeImages(
+  options: ConnectOptions,
+  filter: string,
+  signal: AbortSignal,
+): Promise<ImageFeed> {
+  // A connection of its own, beside the sender's: with the same client id each would take the other's place.
+  const { clientId, ...rest } = options;
+  const listener = await MqttTransport.connect(clientId ? { ...rest, clientId: `${clientId}-in` } : rest);
+  const arrived = new EventEmitter();
+  const images = emitted<ImageInput>(arrived, 'image', signal);
+  listener.onMessage((topic, payload) => {
+    if (payload.length === 0 || parseTopic(topic)) return;
+    const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    arrived.emit('image', { name: `${topic.split('/').filter(Boolean).join('-')}.jpg`, bytes });
+  });
+  try {
+    await listener.subscribe([filter]);
+  } catch (error) {
+    await listener.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    [Symbol.asyncIterator]: () => images[Symbol.asyncIterator](),
+    close: () => {
+      closing ??= listener.close();
+      return closing;
+    },
+  };
 }

@@ -8,8 +8,9 @@ import {
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { SECRET_BYTES, secretKeyId } from '../protocol/encryption.js';
-import { publicKeyId } from '../protocol/signature.js';
+import { publicKeyId, secretKeyId } from '../platform/node-keys.js';
+import { SECRET_BYTES } from '../protocol/encryption.js';
+import { errnoCode, errnoMessage } from './errno-message.js';
 import type { SigningKey } from './outgoing-transfer.js';
 
 /** Reads a key file, with a UsageError that names the option when it cannot be read. */
@@ -17,8 +18,7 @@ async function readKeyFile(option: string, path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${option} ${path}: cannot read it (${code === 'ENOENT' ? 'no such file' : code})`);
+    throw new UsageError(`${option} ${path}: cannot read it (${errnoMessage(error)})`);
   }
 }
 
@@ -27,10 +27,9 @@ async function writeNew(path: string, data: string, mode: number): Promise<void>
   try {
     await writeFile(path, data, { flag: 'wx', mode });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST')
+    if (errnoCode(error) === 'EEXIST')
       throw new UsageError(`${path} already exists: mqimg keygen never overwrites a key`);
-    throw new UsageError(`cannot write ${path} (${code ?? (error as Error).message})`);
+    throw new UsageError(`cannot write ${path} (${errnoMessage(error)})`);
   }
 }
 
@@ -89,9 +88,8 @@ export async function loadTrustedKeys(path: string): Promise<Map<string, KeyObje
           .map((f) => join(path, f))
       : [path];
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(
-      `--trust ${path}: cannot read it (${code === 'ENOENT' ? 'no such file or folder' : code})`,
+      `--trust ${path}: cannot read it (${errnoMessage(error, { ENOENT: 'no such file or folder' })})`,
     );
   }
   if (files.length === 0) throw new UsageError(`--trust ${path}: the folder holds no .pub files`);

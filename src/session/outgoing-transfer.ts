@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { randomBytes } from 'node:crypto';
+import { pkcs8Of } from '../platform/node-keys.js';
+import { utf8 } from '../protocol/bytes.js';
 import { chunkView } from '../protocol/chunking.js';
+import type { CryptoProvider } from '../protocol/crypto.js';
 import { SALT_BYTES, sealChunk, sealManifest } from '../protocol/encryption.js';
 import { encodeManifest, type Manifest } from '../protocol/manifest.js';
 import { signManifest } from '../protocol/signature.js';
@@ -16,7 +18,7 @@ export interface SendSecurity {
   /** Sign every manifest with this key (`--sign`). */
   signWith?: SigningKey;
   /** Encrypt every manifest and chunk with this 32-byte shared secret (`--encrypt`). */
-  secret?: Buffer;
+  secret?: Uint8Array;
 }
 
 /** A transfer as it goes on the wire: the manifest bytes, and each chunk's payload. */
@@ -24,7 +26,7 @@ export interface OutgoingTransfer {
   /** The plain manifest (what receivers see once they opened it). */
   manifest: Manifest;
   /** The payload of the manifest message: plain, signed, and/or sealed. */
-  manifestBytes: Buffer;
+  manifestBytes: Uint8Array;
   /** The payload of chunk `index`: a view of the image bytes, or its sealed form. */
   chunk(index: number): Uint8Array;
 }
@@ -32,23 +34,41 @@ export interface OutgoingTransfer {
 /**
  * Signs (if asked) and then seals (if asked) `manifest`, and returns what to publish. Sealing draws a fresh random
  * salt, so every call gives a new transfer key: chunk nonces (the chunk index) never repeat under one key, except
- * for resends of the same chunk, which repeat its exact bytes.
+ * for resends of the same chunk, which repeat its exact bytes. An encrypted transfer's chunks are all sealed here,
+ * before the first is published (the crypto interface is asynchronous and the publishing loop is not): it holds
+ * the file twice in memory, plus 16 bytes a chunk.
  */
-export function outgoingTransfer(
+export async function outgoingTransfer(
+  crypto: CryptoProvider,
   manifest: Manifest,
-  bytes: Buffer,
+  bytes: Uint8Array,
   topic: string,
   security: SendSecurity = {},
-): OutgoingTransfer {
+): Promise<OutgoingTransfer> {
   const signed = security.signWith
-    ? signManifest(manifest, topic, security.signWith.privateKey, security.signWith.kid)
+    ? await signManifest(
+        crypto,
+        manifest,
+        topic,
+        pkcs8Of(security.signWith.privateKey),
+        security.signWith.kid,
+      )
     : manifest;
   const plainChunk = (index: number) => chunkView(bytes, index, manifest.chunkBytes);
   if (!security.secret) return { manifest: signed, manifestBytes: encodeManifest(signed), chunk: plainChunk };
-  const { sealed, key } = sealManifest(signed, security.secret, randomBytes(SALT_BYTES));
+  const { sealed, key } = await sealManifest(crypto, signed, security.secret, crypto.randomBytes(SALT_BYTES));
+  const chunks = await Promise.all(
+    Array.from({ length: manifest.chunks }, (_, index) =>
+      sealChunk(crypto, key, manifest.id, index, plainChunk(index)),
+    ),
+  );
   return {
     manifest: signed,
-    manifestBytes: Buffer.from(JSON.stringify(sealed), 'utf8'),
-    chunk: (index) => sealChunk(key, manifest.id, index, plainChunk(index)),
+    manifestBytes: utf8(JSON.stringify(sealed)),
+    chunk: (index) => {
+      const sealedChunk = chunks[index];
+      if (!sealedChunk) throw new RangeError(`transfer ${manifest.id} has no chunk ${index}`);
+      return sealedChunk;
+    },
   };
 }

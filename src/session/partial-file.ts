@@ -12,7 +12,7 @@ import {
 import { link, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { numberedFileName } from './safe-file-name.js';
+import { numberedFileName } from '../protocol/safe-file-name.js';
 
 /** Written bytes after which a partial file is flushed to disk in the background: 8 MiB. */
 const FLUSH_BYTES = 8 * 1024 * 1024;

@@ -1,6 +1,7 @@
 import { readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Manifest, parseManifest } from '../protocol/manifest.js';
+import { z } from 'zod';
+import { type Manifest, validateManifest } from '../protocol/manifest.js';
 import { PARTIAL_DIR } from './partial-file.js';
 
 /**
@@ -79,24 +80,21 @@ export async function loadPartialStates(
   return states;
 }
 
+/** The state file's shape; the manifest inside is checked by the protocol's own schema. */
+const stateFileSchema = z.object({
+  topic: z.string(),
+  manifest: z.unknown(),
+  bitmap: z.string(),
+  savedAtMs: z.number(),
+});
+
 async function readState(path: string): Promise<PartialState | undefined> {
   try {
-    const value = JSON.parse(await readFile(path, 'utf8')) as Partial<PartialState>;
-    if (
-      typeof value.topic !== 'string' ||
-      typeof value.bitmap !== 'string' ||
-      typeof value.savedAtMs !== 'number'
-    ) {
-      return undefined;
-    }
-    const parsed = parseManifest(Buffer.from(JSON.stringify(value.manifest)));
+    const file = stateFileSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    if (!file.success) return undefined;
+    const parsed = validateManifest(file.data.manifest);
     if (!parsed.ok) return undefined;
-    return {
-      topic: value.topic,
-      manifest: parsed.manifest,
-      bitmap: value.bitmap,
-      savedAtMs: value.savedAtMs,
-    };
+    return { ...file.data, manifest: parsed.manifest };
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
-import { type ReceiveEvent, Receiver, type ReceiverOptions } from './receive-session.js';
+import { type ReceiveEvent, Receiver, type ReceiverOptions } from './receiver.js';
 
 /** Options of `receiveImages`. */
 export interface ReceiveImagesOptions extends ConnectOptions, ReceiverOptions {
@@ -14,7 +14,11 @@ export interface ReceiveImagesOptions extends ConnectOptions, ReceiverOptions {
 /** A running receiver started by `startReceiving`. */
 export interface ReceivingHandle {
   receiver: Receiver;
-  /** Stops, deletes partial files and disconnects. */
+  /**
+   * Stops receiving and disconnects. Transfers in progress are kept, not deleted: their partial files and state
+   * stay in `<outDir>/.mqimg-partial`, so that a receiver started again on the same `outDir` resumes them
+   * (`Receiver.stop`).
+   */
   stop(): Promise<void>;
 }
 
@@ -39,8 +43,9 @@ export async function startReceiving(options: ReceiverOptions & ConnectOptions):
 }
 
 /**
- * Receives until `count` files were saved or `signal` aborts, then stops (leaving no partial file) and resolves
- * with the files saved.
+ * Receives until `count` files were saved or `signal` aborts, then stops and resolves with the files saved.
+ * Nothing unfinished ever appears in `outDir` itself: transfers still in progress stay in `<outDir>/.mqimg-partial`
+ * for a later run to resume (ones older than `partialTtlMs`, default 24 hours, are deleted when a receiver starts).
  */
 export async function receiveImages(
   options: ReceiveImagesOptions,

@@ -1,6 +1,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { PARTIAL_DIR } from './partial-file.js';
+
+/** `signatures.json`: signature value -> when it can be forgotten (ms since the epoch). */
+const savedSignaturesSchema = z.record(z.string(), z.number());
 
 /** How far in the future a signed manifest's `createdMs` may be (clocks differ), in milliseconds: 60 s. */
 export const CLOCK_SKEW_MS = 60_000;
@@ -33,16 +37,17 @@ export class ReplayGuard {
     private readonly seen: Map<string, number>,
   ) {}
 
-  /** Loads the saved signatures of `outDir` (none when the file is missing or unreadable). */
-  static async load(outDir: string, maxAgeMs = DEFAULT_MAX_AGE_MS): Promise<ReplayGuard> {
+  /**
+   * Loads the saved signatures of `outDir` (none when the file is missing or unreadable), dropping those that
+   * expired by `nowMs` (wall clock, ms since the epoch). `maxAgeMs` defaults to DEFAULT_MAX_AGE_MS.
+   */
+  static async load(outDir: string, maxAgeMs = DEFAULT_MAX_AGE_MS, nowMs = Date.now()): Promise<ReplayGuard> {
     const path = join(outDir, PARTIAL_DIR, 'signatures.json');
     const seen = new Map<string, number>();
     try {
-      const saved = JSON.parse(await readFile(path, 'utf8')) as unknown;
-      if (typeof saved === 'object' && saved !== null) {
-        for (const [value, until] of Object.entries(saved)) {
-          if (typeof until === 'number' && until > Date.now()) seen.set(value, until);
-        }
+      const saved = savedSignaturesSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+      for (const [value, until] of Object.entries(saved.success ? saved.data : {})) {
+        if (until > nowMs) seen.set(value, until);
       }
     } catch {
       // No file yet, or a damaged one: start empty (the age check still bounds replays).

@@ -1,12 +1,36 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { nodeCrypto } from '../platform/node-crypto.js';
+import type { CryptoProvider } from '../protocol/crypto.js';
 import { parseJson } from '../protocol/manifest.js';
 import { chunkTopic, manifestTopic, parseTopic } from '../protocol/topics.js';
-import type { MqttTransport } from '../transport/mqtt-transport.js';
-import { type Clock, monotonicClock } from './clock.js';
+import type { MessageTransport } from '../transport/message-transport.js';
+import { type Clock, monotonicClock, wallClock } from './clock.js';
 import { outgoingTransfer, type SendSecurity } from './outgoing-transfer.js';
 import { buildManifest, type SendableImage, type SendResult } from './send-session.js';
 
 /** How long to listen for the retained manifest already on a topic, in milliseconds. */
 const RETAINED_LISTEN_MS = 500;
+
+/**
+ * The one field of a retained manifest needed to clear it: its chunk count, readable in plain and encrypted
+ * manifests alike (an encrypted one seals the rest).
+ */
+const retainedChunkCount = z.object({ chunks: z.number().int().min(1).max(10_000_000) });
+
+/** Options of `publishRetained`. */
+export interface RetainedPublishOptions extends SendSecurity {
+  /** The sender topic, e.g. `display/door`. */
+  topic: string;
+  /** Chunk payload size in bytes. */
+  chunkBytes: number;
+  /** Monotonic milliseconds, for the duration reported. Default `performance.now`. */
+  clock?: Clock;
+  /** Milliseconds since the Unix epoch, for the manifest's `createdMs`. Default `Date.now`. */
+  wallClock?: Clock;
+  /** Hashing, signing and sealing. Default node:crypto. */
+  crypto?: CryptoProvider;
+}
 
 /**
  * `mqimg send --retain`: publishes the manifest and every chunk as retained QoS 1 messages, so that a receiver
@@ -16,14 +40,16 @@ const RETAINED_LISTEN_MS = 500;
  * acknowledged every message; it does not wait for receivers (there may be none yet).
  */
 export async function publishRetained(
-  transport: MqttTransport,
+  transport: MessageTransport,
   image: SendableImage,
-  options: { topic: string; chunkBytes: number; clock?: Clock } & SendSecurity,
+  options: RetainedPublishOptions,
 ): Promise<SendResult> {
   const clock = options.clock ?? monotonicClock;
   const started = clock();
-  const wire = outgoingTransfer(
-    buildManifest(image, options.topic, options.chunkBytes, Date.now(), false, options.secret),
+  const createdMs = (options.wallClock ?? wallClock)();
+  const wire = await outgoingTransfer(
+    options.crypto ?? nodeCrypto,
+    buildManifest(image, options.topic, options.chunkBytes, createdMs, false, options.secret),
     image.bytes,
     options.topic,
     options,
@@ -63,23 +89,21 @@ export async function publishRetained(
 
 /** The manifests currently retained under `<topic>/mqimg/+/m`, listening for RETAINED_LISTEN_MS. */
 async function retainedManifests(
-  transport: MqttTransport,
+  transport: MessageTransport,
   topic: string,
 ): Promise<Array<{ id: string; chunks: number }>> {
   const found = new Map<string, number>();
   const stop = transport.onMessage((name, payload) => {
     const parsed = parseTopic(name);
     if (parsed?.kind !== 'manifest' || parsed.topic !== topic || payload.length === 0) return;
-    // Only the chunk count is needed, and it is readable in plain and encrypted manifests alike.
     const json = parseJson(payload);
-    const chunks = json.ok ? (json.value as { chunks?: unknown } | null)?.chunks : undefined;
-    if (typeof chunks === 'number' && Number.isInteger(chunks) && chunks > 0 && chunks <= 10_000_000)
-      found.set(parsed.id, chunks);
+    const retained = json.ok ? retainedChunkCount.safeParse(json.value) : undefined;
+    if (retained?.success) found.set(parsed.id, retained.data.chunks);
   });
   const filter = manifestTopic(topic, '+');
   try {
     await transport.subscribe([filter]);
-    await new Promise((resolve) => setTimeout(resolve, RETAINED_LISTEN_MS));
+    await delay(RETAINED_LISTEN_MS);
   } finally {
     stop();
     await transport.unsubscribe([filter]);

@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import type { PreparedImage } from '../image/prepare-image.js';
 import { sendTopicProblem } from '../protocol/topics.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
-import { chunkBytesFor, type ImageInput, type SendImagesOptions } from './send-images.js';
+import { chunkBytesFor, type ImageInput, loadInput, type SendImagesOptions } from './send-images.js';
 import { type SendResult, sendTransfer } from './send-session.js';
 
 /** Options of a live feed: those of `sendImages`, and what to do with what happens along the way. */
@@ -20,8 +20,9 @@ export interface SendFeedOptions extends SendImagesOptions {
 
 /**
  * Sends images as a source produces them (a folder being written to, a camera URL polled, ...) over one
- * connection, until the source ends or `signal` aborts. Unlike `sendImages`, one bad image or one transfer
- * nobody confirmed is reported (`onError`) and the feed goes on.
+ * connection, until the source ends or `signal` aborts. The source yields bytes with a name, or file paths (read
+ * when their turn comes). Unlike `sendImages`, one bad or unreadable image or one transfer nobody confirmed is
+ * reported (`onError`) and the feed goes on.
  */
 export async function sendFeed(source: AsyncIterable<ImageInput>, options: SendFeedOptions): Promise<void> {
   const problem = sendTopicProblem(options.topic);
@@ -60,9 +61,10 @@ export async function sendFeed(source: AsyncIterable<ImageInput>, options: SendF
         await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
-      const { name, bytes } = typeof input === 'string' ? { name: input, bytes: Buffer.alloc(0) } : input;
       let image: PreparedImage;
       try {
+        // A path is read only now, when its turn comes: a feed may be long, and a file may change before then.
+        const { name, bytes } = await loadInput(input);
         image = await prepareImage(bytes, name, options);
       } catch (error) {
         options.onError?.(error);

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InputError, UsageError } from '../errors.js';
 import type { PreparedImage, PrepareOptions } from '../image/prepare-image.js';
 import { DEFAULT_CHUNK_BYTES } from '../protocol/constants.js';
 import { TAG_BYTES } from '../protocol/encryption.js';
 import { sendTopicProblem } from '../protocol/topics.js';
 import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
+import { errnoCode, errnoMessage } from './errno-message.js';
 import { publishRetained } from './retained-publish.js';
 import {
   checkChunkBytes,
@@ -48,12 +51,7 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
   const { prepareImage } = await import('../image/prepare-image.js');
   const prepared: PreparedImage[] = [];
   for (const input of inputs) {
-    const { name, bytes } =
-      typeof input !== 'string'
-        ? input
-        : input === '-'
-          ? { name: 'stdin', bytes: await readStdin() }
-          : { name: input, bytes: await readInput(input) };
+    const { name, bytes } = await loadInput(input);
     prepared.push(await prepareImage(bytes, name, options));
   }
   // Hash the images while the connection is being set up (in slices, so the handshake is not held up).
@@ -92,7 +90,7 @@ async function hashImage(image: PreparedImage): Promise<SendableImage> {
   const slice = 1024 * 1024;
   for (let at = 0; at < image.bytes.length; at += slice) {
     hash.update(image.bytes.subarray(at, at + slice));
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
   return { ...image, sha256: hash.digest('hex') };
 }
@@ -100,7 +98,7 @@ async function hashImage(image: PreparedImage): Promise<SendableImage> {
 /** The chunk size for this broker: the one asked for (checked against its limit), or the default made to fit. */
 export function chunkBytesFor(
   transport: MqttTransport,
-  options: { topic: string; chunkBytes?: number; secret?: Buffer },
+  options: { topic: string; chunkBytes?: number | undefined; secret?: Uint8Array | undefined },
 ): number {
   // Longest chunk topic: <topic>/mqimg/<16 hex>/c/<up to 9 digits>; an encrypted chunk also carries its tag.
   const topicBytes = Buffer.byteLength(options.topic) + 32 + (options.secret ? TAG_BYTES : 0);
@@ -109,13 +107,21 @@ export function chunkBytesFor(
     : fitChunkBytes(DEFAULT_CHUNK_BYTES, topicBytes, transport.limits.maxPacketBytes);
 }
 
+/**
+ * The name and bytes of an input: bytes given are taken as they are, `-` reads standard input (named `stdin`), and
+ * any other string is a file path, read with `readInput`.
+ */
+export async function loadInput(input: ImageInput): Promise<{ name: string; bytes: Buffer }> {
+  if (typeof input !== 'string') return input;
+  if (input === '-') return { name: 'stdin', bytes: await readStdin() };
+  return { name: input, bytes: await readInput(input) };
+}
+
 /** Reads standard input to its end (`mqimg send -`, e.g. `ffmpeg ... | mqimg send - --topic cam/1`). */
 export async function readStdin(): Promise<Buffer> {
   if (process.stdin.isTTY)
     throw new InputError('input_unreadable', 'standard input is a terminal: pipe an image into mqimg send -');
-  const pieces: Buffer[] = [];
-  for await (const piece of process.stdin) pieces.push(piece as Buffer);
-  const bytes = Buffer.concat(pieces);
+  const bytes = await buffer(process.stdin);
   if (bytes.length === 0)
     throw new InputError('input_not_image', 'standard input was empty: nothing to send');
   return bytes;
@@ -127,12 +133,11 @@ export async function readInput(path: string): Promise<Buffer> {
   try {
     info = await stat(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT')
+    if (errnoCode(error) === 'ENOENT')
       throw new InputError('input_not_found', `${path}: no such file`, { file: path }, error);
     throw new InputError(
       'input_unreadable',
-      `${path}: cannot read it (${code ?? (error as Error).message})`,
+      `${path}: cannot read it (${errnoMessage(error)})`,
       { file: path },
       error,
     );
@@ -147,10 +152,9 @@ export async function readInput(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
     throw new InputError(
       'input_unreadable',
-      `${basename(path)}: cannot read it (${code ?? (error as Error).message})`,
+      `${basename(path)}: cannot read it (${errnoMessage(error)})`,
       { file: path },
       error,
     );

@@ -1,15 +1,17 @@
-import { ConnectionError, MqimgError, TransferError, UsageError } from '../errors.js';
+import { ConnectionError, ExitCode, MqimgError, TransferError, UsageError } from '../errors.js';
 import type { PreparedImage } from '../image/prepare-image.js';
-import { chunkCount } from '../protocol/chunking.js';
-import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, maxWindowFor, PROTOCOL_VERSION } from '../protocol/constants.js';
-import { sealedTransferId } from '../protocol/encryption.js';
+import { hmacSha256Hex, nodeCrypto, sha256Hex } from '../platform/node-crypto.js';
+import { utf8 } from '../protocol/bytes.js';
+import { maxWindowFor } from '../protocol/constants.js';
+import type { CryptoProvider } from '../protocol/crypto.js';
 import type { Manifest } from '../protocol/manifest.js';
+import { composeManifest } from '../protocol/manifest-builder.js';
 import { type ReceiverView, SendPlanner } from '../protocol/send-planner.js';
 import { parseStatus } from '../protocol/status.js';
 import { chunkTopic, manifestTopic, sendTopicProblem, statusTopic } from '../protocol/topics.js';
-import { sha256Hex, transferIdFor } from '../protocol/transfer-id.js';
-import type { MqttTransport } from '../transport/mqtt-transport.js';
-import { type Clock, monotonicClock } from './clock.js';
+import { transferIdText } from '../protocol/transfer-id.js';
+import type { MessageTransport } from '../transport/message-transport.js';
+import { type Clock, monotonicClock, wallClock } from './clock.js';
 import { outgoingTransfer, type SendSecurity } from './outgoing-transfer.js';
 
 /**
@@ -33,7 +35,12 @@ export interface SendTransferOptions extends SendSecurity {
   /** A receiver silent this long stops setting the pace. Default 10,000. */
   stallMs?: number;
   signal?: AbortSignal;
+  /** Monotonic milliseconds for timing. Default `performance.now`. */
   clock?: Clock;
+  /** Milliseconds since the Unix epoch, for the manifest's `createdMs`. Default `Date.now`. */
+  wallClock?: Clock;
+  /** Hashing, signing and sealing. Default node:crypto. */
+  crypto?: CryptoProvider;
   /** Mark the manifest `supersede`: receivers drop unfinished older transfers on this topic. Default false. */
   supersede?: boolean;
 }
@@ -66,38 +73,10 @@ const BLIND_START_CHUNKS = 64;
 const MANIFEST_REPEAT_MS = 1000;
 const MANIFEST_MIN_GAP_MS = 200;
 
-/** Checks `chunkBytes` against protocol bounds and the broker's packet limit; returns it or throws UsageError. */
-export function checkChunkBytes(
-  chunkBytes: number,
-  topicBytes: number,
-  maxPacketBytes: number | undefined,
-): number {
-  if (!Number.isInteger(chunkBytes) || chunkBytes < MIN_CHUNK_BYTES || chunkBytes > MAX_CHUNK_BYTES) {
-    throw new UsageError(
-      `--chunk-size must be a whole number of bytes from ${MIN_CHUNK_BYTES} to ${MAX_CHUNK_BYTES}; got ${chunkBytes}`,
-    );
-  }
-  if (maxPacketBytes !== undefined && chunkBytes + topicBytes + 32 > maxPacketBytes) {
-    throw new UsageError(
-      `--chunk-size ${chunkBytes} does not fit the broker's Maximum Packet Size of ${maxPacketBytes} bytes (with ${topicBytes + 32} bytes of topic and header): use at most ${maxPacketBytes - topicBytes - 32}`,
-    );
-  }
-  return chunkBytes;
-}
-
-/** The largest chunk size up to `preferred` that fits the broker's packet limit, rounded down to 1 KiB. */
-export function fitChunkBytes(
-  preferred: number,
-  topicBytes: number,
-  maxPacketBytes: number | undefined,
-): number {
-  if (maxPacketBytes === undefined || preferred + topicBytes + 32 <= maxPacketBytes) return preferred;
-  return Math.max(MIN_CHUNK_BYTES, Math.floor((maxPacketBytes - topicBytes - 32) / 1024) * 1024);
-}
-
 /**
- * Builds the manifest for `image` sent to `topic` in chunks of `chunkBytes`. With a shared `secret` (encrypted
- * transfers) the id is keyed by it. Control characters in the name become `_`.
+ * Builds the manifest for `image` sent to `topic` in chunks of `chunkBytes`, created at `createdMs` (wall clock, ms
+ * since the epoch). With a shared `secret` (encrypted transfers) the id is keyed by it. Node's synchronous hashing:
+ * the pure part is `composeManifest`.
  */
 export function buildManifest(
   image: SendableImage,
@@ -105,28 +84,12 @@ export function buildManifest(
   chunkBytes: number,
   createdMs: number,
   supersede = false,
-  secret?: Buffer,
+  secret?: Uint8Array,
 ): Manifest {
   const sha256 = image.sha256 ?? sha256Hex(image.bytes);
-  return {
-    mqimg: PROTOCOL_VERSION,
-    id: secret
-      ? sealedTransferId(secret, sha256, chunkBytes, topic)
-      : transferIdFor(sha256, chunkBytes, topic),
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
-    name: image.name.replace(/[\u0000-\u001f\u007f]/g, '_'),
-    type: image.mediaType,
-    size: image.bytes.length,
-    chunkBytes,
-    chunks: chunkCount(image.bytes.length, chunkBytes),
-    sha256,
-    width: image.width,
-    height: image.height,
-    createdMs,
-    ...(image.pixelFormat !== undefined ? { pixelFormat: image.pixelFormat } : {}),
-    ...(image.stride !== undefined ? { stride: image.stride } : {}),
-    ...(supersede ? { supersede: true } : {}),
-  };
+  const idText = transferIdText(sha256, chunkBytes, topic);
+  const id = (secret ? hmacSha256Hex(secret, idText) : sha256Hex(utf8(idText))).slice(0, 16);
+  return composeManifest(image, { id, sha256, chunkBytes, createdMs, supersede });
 }
 
 /**
@@ -136,7 +99,7 @@ export function buildManifest(
  * confirms within `timeoutMs` of the last progress, or when every receiver reports failure.
  */
 export async function sendTransfer(
-  transport: MqttTransport,
+  transport: MessageTransport,
   image: SendableImage,
   options: SendTransferOptions,
 ): Promise<SendResult> {
@@ -144,8 +107,16 @@ export async function sendTransfer(
   if (problem) throw new UsageError(`invalid --topic: ${problem}`);
   const clock = options.clock ?? monotonicClock;
   const started = clock();
-  const wire = outgoingTransfer(
-    buildManifest(image, options.topic, options.chunkBytes, Date.now(), options.supersede, options.secret),
+  const wire = await outgoingTransfer(
+    options.crypto ?? nodeCrypto,
+    buildManifest(
+      image,
+      options.topic,
+      options.chunkBytes,
+      (options.wallClock ?? wallClock)(),
+      options.supersede,
+      options.secret,
+    ),
     image.bytes,
     options.topic,
     options,
@@ -241,7 +212,7 @@ export async function sendTransfer(
 
   async function runUntilDelivered(): Promise<void> {
     for (;;) {
-      if (options.signal?.aborted) throw new MqimgError('interrupted', 'interrupted', 130);
+      if (options.signal?.aborted) throw new MqimgError('interrupted', 'interrupted', ExitCode.interrupted);
       if (publishError) throw publishError;
       const now = clock();
       planner.tick(now);
@@ -302,3 +273,5 @@ function describe(receivers: ReceiverView[]): string {
   if (receivers.length === 0) return 'none';
   return receivers.map((r) => `${r.id} ${r.state} at chunk ${r.next}`).join(', ');
 }
+
+export { checkChunkBytes, fitChunkBytes } from '../protocol/chunk-size.js';

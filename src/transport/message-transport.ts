@@ -1,19 +1,49 @@
-/** Receives one incoming PUBLISH. */
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+/** Receives one incoming PUBLISH. The payload is a Buffer under Node and a Uint8Array in a browser. */
+export type MessageHandler = (topic: string, payload: Uint8Array) => void;
+
+/** Limits learned from the broker at connection time. */
+export interface BrokerLimits {
+  /** Largest packet the broker accepts, in bytes (MQTT 5 CONNACK Maximum Packet Size); undefined when not said. */
+  maxPacketBytes: number | undefined;
+  /** Most QoS 1 publishes mqimg keeps unacknowledged by the broker at once (Receive Maximum, capped at 64). */
+  maxInflight: number;
+}
+
+/** Options of one PUBLISH. */
+export interface PublishOptions {
+  /** Default 1. */
+  qos?: 0 | 1;
+  /** Default false. */
+  retain?: boolean;
+}
 
 /**
- * What sessions need from a broker connection. `MqttTransport` is the real one; unit tests of the sessions may
- * hand in an in-memory one (never as the proof that transfers work: the end-to-end tests use real brokers).
+ * What sessions need from a broker connection. `MqttTransport` is the real one; `LoopbackTransport` is an
+ * in-memory one for fast, deterministic in-process tests of the protocol (never the proof that transfers work:
+ * the end-to-end tests use real brokers and the real CLI).
  */
 export interface MessageTransport {
   /** Registers a handler for every incoming PUBLISH; returns a function that removes it. */
   onMessage(handler: MessageHandler): () => void;
   /** Subscribes to `filters` at `qos` (default 1). */
   subscribe(filters: string[], qos?: 0 | 1): Promise<void>;
-  /** Publishes at QoS 1 (default) and resolves when the broker acknowledged it. */
-  publish(
-    topic: string,
-    payload: Uint8Array | string,
-    options?: { qos?: 0 | 1; retain?: boolean },
-  ): Promise<void>;
+  /** Removes subscriptions; never throws (the broker may be gone). */
+  unsubscribe(filters: string[]): Promise<void>;
+  /**
+   * Publishes at QoS 1 (default) and resolves when the broker acknowledged it. Takes an in-flight slot at once:
+   * call it only when `hasSlot` is true, or await `waitForSlot()` first.
+   */
+  publish(topic: string, payload: Uint8Array | string, options?: PublishOptions): Promise<void>;
+  /** True when another QoS 1 publish can go out without exceeding `limits.maxInflight`. */
+  readonly hasSlot: boolean;
+  /** Resolves when `hasSlot` is true. */
+  waitForSlot(): Promise<void>;
+  /** Hint that the sender is idle and waiting for small messages (MqttTransport pings the broker); may do nothing. */
+  nudge(): void;
+  /** True while the connection to the broker is up. */
+  readonly connected: boolean;
+  /** The broker URL, for messages. */
+  readonly url: string;
+  /** What the broker allows. */
+  readonly limits: BrokerLimits;
 }

@@ -1,33 +1,23 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/files.js';
+import { runCli, SAMPLES } from '../helpers/cli.js';
+import { tempDir, visibleFiles } from '../helpers/files.js';
 import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
 import { makeTestCertificates, type TestCertificates } from '../helpers/tls-certs.js';
+import { transfer } from '../helpers/transfer.js';
 import { startWssBroker } from '../helpers/wss-broker.js';
 
 const IMAGE = join(SAMPLES, 'landscape.jpg');
-const visibleFiles = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.'));
 
-/**
- * Runs `receive --once` and `send` with the given connection arguments (and extra arguments for each side), and
- * returns both results and the receiver's folder.
- */
-async function transfer(
-  rxArgs: string[],
-  txArgs: string[],
-  topic = 'cam/1',
-  env: Record<string, string> = {},
-) {
-  const out = tempDir();
-  const rx = startCli(['receive', '--out', out, '--once', '--timeout', '10', ...rxArgs], env);
-  const tx = await runCli(['send', IMAGE, '--topic', topic, '--timeout', '10', ...txArgs], env);
-  if (tx.code !== 0) rx.child.kill('SIGINT');
-  return { tx, rx: await rx.done, out };
-}
+/** `receive --once` and `send` of the sample with the given connection arguments (and extra ones for each side). */
+const transferImage = (rxArgs: string[], txArgs: string[]) =>
+  transfer({
+    rx: ['--timeout', '10', ...rxArgs],
+    tx: [IMAGE, '--topic', 'cam/1', '--timeout', '10', ...txArgs],
+  });
 
 /** A password file with `users` (name -> password), readable by the broker. */
 function passwordFile(dir: string, users: Record<string, string>): string {
@@ -64,7 +54,7 @@ describe.skipIf(!mosquittoRequired())('TLS, passwords and ACLs on a real Mosquit
 
   it('sends and receives over mqtts:// when the broker certificate chains to --ca', async () => {
     const args = ['--url', tlsUrl(tls), '--ca', certs.caCert];
-    const { tx, rx, out } = await transfer(args, args);
+    const { tx, rx, out } = await transferImage(args, args);
     expect(tx.code, tx.stderr).toBe(0);
     expect(rx.code, rx.stderr).toBe(0);
     expect(visibleFiles(out)).toEqual(['landscape.jpg']);
@@ -102,7 +92,7 @@ describe.skipIf(!mosquittoRequired())('TLS, passwords and ACLs on a real Mosquit
 
   it('skips the certificate check only with --insecure, and says so', async () => {
     const args = ['--url', tlsUrl(tls, '127.0.0.1'), '--insecure'];
-    const { tx, rx } = await transfer(args, args);
+    const { tx, rx } = await transferImage(args, args);
     expect(tx.code, tx.stderr).toBe(0);
     expect(rx.code, rx.stderr).toBe(0);
     expect(tx.stderr).toMatch(/warning: --insecure/);
@@ -116,7 +106,7 @@ describe.skipIf(!mosquittoRequired())('TLS, passwords and ACLs on a real Mosquit
     try {
       const url = `wss://localhost:${wss.port}`;
       const args = ['--url', url, '--ca', certs.caCert];
-      const { tx, rx, out } = await transfer(args, args);
+      const { tx, rx, out } = await transferImage(args, args);
       expect(tx.code, tx.stderr).toBe(0);
       expect(rx.code, rx.stderr).toBe(0);
       expect(visibleFiles(out)).toEqual(['landscape.jpg']);
@@ -131,7 +121,7 @@ describe.skipIf(!mosquittoRequired())('TLS, passwords and ACLs on a real Mosquit
   it('does mutual TLS with --cert/--key, and refuses a client without a certificate or with a stranger one', async () => {
     const args = ['--url', tlsUrl(mutual), '--ca', certs.caCert];
     const withCert = [...args, '--cert', certs.clientCert, '--key', certs.clientKey];
-    const { tx, rx } = await transfer(withCert, withCert);
+    const { tx, rx } = await transferImage(withCert, withCert);
     expect(tx.code, tx.stderr).toBe(0);
     expect(rx.code, rx.stderr).toBe(0);
     const without = await runCli(['receive', '--out', tempDir(), ...args]);
@@ -164,7 +154,7 @@ describe.skipIf(!mosquittoRequired())('TLS, passwords and ACLs on a real Mosquit
       const bad = join(dir, 'bad');
       writeFileSync(bad, 'wrong\n', { mode: 0o600 });
       const args = ['--url', broker.url, '--username', 'camera', '--password-file', good];
-      const { tx, rx } = await transfer(args, args);
+      const { tx, rx } = await transferImage(args, args);
       expect(tx.code, tx.stderr).toBe(0);
       expect(rx.code, rx.stderr).toBe(0);
       const refused = await runCli([
@@ -229,7 +219,7 @@ describe.skipIf(!mosquittoRequired())('TLS, passwords and ACLs on a real Mosquit
       const camera = ['--url', broker.url, '--username', 'camera', '--password', 'cam-secret'];
       const display = ['--url', broker.url, '--username', 'display', '--password', 'display-secret'];
       for (const version of ['5', '3.1.1']) {
-        const { tx, rx, out } = await transfer(
+        const { tx, rx, out } = await transferImage(
           [...display, '--topic', 'cam/1', '--mqtt-version', version],
           [...camera, '--mqtt-version', version],
         );

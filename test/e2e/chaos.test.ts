@@ -1,22 +1,46 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startCli } from '../helpers/cli.js';
-import { jsonLines, sha256 } from '../helpers/files.js';
+import { startCli, startReceiver } from '../helpers/cli.js';
+import { jsonLines, sha256, tempDir, visibleFiles } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
 
-/** A deterministic pseudo-random stream, so that a failing run can be replayed. */
+/** A deterministic pseudo-random stream in [0, 1) (xorshift32), so that a failing run can be replayed. */
 function random(seed: number): () => number {
-  let x = seed || 1;
+  let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
     return (x >>> 0) / 2 ** 32;
   };
+}
+
+/**
+ * The seed of `stream` derived from the run's seed (a splitmix32-style mix): each consumer of randomness gets its
+ * own generator, so that what one draws does not depend on how often another drew before it.
+ */
+function derivedSeed(seed: number, stream: string): number {
+  let h = seed >>> 0;
+  for (const c of stream) h = Math.imul(h ^ c.charCodeAt(0), 0x9e3779b1) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The run's seed: CHAOS_SEED to replay a run, else a random one, printed so that a failure can be replayed. */
+function chaosSeed(): number {
+  const given = process.env.CHAOS_SEED;
+  if (given !== undefined && given !== '') {
+    const seed = Number(given);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new Error(`CHAOS_SEED must be a whole number, not ${given}`);
+    return seed;
+  }
+  const seed = Math.floor(Math.random() * 2 ** 31);
+  console.info(`chaos: seed ${seed} (replay with CHAOS_SEED=${seed})`);
+  return seed;
 }
 
 /**
@@ -33,26 +57,34 @@ describe.skipIf(!mosquittoRequired())('chaos', () => {
   });
 
   it('ends with every file byte-identical or reported failed, none corrupt', async () => {
-    const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
-    const rand = random(seed);
-    const chaos = () =>
-      startLossyProxy(broker.port, {
-        drop: () => rand() < 0.05,
-        duplicate: () => rand() < 0.05,
-        delayMs: () => (rand() < 0.05 ? rand() * 80 : 0),
+    const seed = chaosSeed();
+    const replay = `replay with CHAOS_SEED=${seed}`;
+    /** Each proxy decides drops, duplicates and delays with generators of its own, derived from the seed. */
+    const chaos = (name: string) => {
+      const drop = random(derivedSeed(seed, `${name}/drop`));
+      const duplicate = random(derivedSeed(seed, `${name}/duplicate`));
+      const delay = random(derivedSeed(seed, `${name}/delay`));
+      return startLossyProxy(broker.port, {
+        drop: () => drop() < 0.05,
+        duplicate: () => duplicate() < 0.05,
+        delayMs: () => {
+          const [roll, ms] = [delay(), delay()];
+          return roll < 0.05 ? ms * 80 : 0;
+        },
       });
-    const proxies = await Promise.all([chaos(), chaos(), chaos(), chaos(), chaos()]);
+    };
+    const proxies = await Promise.all(['rx-a', 'rx-b', 'tx-0', 'tx-1', 'tx-2'].map(chaos));
     const [rxA, rxB, ...txProxies] = proxies;
-    const cutter = setInterval(() => proxies[Math.floor(rand() * proxies.length)]?.cut(), 900);
+    const cut = random(derivedSeed(seed, 'cutter'));
+    const cutter = setInterval(() => proxies[Math.floor(cut() * proxies.length)]?.cut(), 900);
     try {
-      const outs = [
-        mkdtempSync(join(tmpdir(), 'mqimg-chaos-a-')),
-        mkdtempSync(join(tmpdir(), 'mqimg-chaos-b-')),
-      ];
-      const receivers = [rxA, rxB].map((proxy, i) =>
-        startCli(['receive', '--out', outs[i] ?? '', '--json', '--timeout', '20', '--url', proxy?.url ?? '']),
+      const outs = [tempDir('mqimg-chaos-a-'), tempDir('mqimg-chaos-b-')];
+      // Both receivers subscribed before any sender starts (a cut may interrupt the wait: the receiver reconnects).
+      const receivers = await Promise.all(
+        [rxA, rxB].map((proxy, i) =>
+          startReceiver(['--out', outs[i] ?? '', '--json', '--timeout', '20', '--url', proxy?.url ?? '']),
+        ),
       );
-      await new Promise((r) => setTimeout(r, 500));
       const senders = txProxies.map((proxy, i) =>
         startCli([
           'send',
@@ -83,17 +115,17 @@ describe.skipIf(!mosquittoRequired())('chaos', () => {
       for (const [i, r] of received.entries()) {
         const events = jsonLines(r.stdout);
         const completed = events.filter((e) => e.event === 'completed');
-        const visible = readdirSync(outs[i] ?? '').filter((f) => !f.startsWith('.'));
+        const visible = visibleFiles(outs[i] ?? '');
         // Nothing corrupt: every saved file is byte for byte one of the sources, and was reported.
-        expect(visible.length, `seed ${seed}`).toBe(completed.length);
+        expect(visible.length, replay).toBe(completed.length);
         for (const e of completed)
-          expect(expected.has(sha256(readFileSync(String(e.path)))), `seed ${seed}`).toBe(true);
+          expect(expected.has(sha256(readFileSync(String(e.path)))), replay).toBe(true);
         // With retransmission, reconnection and resumption, everything does arrive.
-        expect(r.code, `seed ${seed}: signal ${r.signal} ${r.stderr.slice(-500)}`).toBe(130);
+        expect(r.code, `${replay}: signal ${r.signal} ${r.stderr.slice(-500)}`).toBe(130);
         const senders = sent.map((s) => `${s.code} ${s.stderr.slice(-300)}`).join(' | ');
-        expect(new Set(completed.map((e) => e.sha256)).size, `seed ${seed}: senders ${senders}`).toBe(6);
+        expect(new Set(completed.map((e) => e.sha256)).size, `${replay}: senders ${senders}`).toBe(6);
       }
-      for (const s of sent) expect(s.code, `seed ${seed}: ${s.stderr.slice(-1000)}`).toBe(0);
+      for (const s of sent) expect(s.code, `${replay}: ${s.stderr.slice(-1000)}`).toBe(0);
     } finally {
       clearInterval(cutter);
       await Promise.all(proxies.map((p) => p.close()));

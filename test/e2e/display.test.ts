@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { MQIMG_BIN, runCli, SAMPLES, startCli } from '../helpers/cli.js';
+import { MQIMG_BIN, runCli, SAMPLES, startReceiver } from '../helpers/cli.js';
 import { jsonLines, tempDir as makeTempDir } from '../helpers/files.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
+import { transfer } from '../helpers/transfer.js';
 
 const tempDir = () => makeTempDir('mqimg-display-');
 
@@ -19,20 +20,18 @@ const hasMarker = (jpeg: Buffer, second: number) => {
 describe.skipIf(!mosquittoRequired())('display-ready output, end to end through Mosquitto', () => {
   const broker = useMosquitto();
 
-  async function transfer(args: string[], env: Record<string, string> = {}) {
-    const out = tempDir();
+  /** Sends `args` (files and options, with --topic) to a `--json` receiver on that topic; both must exit 0. */
+  async function display(args: string[], env: Record<string, string> = {}) {
     const topic = args[args.indexOf('--topic') + 1] ?? '#';
-    const rx = startCli(['receive', '--out', out, '--once', '--json', '--topic', topic, '--url', broker.url]);
-    const tx = await runCli(['send', ...args, '--json', '--url', broker.url], env);
-    const received = await rx.done;
+    const { tx, rx, completed, sent } = await transfer({
+      rx: ['--json', '--topic', topic],
+      tx: [...args, '--json'],
+      url: broker.url,
+      env,
+    });
     expect(tx.code, tx.stderr).toBe(0);
-    expect(received.code, received.stderr).toBe(0);
-    const completed = jsonLines(received.stdout).find((e) => e.event === 'completed') ?? {};
-    return {
-      completed,
-      delivered: jsonLines(tx.stdout)[0] ?? {},
-      bytes: readFileSync(String(completed.path)),
-    };
+    expect(rx.code, rx.stderr).toBe(0);
+    return { completed, delivered: sent[0] ?? {}, bytes: readFileSync(String(completed.path)) };
   }
 
   it('sends rgb565 big-endian pixels that match a hand-computed reference byte for byte', async () => {
@@ -45,7 +44,7 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
         .png()
         .toBuffer(),
     );
-    const { completed, bytes } = await transfer([
+    const { completed, bytes } = await display([
       png,
       '--topic',
       'tft/1',
@@ -70,7 +69,7 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
   });
 
   it('makes baseline JPEG by default (SOF0) and progressive only with --progressive (SOF2)', async () => {
-    const baseline = await transfer([
+    const baseline = await display([
       join(SAMPLES, 'landscape.jpg'),
       '--topic',
       'tft/2',
@@ -80,7 +79,7 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
     expect(hasMarker(baseline.bytes, 0xc0)).toBe(true);
     expect(hasMarker(baseline.bytes, 0xc2)).toBe(false);
     expect(baseline.completed).toMatchObject({ width: 320, height: 240 });
-    const progressive = await transfer([
+    const progressive = await display([
       join(SAMPLES, 'landscape.jpg'),
       '--topic',
       'tft/3',
@@ -92,7 +91,7 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
   });
 
   it('the e-paper profile gives 296x128 mono1, 37 bytes a row, in 1 KiB chunks', async () => {
-    const { completed, delivered, bytes } = await transfer([
+    const { completed, delivered, bytes } = await display([
       join(SAMPLES, 'test-card.jpg'),
       '--topic',
       'epaper/1',
@@ -109,7 +108,7 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
   it('explicit options win over a profile, and user profiles come from $MQIMG_PROFILES', async () => {
     const file = join(tempDir(), 'profiles.json');
     writeFileSync(file, JSON.stringify({ kitchen: { resize: '64x32', format: 'gray8', fit: 'fill' } }));
-    const { completed, bytes } = await transfer(
+    const { completed, bytes } = await display(
       [join(SAMPLES, 'test-card.jpg'), '--topic', 'kitchen/1', '--profile', 'kitchen', '--resize', '16x8'],
       {
         MQIMG_PROFILES: file,
@@ -175,49 +174,29 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
   });
 
   it('--republish publishes each saved file whole and retained, for Home Assistant', async () => {
-    const out = makeTempDir('mqimg-republish-');
-    const rx = startCli([
-      'receive',
-      '--out',
-      out,
-      '--once',
-      '--json',
-      '--topic',
-      'door/+',
-      '--republish',
-      'ha/{topic}/image',
-      '--url',
-      broker.url,
-    ]);
-    const tx = await runCli([
-      'send',
-      join(SAMPLES, 'test-card.jpg'),
-      '--topic',
-      'door/1',
-      '--url',
-      broker.url,
-    ]);
-    const received = await rx.done;
+    const { tx, rx, out, completed } = await transfer({
+      rx: ['--json', '--topic', 'door/+', '--republish', 'ha/{topic}/image'],
+      tx: [join(SAMPLES, 'test-card.jpg'), '--topic', 'door/1'],
+      url: broker.url,
+    });
     expect(tx.code, tx.stderr).toBe(0);
-    const completed = jsonLines(received.stdout).find((e) => e.event === 'completed');
-    expect(completed?.republished).toBe('ha/door/1/image');
+    expect(rx.code, rx.stderr).toBe(0);
+    expect(completed.republished).toBe('ha/door/1/image');
     // A Home Assistant-like client that subscribes afterwards gets the whole file as one retained message.
     const ha = await mqtt.connectAsync(broker.url);
     const image = new Promise<Buffer>((resolve) => ha.on('message', (_topic, payload) => resolve(payload)));
     await ha.subscribeAsync('ha/door/1/image', { qos: 1 });
-    expect((await image).equals(readFileSync(String(completed?.path)))).toBe(true);
+    expect((await image).equals(readFileSync(String(completed.path)))).toBe(true);
     await ha.endAsync();
     const bad = await runCli(['receive', '--out', out, '--republish', 'ha/#', '--url', broker.url]);
     expect(bad.code).toBe(2);
   });
 
   it('reads the image from standard input with -', async () => {
-    const out = makeTempDir('mqimg-stdin-');
     // --topic: the broker still holds the retained image of the test above.
-    const rx = startCli([
-      'receive',
+    const rx = await startReceiver([
       '--out',
-      out,
+      tempDir(),
       '--once',
       '--json',
       '--topic',

@@ -1,18 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pngBomb } from '../fixtures/bomb.js';
-import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
+import { runCli, SAMPLES, startCli, startReceiver } from '../helpers/cli.js';
 import { hasGpsIfd } from '../helpers/exif.js';
-import { tempDir as makeTempDir } from '../helpers/files.js';
+import { FIXTURE_IMAGES, tempDir as makeTempDir, visibleFiles } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
-import { hasPhotos, photo } from '../helpers/photos.js';
 import { freePort } from '../helpers/ports.js';
+import { transfer } from '../helpers/transfer.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = () => makeTempDir('mqimg-err-');
+const fixture = (name: string) => join(FIXTURE_IMAGES, name);
 
 describe('bad input on the sender: clear message, documented exit code, nothing published', () => {
   // A URL where nothing listens: an input error (3) rather than a connection error (4) proves that mqimg
@@ -127,19 +129,23 @@ describe('bad input on the sender: clear message, documented exit code, nothing 
   });
 });
 
-describe.skipIf(!hasPhotos)('real camera photos (../shared/data/photos)', () => {
+describe('damaged and unsupported images (test/fixtures/images)', () => {
   const nowhere = 'mqtt://127.0.0.1:1';
 
   it('refuses a truncated JPEG with a clear message', async () => {
-    const result = await runCli(['send', photo('corrupted.jpg'), '--topic', 'cam/1', '--url', nowhere]);
+    const result = await runCli(['send', fixture('truncated.jpg'), '--topic', 'cam/1', '--url', nowhere]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(
-      /corrupted\.jpg could not be decoded; the file may be truncated or damaged/,
+      /truncated\.jpg could not be decoded; the file may be truncated or damaged/,
     );
   });
 
   it('says that HEIC cannot be decoded and what to do', async () => {
-    const result = await runCli(['send', photo('IMG_5195.HEIC'), '--topic', 'cam/1', '--url', nowhere]);
+    // A real HEIC (HEVC-coded HEIF, as an iPhone saves): brand 'heic' and an HEVC decoder configuration box.
+    const heic = readFileSync(fixture('photo.heic'));
+    expect(heic.toString('latin1', 4, 12)).toBe('ftypheic');
+    expect(heic.includes('hvcC')).toBe(true);
+    const result = await runCli(['send', fixture('photo.heic'), '--topic', 'cam/1', '--url', nowhere]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/HEIC.*cannot decode: convert it to JPEG first/);
   });
@@ -184,27 +190,15 @@ describe.skipIf(!mosquittoRequired())('through a Mosquitto the test configures',
       const receiver = await runCli(['receive', '--out', dir, '--url', secured.url]);
       expect(receiver.code).toBe(5);
       // And with the right password, through MQIMG_PASSWORD, it works.
-      const out = tempDir();
-      const rx = startCli(['receive', '--out', out, '--once', '--url', secured.url, '--username', 'camera'], {
-        MQIMG_PASSWORD: 'right-password',
+      const ok = await transfer({
+        rx: ['--username', 'camera'],
+        tx: [join(SAMPLES, 'test-card.jpg'), '--topic', 'cam/1', '--username', 'camera'],
+        url: secured.url,
+        env: { MQIMG_PASSWORD: 'right-password' },
       });
-      const ok = await runCli(
-        [
-          'send',
-          join(SAMPLES, 'test-card.jpg'),
-          '--topic',
-          'cam/1',
-          '--url',
-          secured.url,
-          '--username',
-          'camera',
-        ],
-        {
-          MQIMG_PASSWORD: 'right-password',
-        },
-      );
-      expect(ok.code, ok.stderr).toBe(0);
-      expect((await rx.done).code).toBe(0);
+      expect(ok.tx.code, ok.tx.stderr).toBe(0);
+      expect(ok.rx.code, ok.rx.stderr).toBe(0);
+      expect(visibleFiles(ok.out)).toEqual(['test-card.jpg']);
     } finally {
       await secured.stop();
     }
@@ -212,20 +206,14 @@ describe.skipIf(!mosquittoRequired())('through a Mosquitto the test configures',
 
   it('works with --mqtt-version 3.1.1 and 5 explicitly', async () => {
     for (const version of ['3.1.1', '5']) {
-      const out = tempDir();
-      const rx = startCli(['receive', '--out', out, '--once', '--url', open.url, '--mqtt-version', version]);
-      const tx = await runCli([
-        'send',
-        join(SAMPLES, 'test-card.jpg'),
-        '--topic',
-        `v/${version}`,
-        '--url',
-        open.url,
-        '--mqtt-version',
-        version,
-      ]);
+      const { tx, rx, out } = await transfer({
+        rx: ['--mqtt-version', version],
+        tx: [join(SAMPLES, 'test-card.jpg'), '--topic', `v/${version}`, '--mqtt-version', version],
+        url: open.url,
+      });
       expect(tx.code, tx.stderr).toBe(0);
-      expect((await rx.done).code).toBe(0);
+      expect(rx.code, rx.stderr).toBe(0);
+      expect(visibleFiles(out)).toEqual(['test-card.jpg']);
     }
   });
 
@@ -233,7 +221,7 @@ describe.skipIf(!mosquittoRequired())('through a Mosquitto the test configures',
     const out = tempDir();
     // The receiver reads at 50 KB/s: the transfer is still running when it is interrupted.
     const slow = await startLossyProxy(open.port, { bytesPerSecond: 50_000 });
-    const rx = startCli(['receive', '--out', out, '--json', '--url', slow.url]);
+    const rx = await startReceiver(['--out', out, '--json', '--url', slow.url]);
     const tx = startCli([
       'send',
       join(SAMPLES, 'landscape.jpg'),
@@ -247,12 +235,16 @@ describe.skipIf(!mosquittoRequired())('through a Mosquitto the test configures',
       open.url,
     ]);
     await rx.waitForOutput('"event":"started"');
-    await new Promise((r) => setTimeout(r, 1200)); // past the first save of the partial state (every second)
+    // The receiver saves its partial state (every second while chunks arrive): wait until it has.
+    const partial = join(out, '.mqimg-partial');
+    await waitUntil('the first save of the partial state', () =>
+      existsSync(partial) ? readdirSync(partial).some((f) => f.endsWith('.json')) : false,
+    );
     rx.child.kill('SIGINT');
     const result = await rx.done;
     await slow.close();
     expect(result.code).toBe(130);
-    expect(readdirSync(out).filter((f) => !f.startsWith('.'))).toEqual([]);
+    expect(visibleFiles(out)).toEqual([]);
     // The partial transfer is kept, hidden, for a receiver started again on the same --out to resume.
     const kept = readdirSync(join(out, '.mqimg-partial')).sort();
     expect(kept).toHaveLength(2);
@@ -263,48 +255,45 @@ describe.skipIf(!mosquittoRequired())('through a Mosquitto the test configures',
     expect(sender.stderr).toMatch(/made no progress/);
   });
 
-  it.skipIf(!hasPhotos)(
-    'strips GPS and other metadata from DSCN0010.jpg unless --keep-metadata',
-    async () => {
-      const input = await sharp(photo('DSCN0010.jpg')).metadata();
-      expect(hasGpsIfd(input.exif)).toBe(true);
-      const out = tempDir();
-      const rx = startCli(['receive', '--out', out, '--count', '2', '--url', open.url]);
-      expect(
-        (await runCli(['send', photo('DSCN0010.jpg'), '--topic', 'gps/strip', '--url', open.url])).code,
-      ).toBe(0);
-      expect(
-        (
-          await runCli([
-            'send',
-            photo('DSCN0010.jpg'),
-            '--topic',
-            'gps/keep',
-            '--keep-metadata',
-            '--url',
-            open.url,
-          ])
-        ).code,
-      ).toBe(0);
-      expect((await rx.done).code).toBe(0);
-      const stripped = await sharp(join(out, 'DSCN0010.jpg')).metadata();
-      expect(stripped.exif).toBeUndefined();
-      expect(stripped.icc).toBeUndefined();
-      const kept = await sharp(join(out, 'DSCN0010-1.jpg')).metadata();
-      expect(hasGpsIfd(kept.exif)).toBe(true);
-    },
-  );
+  it('strips GPS and other metadata unless --keep-metadata', async () => {
+    const input = await sharp(fixture('gps.jpg')).metadata();
+    expect(hasGpsIfd(input.exif)).toBe(true);
+    const send = (topic: string, extra: string[] = []) =>
+      transfer({ rx: [], tx: [fixture('gps.jpg'), '--topic', topic, ...extra], url: open.url });
+    const strip = await send('gps/strip');
+    const keep = await send('gps/keep', ['--keep-metadata']);
+    for (const { tx, rx } of [strip, keep]) {
+      expect(tx.code, tx.stderr).toBe(0);
+      expect(rx.code, rx.stderr).toBe(0);
+    }
+    const stripped = await sharp(join(strip.out, 'gps.jpg')).metadata();
+    expect(stripped.exif).toBeUndefined();
+    expect(stripped.icc).toBeUndefined();
+    const kept = await sharp(join(keep.out, 'gps.jpg')).metadata();
+    expect(hasGpsIfd(kept.exif)).toBe(true);
+  });
 
-  it.skipIf(!hasPhotos)('delivers Landscape_6.jpg upright', async () => {
-    const input = await sharp(photo('Landscape_6.jpg')).metadata();
-    expect([input.width, input.height, input.orientation]).toEqual([1200, 1800, 6]);
-    const out = tempDir();
-    const rx = startCli(['receive', '--out', out, '--once', '--url', open.url]);
-    expect(
-      (await runCli(['send', photo('Landscape_6.jpg'), '--topic', 'orient/6', '--url', open.url])).code,
-    ).toBe(0);
-    expect((await rx.done).code).toBe(0);
-    const meta = await sharp(join(out, 'Landscape_6.jpg')).metadata();
-    expect([meta.width, meta.height, meta.orientation]).toEqual([1800, 1200, undefined]);
+  it('delivers a photo with EXIF orientation 6 upright', async () => {
+    const input = await sharp(fixture('orientation-6.jpg')).metadata();
+    expect([input.width, input.height, input.orientation]).toEqual([240, 360, 6]);
+    const { tx, rx, out } = await transfer({
+      rx: [],
+      tx: [fixture('orientation-6.jpg'), '--topic', 'orient/6'],
+      url: open.url,
+    });
+    expect(tx.code, tx.stderr).toBe(0);
+    expect(rx.code, rx.stderr).toBe(0);
+    const saved = sharp(join(out, 'orientation-6.jpg'));
+    const meta = await saved.metadata();
+    expect([meta.width, meta.height, meta.orientation]).toEqual([360, 240, undefined]);
+    // The stored top-left quarter is red: turned 90 degrees clockwise, it is the top-right quarter.
+    const { data, info } = await saved.raw().toBuffer({ resolveWithObject: true });
+    const pixel = (x: number, y: number) => [
+      ...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3),
+    ];
+    const red = (p: number[]) => (p[0] ?? 0) > 150 && (p[2] ?? 255) < 100;
+    expect(red(pixel(300, 40))).toBe(true);
+    expect(red(pixel(60, 40))).toBe(false);
+    expect(red(pixel(300, 200))).toBe(false);
   });
 });

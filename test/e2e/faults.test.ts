@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CliProcess, startCli } from '../helpers/cli.js';
-import { jsonLines, tempDir as makeTempDir } from '../helpers/files.js';
+import { type CliProcess, startCli, startReceiver } from '../helpers/cli.js';
+import { jsonLines, tempDir as makeTempDir, visibleFiles } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import {
   type MosquittoProcess,
@@ -11,30 +11,28 @@ import {
   useMosquitto,
 } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = () => makeTempDir('mqimg-faults-');
-const visibleFiles = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until the receiver's partial file for the transfer holds at least `bytes` bytes. */
-async function waitForPartial(out: string, bytes: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/** Waits until the receiver's saved partial state for the transfer says it holds at least `bytes` bytes. */
+function waitForPartial(out: string, bytes: number, timeoutMs = 20_000): Promise<true> {
   const dir = join(out, '.mqimg-partial');
-  for (;;) {
-    try {
-      const states = readdirSync(dir).filter((f) => f.endsWith('.json'));
-      if (states.length > 0) {
+  return waitUntil(
+    `the receiver to save partial state holding ${bytes} bytes`,
+    () => {
+      try {
+        const states = readdirSync(dir).filter((f) => f.endsWith('.json'));
+        if (states.length === 0) return false;
         const state = JSON.parse(readFileSync(join(dir, states[0] ?? ''), 'utf8')) as { bitmap: string };
         const held = [...Buffer.from(state.bitmap, 'base64')].reduce((n, b) => n + popcount(b), 0);
-        if (held * 1024 >= bytes) return;
+        return held * 1024 >= bytes;
+      } catch {
+        return false; // not there yet, or being replaced
       }
-    } catch {
-      // not there yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(`the receiver did not save ${bytes} bytes of partial state in time`);
-    await sleep(100);
-  }
+    },
+    { timeoutMs, everyMs: 100 },
+  );
 }
 const popcount = (b: number) => {
   let n = 0;
@@ -71,8 +69,7 @@ describe.skipIf(!mosquittoRequired())('faults: processes and brokers that die mi
     const out = tempDir();
     const proxy = await startLossyProxy(broker.port, { bytesPerSecond: 250_000 });
     try {
-      const first = startCli(['receive', '--out', out, '--once', '--json', '--url', proxy.url]);
-      await sleep(300);
+      const first = await startReceiver(['--out', out, '--once', '--json', '--url', proxy.url]);
       const sender = send('faults/rx-restart', broker.url, ['--timeout', '20']);
       await waitForPartial(out, 300_000);
       first.child.kill('SIGKILL');
@@ -95,8 +92,7 @@ describe.skipIf(!mosquittoRequired())('faults: processes and brokers that die mi
     const out = tempDir();
     const proxy = await startLossyProxy(broker.port, { bytesPerSecond: 250_000 });
     try {
-      const rx = startCli(['receive', '--out', out, '--once', '--json', '--url', proxy.url]);
-      await sleep(300);
+      const rx = await startReceiver(['--out', out, '--once', '--json', '--url', proxy.url]);
       const first = send('faults/tx-restart', broker.url);
       await waitForPartial(out, 500_000);
       first.child.kill('SIGKILL');
@@ -121,12 +117,12 @@ describe.skipIf(!mosquittoRequired())('faults: processes and brokers that die mi
       const proxy = await startLossyProxy(own.port, { bytesPerSecond: 250_000 });
       try {
         const out = tempDir();
-        const rx = startCli(['receive', '--out', out, '--once', '--json', '--url', proxy.url]);
-        await sleep(300);
+        const rx = await startReceiver(['--out', out, '--once', '--json', '--url', proxy.url]);
         const tx = send('faults/broker', own.url, ['--timeout', '20']);
         await waitForPartial(out, 200_000);
         await own.stop();
-        await sleep(1500);
+        // The broker is down until both sides have noticed (and so will have to reconnect and resume).
+        await Promise.all([rx.waitForStderr(/lost the connection/), tx.waitForStderr(/lost the connection/)]);
         restarted = await startMosquitto(
           persistence ? ['persistence true', 'autosave_interval 1'] : [],
           own.port,
@@ -135,7 +131,8 @@ describe.skipIf(!mosquittoRequired())('faults: processes and brokers that die mi
         const [sent, received] = await Promise.all([tx.done, rx.done]);
         expect(sent.code, sent.stderr).toBe(0);
         expect(received.code, received.stderr).toBe(0);
-        expect(sent.stderr + received.stderr).toMatch(/lost the connection/);
+        expect(sent.stderr).toMatch(/reconnected/);
+        expect(received.stderr).toMatch(/reconnected/);
         expect(readFileSync(join(out, 'noise-600.png')).equals(sourceBytes)).toBe(true);
       } finally {
         await proxy.close();
@@ -150,14 +147,13 @@ describe.skipIf(!mosquittoRequired())('faults: processes and brokers that die mi
     const toSender = await startLossyProxy(broker.port, {});
     try {
       const out = tempDir();
-      const rx = startCli(['receive', '--out', out, '--once', '--json', '--url', toReceiver.url]);
-      await sleep(300);
+      const rx = await startReceiver(['--out', out, '--once', '--json', '--url', toReceiver.url]);
       const tx = send('faults/cut', toSender.url, ['--timeout', '20']);
       await waitForPartial(out, 150_000);
       toReceiver.cut();
       await waitForPartial(out, 400_000);
       toSender.cut();
-      await sleep(500);
+      await tx.waitForStderr(/reconnected/);
       toReceiver.stall(2000);
       toSender.stall(1500);
       const [sent, received] = await Promise.all([tx.done, rx.done]);
@@ -177,8 +173,7 @@ describe.skipIf(!mosquittoRequired())('faults: processes and brokers that die mi
     const out = tempDir();
     const proxy = await startLossyProxy(own.port, { bytesPerSecond: 250_000 });
     try {
-      const rx = startCli(['receive', '--out', out, '--json', '--timeout', '3', '--url', proxy.url]);
-      await sleep(300);
+      const rx = await startReceiver(['--out', out, '--json', '--timeout', '3', '--url', proxy.url]);
       const tx = send('faults/gone', own.url, ['--timeout', '3']);
       await waitForPartial(out, 100_000);
       await own.stop();

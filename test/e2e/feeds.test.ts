@@ -1,23 +1,17 @@
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
+import { type CliProcess, runCli, SAMPLES, startCli, startReceiver } from '../helpers/cli.js';
 import { jsonLines, tempDir } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Waits until a command has said on stderr that it is watching (so nothing written after is missed). */
-async function watching(cli: { stderr(): string }, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cli.stderr().includes('watching')) {
-    if (Date.now() > deadline) throw new Error(`never started watching: ${cli.stderr()}`);
-    await sleep(50);
-  }
-}
+/** Waits until a `send --watch` has said on stderr that it is watching (so nothing written after is missed). */
+const watching = (cli: CliProcess) => cli.waitForStderr('watching');
 const completedPaths = (stdout: string) =>
   jsonLines(stdout)
     .filter((e) => e.event === 'completed')
@@ -43,8 +37,7 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
   it('--watch sends each new image once it is completely written, and Ctrl-C stops it (exit 130)', async () => {
     const dir = tempDir('mqimg-watch-');
     const out = tempDir('mqimg-watch-out-');
-    const rx = startCli([
-      'receive',
+    const rx = await startReceiver([
       '--out',
       out,
       '--count',
@@ -86,8 +79,7 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
 
   it('polls an http:// snapshot URL with --every', async () => {
     const out = tempDir('mqimg-poll-');
-    const rx = startCli([
-      'receive',
+    const rx = await startReceiver([
       '--out',
       out,
       '--once',
@@ -124,7 +116,7 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
     try {
       // ~3 MB, more than the sender's window (1 MiB of 4 KiB chunks): most of it is not yet sent when superseded.
       const big = await writeNoisePng(1000);
-      const rx = startCli(['receive', '--out', out, '--json', '--topic', 'cam/latest', '--url', slow.url]);
+      const rx = await startReceiver(['--out', out, '--json', '--topic', 'cam/latest', '--url', slow.url]);
       const tx = startCli([
         'send',
         '--watch',
@@ -169,8 +161,7 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
     });
     await frigate.endAsync();
     const out = tempDir('mqimg-relay-');
-    const rx = startCli([
-      'receive',
+    const rx = await startReceiver([
       '--out',
       out,
       '--once',

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
 import { chunkTopic, manifestTopic, statusTopic } from '../../src/protocol/topics.js';
 import { buildManifest } from '../../src/session/send-session.js';
-import { type CliProcess, SAMPLES, startCli, waitForEvent, waitForReceiver } from '../helpers/cli.js';
+import { type CliProcess, SAMPLES, startReceiver, waitForEvent } from '../helpers/cli.js';
+import { tempDir, visibleFiles } from '../helpers/files.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 
 /**
@@ -27,19 +27,20 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
     width: 320,
     height: 240,
   };
-  const publish = (topic: string, payload: Buffer | string) =>
-    attacker.publishAsync(topic, payload, { qos: 1 });
-  const sendChunks = async (m: Manifest, topic: string, bytes: Buffer) => {
+  const publish = (topic: string, payload: Uint8Array | string) =>
+    attacker.publishAsync(topic, typeof payload === 'string' ? payload : Buffer.from(payload), { qos: 1 });
+  const sendChunks = async (m: Manifest, topic: string, bytes: Uint8Array) => {
     for (let i = 0; i < m.chunks; i++)
       await publish(chunkTopic(topic, m.id, i), bytes.subarray(i * m.chunkBytes, (i + 1) * m.chunkBytes));
   };
 
-  beforeAll(async () => {
-    out = join(mkdtempSync(join(tmpdir(), 'mqimg-hostile-')), 'inbox');
-    rx = startCli([
-      'receive',
+  /** A receiver with tight limits, as on a small device. */
+  const startLimitedReceiver = (dir: string, topicFilter: string) =>
+    startReceiver([
       '--out',
-      out,
+      dir,
+      '--topic',
+      topicFilter,
       '--json',
       '--max-bytes',
       '64K',
@@ -49,7 +50,13 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
       '--url',
       broker.url,
     ]);
-    await waitForReceiver(rx);
+
+  // One receiver serves every case (it must keep serving whatever came before). Each case finishes or fails every
+  // transfer it opens, so that none depends on what ran before it; the one that must leave transfers open has its
+  // own receiver.
+  beforeAll(async () => {
+    out = join(tempDir('mqimg-hostile-'), 'inbox');
+    rx = await startLimitedReceiver(out, 'h/#');
     attacker = await mqtt.connectAsync(broker.url, { clientId: 'attacker' });
   });
   afterAll(async () => {
@@ -106,7 +113,7 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
     for (let i = 1; i < m.chunks; i++)
       await publish(chunkTopic('h/tamper', m.id, i), bytes.subarray(i * 1024, (i + 1) * 1024));
     await waitForEvent(rx, { event: 'failed', id: m.id, code: 'checksum_mismatch' });
-    expect(readdirSync(out).filter((f) => !f.startsWith('.'))).not.toContain('tampered.png');
+    expect(visibleFiles(out)).not.toContain('tampered.png');
   });
 
   it('answers chunks without a manifest by asking for it, and saves nothing', async () => {
@@ -145,7 +152,7 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
     await sendChunks(m, 'h/fake', notPng);
     const failed = await waitForEvent(rx, { event: 'failed', id: m.id, code: 'not_an_image' });
     expect(String(failed.message)).toMatch(/fake\.png/);
-    expect(readdirSync(out).filter((f) => !f.startsWith('.'))).not.toContain('fake.png');
+    expect(visibleFiles(out)).not.toContain('fake.png');
     // Still serving: a genuine transfer after all of the above is saved.
     const ok = buildManifest({ ...image, name: 'genuine.png' }, 'h/ok', 4096, 0);
     await publish(manifestTopic('h/ok', ok.id), encodeManifest(ok));
@@ -177,12 +184,26 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
     await waitForEvent(rx, { event: 'failed', id: b.id, code: 'not_an_image' });
   });
 
-  it('refuses transfers beyond --max-transfers (run last: it leaves two transfers open)', async () => {
-    const flood = [1, 2, 3].map((n) =>
-      buildManifest({ ...image, bytes: Buffer.alloc(1000, n), name: `f${n}.png` }, 'h/flood', 256, 0),
-    );
-    for (const m of flood) await publish(manifestTopic('h/flood', m.id), encodeManifest(m));
-    const refused = await waitForEvent(rx, { event: 'failed', code: 'too_many_transfers' });
-    expect(refused.id).toBe(flood[2]?.id);
+  it('refuses transfers beyond --max-transfers', async () => {
+    // Its own receiver, on a topic the shared one does not take: the two transfers this case leaves open would
+    // otherwise fill the shared receiver's --max-transfers.
+    const own = await startLimitedReceiver(join(tempDir('mqimg-hostile-flood-'), 'inbox'), 'flood/1');
+    try {
+      const flood = [1, 2, 3].map((n) =>
+        buildManifest({ ...image, bytes: Buffer.alloc(1000, n), name: `f${n}.png` }, 'flood/1', 256, 0),
+      );
+      // One at a time, so that the third is the one beyond the limit.
+      for (const [i, m] of flood.slice(0, 2).entries()) {
+        await publish(manifestTopic('flood/1', m.id), encodeManifest(m));
+        expect((await waitForEvent(own, { event: 'started', id: m.id })).id, `transfer ${i}`).toBe(m.id);
+      }
+      const third = flood[2] as Manifest;
+      await publish(manifestTopic('flood/1', third.id), encodeManifest(third));
+      const refused = await waitForEvent(own, { event: 'failed', code: 'too_many_transfers' });
+      expect(refused.id).toBe(third.id);
+    } finally {
+      own.child.kill('SIGINT');
+      await own.done;
+    }
   });
 });

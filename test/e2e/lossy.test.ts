@@ -1,12 +1,24 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
-import { jsonLines, tempDir as makeTempDir, sha256 } from '../helpers/files.js';
+import { runCli, SAMPLES, startReceiver } from '../helpers/cli.js';
+import { jsonLines, sha256, tempDir } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { mosquittoRequired, startMosquitto, useMosquitto } from '../helpers/mosquitto.js';
+import { writeNoisePng } from '../helpers/noise-image.js';
+import { transfer } from '../helpers/transfer.js';
 
-const tempDir = () => makeTempDir('mqimg-lossy-');
+/** `send <source> --topic <topic> --format original --chunk-size <size> --json`: the bytes as they are. */
+const sendOriginal = (source: string, topic: string, chunkSize: string) => [
+  source,
+  '--topic',
+  topic,
+  '--format',
+  'original',
+  '--chunk-size',
+  chunkSize,
+  '--json',
+];
 
 describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a byte-identical file', () => {
   const broker = useMosquitto();
@@ -24,29 +36,16 @@ describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a b
       return (index % 5 === 0 && copies === 1) || (index === 3 && copies <= 3);
     });
     try {
-      const out = tempDir();
       const source = join(SAMPLES, 'landscape.jpg');
-      const rx = startCli(['receive', '--out', out, '--once', '--json', '--url', proxy.url]);
-      const tx = await runCli([
-        'send',
-        source,
-        '--topic',
-        'lossy/1',
-        '--format',
-        'original',
-        '--chunk-size',
-        '2K',
-        '--json',
-        '--url',
-        broker.url,
-      ]);
-      const received = await rx.done;
+      const { tx, rx, out, sent } = await transfer({
+        rx: ['--json', '--url', proxy.url],
+        tx: [...sendOriginal(source, 'lossy/1', '2K'), '--url', broker.url],
+      });
       expect(tx.code, tx.stderr).toBe(0);
-      expect(received.code, received.stderr).toBe(0);
+      expect(rx.code, rx.stderr).toBe(0);
       const chunks = Math.ceil(readFileSync(source).length / 2048);
       expect(proxy.dropped()).toBe(Math.ceil(chunks / 5) + 3);
-      const delivered = jsonLines(tx.stdout)[0];
-      expect(delivered?.retransmittedChunks).toBeGreaterThanOrEqual(proxy.dropped());
+      expect(sent[0]?.retransmittedChunks).toBeGreaterThanOrEqual(proxy.dropped());
       expect(readFileSync(join(out, 'landscape.jpg')).equals(readFileSync(source))).toBe(true);
     } finally {
       await proxy.close();
@@ -69,22 +68,14 @@ describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a b
     try {
       const source = join(SAMPLES, 'landscape.jpg');
       const outs = [tempDir(), tempDir()];
-      const receivers = [a, b].map((p, i) =>
-        startCli(['receive', '--out', outs[i] ?? '', '--once', '--url', p.url]),
+      const receivers = await Promise.all(
+        [a, b].map((p, i) => startReceiver(['--out', outs[i] ?? '', '--once', '--url', p.url])),
       );
-      await new Promise((r) => setTimeout(r, 500));
       const tx = await runCli([
         'send',
-        source,
-        '--topic',
-        'merged/1',
-        '--format',
-        'original',
-        '--chunk-size',
-        '2K',
+        ...sendOriginal(source, 'merged/1', '2K'),
         '--receivers',
         '2',
-        '--json',
         '--url',
         broker.url,
       ]);
@@ -111,23 +102,14 @@ describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a b
       return true; // first copy of every chunk from 20 on
     });
     try {
-      const out = tempDir();
       const source = join(SAMPLES, 'sideways-exif6.jpg');
-      const rx = startCli(['receive', '--out', out, '--once', '--url', proxy.url]);
-      const tx = await runCli([
-        'send',
-        source,
-        '--topic',
-        'lossy/tail',
-        '--format',
-        'original',
-        '--chunk-size',
-        '4K',
-        '--url',
-        broker.url,
-      ]);
+      const { tx, rx, out } = await transfer({
+        rx: ['--url', proxy.url],
+        tx: [...sendOriginal(source, 'lossy/tail', '4K'), '--url', broker.url],
+      });
       expect(tx.code, tx.stderr).toBe(0);
-      expect((await rx.done).code).toBe(0);
+      expect(rx.code, rx.stderr).toBe(0);
+      expect(proxy.dropped()).toBeGreaterThan(0);
       expect(readFileSync(join(out, 'sideways-exif6.jpg')).equals(readFileSync(source))).toBe(true);
     } finally {
       await proxy.close();
@@ -137,57 +119,22 @@ describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a b
   it('survives a Mosquitto whose queue is made tiny, so that it drops messages for real', async () => {
     const tiny = await startMosquitto(['max_inflight_messages 2', 'max_queued_messages 3']);
     try {
-      const out = tempDir();
-      // A 400 KB file of noise-like bytes in 1 KiB chunks: ~400 chunks against a queue of 5.
-      const source = join(out, '..', `noise-${Date.now()}.png`);
-      const { default: sharp } = await import('sharp');
-      const pixels = Buffer.alloc(360 * 360 * 3);
-      for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
-      writeFileSync(
-        source,
-        await sharp(pixels, { raw: { width: 360, height: 360, channels: 3 } })
-          .png()
-          .toBuffer(),
-      );
+      // ~43 KB of incompressible pixels in 1 KiB chunks: 43 chunks against 2 in flight and 3 queued.
+      const source = await writeNoisePng(120);
       // MQTT 3.1.1 on both sides: with MQTT 5 Mosquitto would tell the client its Receive Maximum instead.
       // --qos 1: Mosquitto's queue limits apply to QoS 1 deliveries (QoS 0 ones it buffers without that limit).
-      const rx = startCli([
-        'receive',
-        '--out',
-        out,
-        '--once',
-        '--json',
-        '--qos',
-        '1',
-        '--url',
-        tiny.url,
-        '--mqtt-version',
-        '3.1.1',
-      ]);
-      const tx = await runCli([
-        'send',
-        source,
-        '--topic',
-        'tiny/1',
-        '--format',
-        'original',
-        '--chunk-size',
-        '1K',
-        '--json',
-        '--url',
-        tiny.url,
-        '--mqtt-version',
-        '3.1.1',
-      ]);
-      const received = await rx.done;
+      const { tx, rx, completed, sent } = await transfer({
+        rx: ['--json', '--qos', '1', '--mqtt-version', '3.1.1'],
+        tx: [...sendOriginal(source, 'tiny/1', '1K'), '--mqtt-version', '3.1.1'],
+        url: tiny.url,
+      });
       expect(tx.code, tx.stderr).toBe(0);
-      expect(received.code, received.stderr).toBe(0);
-      const completed = jsonLines(received.stdout).find((e) => e.event === 'completed');
-      expect(completed?.sha256).toBe(sha256(readFileSync(source)));
-      expect(readFileSync(String(completed?.path)).equals(readFileSync(source))).toBe(true);
+      expect(rx.code, rx.stderr).toBe(0);
+      expect(completed.sha256).toBe(sha256(readFileSync(source)));
+      expect(readFileSync(String(completed.path)).equals(readFileSync(source))).toBe(true);
       // The broker really dropped messages (it says so in its log), and mqimg resent them.
       expect(tiny.log()).toMatch(/Outgoing messages are being dropped/);
-      expect(Number(jsonLines(tx.stdout)[0]?.retransmittedChunks)).toBeGreaterThan(0);
+      expect(Number(sent[0]?.retransmittedChunks)).toBeGreaterThan(0);
     } finally {
       await tiny.stop();
     }

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
-import { publicKeyId, signManifest } from '../../src/protocol/signature.js';
+import { nodeCrypto } from '../../src/platform/node-crypto.js';
+import { pkcs8Of, publicKeyId } from '../../src/platform/node-keys.js';
+import { signManifest } from '../../src/protocol/signature.js';
 import { chunkTopic, manifestTopic, parseTopic } from '../../src/protocol/topics.js';
 import { buildManifest } from '../../src/session/send-session.js';
 import { type CliProcess, runCli, SAMPLES, startCli, waitForEvent, waitForReceiver } from '../helpers/cli.js';
@@ -85,15 +87,22 @@ describe.skipIf(!mosquittoRequired())('signed and encrypted transfers', () => {
       32 * 1024,
       createdMs,
     );
-    return signManifest(manifest, topic, privateKey, publicKeyId(createPublicKey(privateKey)));
+    return signManifest(
+      nodeCrypto,
+      manifest,
+      topic,
+      pkcs8Of(privateKey),
+      publicKeyId(createPublicKey(privateKey)),
+    );
   }
   const publishTransfer = async (
     topic: string,
     manifest: Manifest,
-    payload: Buffer | string,
+    payload: Uint8Array | string,
     bytes: Buffer,
   ) => {
-    await attacker.publishAsync(manifestTopic(topic, manifest.id), payload, { qos: 1 });
+    const wire = typeof payload === 'string' ? payload : Buffer.from(payload);
+    await attacker.publishAsync(manifestTopic(topic, manifest.id), wire, { qos: 1 });
     for (let i = 0; i < manifest.chunks; i++) {
       const chunk = bytes.subarray(i * manifest.chunkBytes, (i + 1) * manifest.chunkBytes);
       await attacker.publishAsync(chunkTopic(topic, manifest.id, i), chunk, { qos: 1 });
@@ -132,12 +141,12 @@ describe.skipIf(!mosquittoRequired())('signed and encrypted transfers', () => {
     const { rx, out } = await receiver('#', ['--trust', trusted]);
     const bytes = readFileSync(IMAGE);
     // The name changed after signing.
-    const renamed = { ...signedManifest('tamper/name'), name: 'evil.jpg' };
+    const renamed = { ...(await signedManifest('tamper/name')), name: 'evil.jpg' };
     await publishTransfer('tamper/name', renamed, encodeManifest(renamed), bytes);
     expect((await waitForEvent(rx, { event: 'failed', topic: 'tamper/name' })).code).toBe('bad_signature');
     // Other bytes, with their own SHA-256 and size, under the genuine signature.
     const evil = Buffer.concat([bytes, Buffer.from('appended')]);
-    const genuine = signedManifest('tamper/bytes');
+    const genuine = await signedManifest('tamper/bytes');
     const swapped = {
       ...genuine,
       size: evil.length,
@@ -147,11 +156,11 @@ describe.skipIf(!mosquittoRequired())('signed and encrypted transfers', () => {
     await publishTransfer('tamper/bytes', swapped, encodeManifest(swapped), evil);
     expect((await waitForEvent(rx, { event: 'failed', topic: 'tamper/bytes' })).code).toBe('bad_signature');
     // A genuine manifest for cam/a, published under cam/b (same id, same bytes).
-    const forA = signedManifest('cam/a');
+    const forA = await signedManifest('cam/a');
     await publishTransfer('cam/b', forA, encodeManifest(forA), bytes);
     expect((await waitForEvent(rx, { event: 'failed', topic: 'cam/b' })).code).toBe('bad_signature');
     // A genuine manifest signed 20 minutes ago (the default --max-age is 10).
-    const old = signedManifest('cam/old', Date.now() - 20 * 60_000);
+    const old = await signedManifest('cam/old', Date.now() - 20 * 60_000);
     await publishTransfer('cam/old', old, encodeManifest(old), bytes);
     expect((await waitForEvent(rx, { event: 'failed', topic: 'cam/old' })).code).toBe('expired_signature');
     await stop(rx);

@@ -1,15 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKERS, type TestBroker } from '../helpers/brokers.js';
-import { runCli, SAMPLES, startCli } from '../helpers/cli.js';
-import { jsonLines, sha256 } from '../helpers/files.js';
-
-const tempDir = () => mkdtempSync(join(tmpdir(), 'mqimg-e2e-'));
-/** Files a user sees in a folder (the hidden partial folder excluded). */
-const visibleFiles = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.'));
+import { runCli, SAMPLES, startCli, startReceiver } from '../helpers/cli.js';
+import { jsonLines, sha256, tempDir, visibleFiles } from '../helpers/files.js';
+import { transfer } from '../helpers/transfer.js';
 
 for (const { name, enabled, start } of BROKERS) {
   describe.skipIf(!enabled)(`send and receive through ${name}`, () => {
@@ -22,89 +19,55 @@ for (const { name, enabled, start } of BROKERS) {
     });
 
     it('delivers a JPEG whose SHA-256 is the one in the manifest, and both sides exit 0', async () => {
-      const out = tempDir();
-      const receiver = startCli(['receive', '--out', out, '--once', '--json', '--url', broker.url]);
-      const sent = await runCli([
-        'send',
-        join(SAMPLES, 'landscape.jpg'),
-        '--topic',
-        'cam/1',
-        '--json',
-        '--url',
-        broker.url,
-      ]);
-      const received = await receiver.done;
-      expect(sent.code, sent.stderr).toBe(0);
-      expect(received.code, received.stderr).toBe(0);
-      const delivered = jsonLines(sent.stdout).find((e) => e.event === 'delivered');
-      const completed = jsonLines(received.stdout).find((e) => e.event === 'completed');
-      expect(delivered).toBeDefined();
-      expect(completed).toMatchObject({
-        id: delivered?.id,
-        topic: 'cam/1',
-        sha256: delivered?.sha256,
-        size: delivered?.size,
+      const { tx, rx, out, delivered, completed } = await transfer({
+        rx: ['--json'],
+        tx: [join(SAMPLES, 'landscape.jpg'), '--topic', 'cam/1', '--json'],
+        url: broker.url,
       });
-      const saved = readFileSync(String(completed?.path));
-      expect(sha256(saved)).toBe(delivered?.sha256);
+      expect(tx.code, tx.stderr).toBe(0);
+      expect(rx.code, rx.stderr).toBe(0);
+      expect(delivered.event).toBe('delivered');
+      expect(completed).toMatchObject({
+        id: delivered.id,
+        topic: 'cam/1',
+        sha256: delivered.sha256,
+        size: delivered.size,
+      });
+      const saved = readFileSync(String(completed.path));
+      expect(sha256(saved)).toBe(delivered.sha256);
       expect(visibleFiles(out)).toEqual(['landscape.jpg']);
       const meta = await sharp(saved).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 1600, 1200]);
     });
 
     it('sends the original bytes untouched with --format original, in 1 KiB chunks', async () => {
-      const out = tempDir();
       const source = join(SAMPLES, 'sideways-exif6.jpg');
-      const receiver = startCli(['receive', '--out', out, '--once', '--url', broker.url]);
-      const sent = await runCli([
-        'send',
-        source,
-        '--topic',
-        'cam/raw',
-        '--format',
-        'original',
-        '--chunk-size',
-        '1024',
-        '--json',
-        '--url',
-        broker.url,
-      ]);
-      const received = await receiver.done;
-      expect(sent.code, sent.stderr).toBe(0);
-      expect(received.code, received.stderr).toBe(0);
-      expect(jsonLines(sent.stdout)[0]).toMatchObject({
+      const { tx, rx, out, sent } = await transfer({
+        rx: [],
+        tx: [source, '--topic', 'cam/raw', '--format', 'original', '--chunk-size', '1024', '--json'],
+        url: broker.url,
+      });
+      expect(tx.code, tx.stderr).toBe(0);
+      expect(rx.code, rx.stderr).toBe(0);
+      expect(sent[0]).toMatchObject({
         chunkBytes: 1024,
         chunks: Math.ceil(readFileSync(source).length / 1024),
       });
       expect(readFileSync(join(out, 'sideways-exif6.jpg')).equals(readFileSync(source))).toBe(true);
       // The human-readable line names the saved path.
-      expect(received.stdout).toContain(join(out, 'sideways-exif6.jpg'));
+      expect(rx.stdout).toContain(join(out, 'sideways-exif6.jpg'));
     });
 
     it('auto-orients by EXIF and resizes with --max-size, never enlarging', async () => {
-      const out = tempDir();
-      const receiver = startCli(['receive', '--out', out, '--count', '2', '--url', broker.url]);
-      const a = await runCli([
-        'send',
-        join(SAMPLES, 'sideways-exif6.jpg'),
-        '--topic',
-        'cam/2',
-        '--max-size',
-        '300x300',
-        '--url',
-        broker.url,
-      ]);
-      const b = await runCli([
-        'send',
-        join(SAMPLES, 'test-card.jpg'),
-        '--topic',
-        'cam/2',
-        '--max-size',
-        '4000x4000',
-        '--url',
-        broker.url,
-      ]);
-      expect([a.code, b.code, (await receiver.done).code]).toEqual([0, 0, 0]);
+      const { txs, rx, out } = await transfer({
+        rx: [],
+        tx: [
+          [join(SAMPLES, 'sideways-exif6.jpg'), '--topic', 'cam/2', '--max-size', '300x300'],
+          [join(SAMPLES, 'test-card.jpg'), '--topic', 'cam/2', '--max-size', '4000x4000'],
+        ],
+        url: broker.url,
+      });
+      expect([...txs.map((r) => r.code), rx.code], rx.stderr).toEqual([0, 0, 0]);
       const upright = await sharp(join(out, 'sideways-exif6.jpg')).metadata();
       // Stored 1200x1600 with orientation 6: upright it is landscape, 300x225 inside the box.
       expect([upright.width, upright.height, upright.orientation]).toEqual([300, 225, undefined]);
@@ -115,25 +78,20 @@ for (const { name, enabled, start } of BROKERS) {
     it('receives several transfers from several senders at once, and never overwrites an existing file', async () => {
       const out = tempDir();
       writeFileSync(join(out, 'test-card.jpg'), 'already here');
-      const receiver = startCli(['receive', '--out', out, '--count', '3', '--json', '--url', broker.url]);
-      const results = await Promise.all([
-        runCli(['send', join(SAMPLES, 'test-card.jpg'), '--topic', 'multi/a', '--url', broker.url]),
-        runCli([
-          'send',
-          join(SAMPLES, 'landscape.jpg'),
-          '--topic',
-          'multi/b',
-          '--chunk-size',
-          '4K',
-          '--url',
-          broker.url,
-        ]),
-        runCli(['send', join(SAMPLES, 'badge-alpha.png'), '--topic', 'multi/c/deeper', '--url', broker.url]),
-      ]);
-      for (const r of results) expect(r.code, r.stderr).toBe(0);
-      expect((await receiver.done).code).toBe(0);
+      const { txs, rx } = await transfer({
+        out,
+        rx: ['--json'],
+        tx: [
+          [join(SAMPLES, 'test-card.jpg'), '--topic', 'multi/a'],
+          [join(SAMPLES, 'landscape.jpg'), '--topic', 'multi/b', '--chunk-size', '4K'],
+          [join(SAMPLES, 'badge-alpha.png'), '--topic', 'multi/c/deeper'],
+        ],
+        url: broker.url,
+      });
+      for (const r of txs) expect(r.code, r.stderr).toBe(0);
+      expect(rx.code, rx.stderr).toBe(0);
       expect(readFileSync(join(out, 'test-card.jpg'), 'utf8')).toBe('already here');
-      expect(visibleFiles(out).sort()).toEqual([
+      expect(visibleFiles(out)).toEqual([
         'badge-alpha.png',
         'landscape.jpg',
         'test-card-1.jpg',
@@ -143,11 +101,9 @@ for (const { name, enabled, start } of BROKERS) {
     });
 
     it('narrows to a --topic filter: cam/+ takes cam/7 and not garden/7', async () => {
-      const out = tempDir();
-      const receiver = startCli([
-        'receive',
+      const receiver = await startReceiver([
         '--out',
-        out,
+        tempDir(),
         '--topic',
         'cam/+',
         '--once',
@@ -155,24 +111,10 @@ for (const { name, enabled, start } of BROKERS) {
         '--url',
         broker.url,
       ]);
-      const ignored = await runCli([
-        'send',
-        join(SAMPLES, 'test-card.jpg'),
-        '--topic',
-        'garden/7',
-        '--timeout',
-        '1.5',
-        '--url',
-        broker.url,
-      ]);
-      const taken = await runCli([
-        'send',
-        join(SAMPLES, 'test-card.jpg'),
-        '--topic',
-        'cam/7',
-        '--url',
-        broker.url,
-      ]);
+      const send = (topic: string, extra: string[] = []) =>
+        runCli(['send', join(SAMPLES, 'test-card.jpg'), '--topic', topic, ...extra, '--url', broker.url]);
+      const ignored = await send('garden/7', ['--timeout', '1.5']);
+      const taken = await send('cam/7');
       const received = await receiver.done;
       expect(ignored.code).toBe(6);
       expect(ignored.stderr).toMatch(/no receiver answered within 2 s on garden\/7/);
@@ -185,20 +127,35 @@ for (const { name, enabled, start } of BROKERS) {
     });
 
     it('works with the sender started before the receiver', async () => {
-      const out = tempDir();
-      const sender = startCli([
-        'send',
-        join(SAMPLES, 'test-card.jpg'),
-        '--topic',
-        'late/1',
-        '--url',
-        broker.url,
-      ]);
-      await new Promise((r) => setTimeout(r, 700));
-      const received = await runCli(['receive', '--out', out, '--once', '--url', broker.url]);
-      expect(received.code, received.stderr).toBe(0);
-      expect((await sender.done).code).toBe(0);
-      expect(visibleFiles(out)).toEqual(['test-card.jpg']);
+      // A raw client on the broker sees the sender's manifest: the receiver starts only after it was published.
+      const spy = await mqtt.connectAsync(broker.url, { clientId: `spy-${process.pid}-${Date.now()}` });
+      try {
+        const manifest = new Promise<string>((resolve) => spy.on('message', (topic) => resolve(topic)));
+        await spy.subscribeAsync('late/1/mqimg/+/m', { qos: 1 });
+        const sender = startCli([
+          'send',
+          join(SAMPLES, 'test-card.jpg'),
+          '--topic',
+          'late/1',
+          '--url',
+          broker.url,
+        ]);
+        const published = await Promise.race([
+          manifest,
+          sender.done.then((r) => {
+            throw new Error(`the sender ended before publishing its manifest: ${r.code} ${r.stderr}`);
+          }),
+        ]);
+        expect(published).toMatch(/^late\/1\/mqimg\/[0-9a-f]{16}\/m$/);
+        const out = tempDir();
+        const received = await runCli(['receive', '--out', out, '--once', '--url', broker.url]);
+        expect(received.code, received.stderr).toBe(0);
+        const sent = await sender.done;
+        expect(sent.code, sent.stderr).toBe(0);
+        expect(visibleFiles(out)).toEqual(['test-card.jpg']);
+      } finally {
+        await spy.endAsync();
+      }
     });
   });
 }

@@ -1,6 +1,6 @@
 import { startCli } from './cli.js';
 import { mosquittoRequired, startMosquitto } from './mosquitto.js';
-import { natsServerPath, startNats } from './nats.js';
+import { natsRequired, startNats } from './nats.js';
 import { freePort } from './ports.js';
 
 /** A broker a test suite runs against. */
@@ -30,8 +30,9 @@ export const BROKERS: Array<{ name: string; enabled: boolean; start: () => Promi
     },
   },
   {
-    name: 'NATS (MQTT 3.1.1 on JetStream; run where nats-server is installed)',
-    enabled: natsServerPath() !== undefined,
+    name: 'NATS (MQTT 3.1.1 on JetStream)',
+    // Like Mosquitto: in CI a missing nats-server makes startNats throw (a failure); locally the suite is skipped.
+    enabled: natsRequired(),
     start: () => startNats(),
   },
   {

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { jsonLines } from './files.js';
+import { waitUntil } from './wait.js';
 
 /** The built executable, run as a user runs it (`npm test` builds it first). */
 export const MQIMG_BIN = fileURLToPath(new URL('../../dist/bin/mqimg.js', import.meta.url));
@@ -12,15 +14,27 @@ export interface CliResult {
   stderr: string;
 }
 
+/** What a wait looks for in a stream: a substring, a pattern, or a test of everything printed so far. */
+export type OutputMatch = string | RegExp | ((text: string) => boolean);
+
 /** A running `mqimg` child process. */
 export interface CliProcess {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Resolves when stdout contains `text`. */
-  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolves when stdout matches `text`; rejects if the process exits first or after `timeoutMs`. */
+  waitForOutput(text: OutputMatch, timeoutMs?: number): Promise<void>;
+  /** Resolves when stderr matches `text`; rejects if the process exits first or after `timeoutMs`. */
+  waitForStderr(text: OutputMatch, timeoutMs?: number): Promise<void>;
   done: Promise<CliResult>;
 }
+
+const matcher = (text: OutputMatch) => (output: string) =>
+  typeof text === 'string'
+    ? output.includes(text)
+    : text instanceof RegExp
+      ? text.test(output)
+      : text(output);
 
 /** Starts `node dist/bin/mqimg.js ...args`, with MQIMG_* variables cleared unless given in `env`. */
 export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
@@ -29,44 +43,55 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
     env: { ...cleanEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  const listeners: Array<() => void> = [];
-  child.stdout?.on('data', (d) => {
-    stdout += d;
+  const out = { stdout: '', stderr: '' };
+  const listeners = new Set<() => void>();
+  const notify = () => {
     for (const l of listeners) l();
+  };
+  child.stdout?.on('data', (d) => {
+    out.stdout += d;
+    notify();
   });
-  child.stderr?.on('data', (d) => (stderr += d));
+  child.stderr?.on('data', (d) => {
+    out.stderr += d;
+    notify();
+  });
   const done = new Promise<CliResult>((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.once('close', (code, signal) => resolve({ code, signal, ...out }));
   });
+  const waitFor = (stream: 'stdout' | 'stderr', text: OutputMatch, timeoutMs = 20_000) => {
+    const matches = () => matcher(text)(out[stream]);
+    const context = () =>
+      `${text} in ${stream} of mqimg ${args.join(' ')}\nstdout:\n${out.stdout}\nstderr:\n${out.stderr}`;
+    return new Promise<void>((resolve, reject) => {
+      if (matches()) return resolve();
+      const finish = (error?: Error) => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        if (error) reject(error);
+        else resolve();
+      };
+      const check = () => {
+        if (matches()) finish();
+      };
+      const timer = setTimeout(
+        () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${context()}`)),
+        timeoutMs,
+      );
+      listeners.add(check);
+      void done.then(() => {
+        if (matches()) finish();
+        else finish(new Error(`mqimg exited before printing ${context()}`));
+      });
+    });
+  };
   return {
     child,
-    stdout: () => stdout,
-    stderr: () => stderr,
+    stdout: () => out.stdout,
+    stderr: () => out.stderr,
     done,
-    waitForOutput(text, timeoutMs = 20_000) {
-      const matches = () => (typeof text === 'string' ? stdout.includes(text) : text.test(stdout));
-      return new Promise((resolve, reject) => {
-        if (matches()) return resolve();
-        const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for ${text} in stdout:\n${stdout}\nstderr:\n${stderr}`)),
-          timeoutMs,
-        );
-        listeners.push(() => {
-          if (matches()) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        void done.then(() => {
-          if (!matches()) {
-            clearTimeout(timer);
-            reject(new Error(`mqimg exited before printing ${text}; stdout:\n${stdout}\nstderr:\n${stderr}`));
-          }
-        });
-      });
-    },
+    waitForOutput: (text, timeoutMs) => waitFor('stdout', text, timeoutMs),
+    waitForStderr: (text, timeoutMs) => waitFor('stderr', text, timeoutMs),
   };
 }
 
@@ -77,11 +102,7 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 
 /** The JSON events a `--json` process printed so far. */
 export function cliEvents(proc: CliProcess): Record<string, unknown>[] {
-  return proc
-    .stdout()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return jsonLines(proc.stdout());
 }
 
 /** Waits until a `--json` process printed an event whose fields include `match`, and returns it. */
@@ -90,22 +111,29 @@ export async function waitForEvent(
   match: Record<string, unknown>,
   timeoutMs = 10_000,
 ): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = cliEvents(proc).find((e) => Object.entries(match).every(([k, v]) => e[k] === v));
-    if (found) return found;
-    if (Date.now() > deadline)
-      throw new Error(`no event ${JSON.stringify(match)} in:\n${proc.stdout()}\n${proc.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return waitUntil(
+    `an event ${JSON.stringify(match)}`,
+    () => cliEvents(proc).find((e) => Object.entries(match).every(([k, v]) => e[k] === v)),
+    { timeoutMs, describe: () => `stdout:\n${proc.stdout()}\nstderr:\n${proc.stderr()}` },
+  );
 }
 
-/** Waits until `mqimg receive` says it is subscribed ("receiving into ..." on stderr). */
-export async function waitForReceiver(proc: CliProcess, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!proc.stderr().includes('receiving into')) {
-    if (Date.now() > deadline || proc.child.exitCode !== null)
-      throw new Error(`the receiver did not start:\n${proc.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
+/**
+ * Waits until `mqimg receive` says it is subscribed ("receiving into ..." on stderr, printed once the broker has
+ * acknowledged its subscriptions): from then on, nothing published on its topics is missed.
+ */
+export function waitForReceiver(proc: CliProcess, timeoutMs = 20_000): Promise<void> {
+  return proc.waitForStderr('receiving into', timeoutMs);
+}
+
+/** Starts `mqimg receive ...args` and resolves once it is subscribed (see `waitForReceiver`). */
+export async function startReceiver(args: string[], env: Record<string, string> = {}): Promise<CliProcess> {
+  const rx = startCli(['receive', ...args], env);
+  try {
+    await waitForReceiver(rx);
+  } catch (error) {
+    rx.child.kill('SIGKILL');
+    throw error;
   }
+  return rx;
 }

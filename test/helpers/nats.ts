@@ -18,12 +18,20 @@ export function natsServerPath(): string | undefined {
 }
 
 /**
+ * True when the NATS suite must run: always in CI (`CI=true`: a missing binary is then a failure, not a skip), and
+ * locally when nats-server is installed.
+ */
+export function natsRequired(): boolean {
+  return process.env.CI === 'true' || natsServerPath() !== undefined;
+}
+
+/**
  * Starts a NATS server with its MQTT listener (MQTT 3.1.1 only, QoS 0 and 1, backed by JetStream) on free ports,
  * with its own JetStream folder. NATS answers an MQTT 5 CONNECT by closing the connection: mqimg falls back.
  */
 export async function startNats(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
   const binary = natsServerPath();
-  if (!binary) throw new Error('nats-server is not installed');
+  if (!binary) throw new Error('nats-server is not installed (apt-get install nats-server)');
   const [clientPort, mqttPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'mqimg-nats-'));
   const conf = join(dir, 'nats.conf');

@@ -1,14 +1,16 @@
-import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { protocolVectors, VECTOR_SECRET } from '../../scripts/protocol-vectors.js';
+import { nodeCrypto } from '../../src/platform/node-crypto.js';
+import { webCrypto } from '../../src/platform/web-crypto.js';
+import { fromUtf8, utf8 } from '../../src/protocol/bytes.js';
 import { chunkView } from '../../src/protocol/chunking.js';
 import { wireJsonSchemas } from '../../src/protocol/json-schemas.js';
 import { encodeManifest, parseManifest } from '../../src/protocol/manifest.js';
 import { checkSignature } from '../../src/protocol/signature.js';
 import { statusSchema } from '../../src/protocol/status.js';
 import { chunkTopic, manifestTopic, statusTopic } from '../../src/protocol/topics.js';
-import { readManifest } from '../../src/protocol/wire-manifest.js';
+import { readManifest, readSealedManifest } from '../../src/protocol/wire-manifest.js';
 import { buildManifest } from '../../src/session/send-session.js';
 
 /** PROTOCOL.md is the wire contract: these tests fail when the code and the document disagree. */
@@ -32,7 +34,7 @@ describe('PROTOCOL.md', () => {
       1767225600000,
     );
     expect(manifest.id).toBe('7fc8b68764028de3');
-    expect(jsonBlocks).toContain(encodeManifest(manifest).toString());
+    expect(jsonBlocks).toContain(fromUtf8(encodeManifest(manifest)));
     expect(doc).toContain(`\`sha256\` = \`${manifest.sha256}\``);
     expect(doc).toContain(manifestTopic('cam/1', manifest.id));
     expect(doc).toContain(`\`${chunkTopic('cam/1', manifest.id, 0)}\``);
@@ -51,8 +53,11 @@ describe('PROTOCOL.md', () => {
       expect(statusSchema.safeParse(example).success, JSON.stringify(example)).toBe(true);
   });
 
-  it('gives signing and encryption test vectors that the code reproduces and accepts', () => {
-    const v = protocolVectors();
+  it.each([
+    ['node:crypto', nodeCrypto],
+    ['WebCrypto', webCrypto()],
+  ])('gives signing and encryption test vectors that %s reproduces and accepts', async (_, crypto) => {
+    const v = await protocolVectors(crypto);
     expect(doc).toContain(`\`${v.publicKeyHex}\`; key id \`${v.kid}\``);
     expect(doc).toContain(
       v.signingText
@@ -68,22 +73,13 @@ describe('PROTOCOL.md', () => {
       expect(doc).toContain(`| ${i} | \`${hex}\` |`);
     });
     // The quoted messages are accepted by the receiver's own code paths.
-    const signed = readManifest(Buffer.from(v.signedManifest));
+    const signed = readManifest(utf8(v.signedManifest));
     expect(signed.ok).toBe(true);
     if (!signed.ok) return;
-    const publicKey = createPublicKey({
-      key: Buffer.concat([
-        Buffer.from('302a300506032b6570032100', 'hex'),
-        Buffer.from(v.publicKeyHex, 'hex'),
-      ]),
-      format: 'der',
-      type: 'spki',
-    });
-    expect(checkSignature(signed.manifest, 'cam/1', new Map([[v.kid, publicKey]]))).toBeUndefined();
-    expect(checkSignature(signed.manifest, 'cam/2', new Map([[v.kid, publicKey]]))?.code).toBe(
-      'bad_signature',
-    );
-    const sealed = readManifest(Buffer.from(v.sealedManifest), VECTOR_SECRET);
+    const trusted = new Map([[v.kid, Buffer.from(v.publicKeyHex, 'hex')]]);
+    expect(await checkSignature(crypto, signed.manifest, 'cam/1', trusted)).toBeUndefined();
+    expect((await checkSignature(crypto, signed.manifest, 'cam/2', trusted))?.code).toBe('bad_signature');
+    const sealed = await readSealedManifest(crypto, utf8(v.sealedManifest), VECTOR_SECRET);
     expect(sealed.ok && sealed.manifest.sha256).toBe(
       '1901da1c9f699b48f6b2636e65cbf73abf99d0441ef67f5c540a42f7051dec6f',
     );

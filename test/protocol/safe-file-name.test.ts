@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { numberedFileName, safeFileName } from '../../src/session/safe-file-name.js';
+import { numberedFileName, safeFileName } from '../../src/protocol/safe-file-name.js';
 
 describe('safeFileName', () => {
   it.each([

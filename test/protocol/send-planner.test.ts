@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { AckPolicy, receiverWindow, STATUS_FLUSH_MS } from '../../src/protocol/ack-policy.js';
 import { chunkLength } from '../../src/protocol/chunking.js';
 import { MAX_STATUS_RANGES } from '../../src/protocol/constants.js';
 import { Reassembly } from '../../src/protocol/reassembly.js';
@@ -22,7 +23,9 @@ interface Scenario {
 
 /**
  * A deterministic simulation of one sender, a broker with a bounded queue and a lossy path, and one receiver, all
- * driven by the pure planner and reassembly code with a fake millisecond clock.
+ * driven by the pure planner, reassembly and acknowledgement code with a fake millisecond clock. The receiver
+ * reports exactly as the real one does: `AckPolicy` on every stored chunk and on its STATUS_FLUSH_MS timer, with
+ * the window `receiverWindow` gives it.
  */
 function simulate(s: Scenario, maxMs = 120_000) {
   let rand = s.seed >>> 0 || 1;
@@ -32,27 +35,30 @@ function simulate(s: Scenario, maxMs = 120_000) {
     rand ^= rand << 5;
     return (rand >>> 0) / 2 ** 32;
   };
+  const chunkBytes = 1024;
   const planner = new SendPlanner({ chunks: s.chunks }, 0);
-  const size = s.chunks * 10;
-  const reassembly = new Reassembly(s.chunks, size, 10);
+  const size = s.chunks * chunkBytes;
+  const reassembly = new Reassembly(s.chunks, size, chunkBytes);
   const repairs = new RepairRequests();
+  const ack = new AckPolicy();
+  const win = receiverWindow(1, chunkBytes);
   const toReceiver: Array<{ at: number; index: number }> = [];
   const toSender: Array<{ at: number; status: Status }> = [];
   let brokerDrops = 0;
-  let lastStatus = Number.NEGATIVE_INFINITY;
-  let sinceStatus = 0;
-  const status = (now: number): Status => {
+  const report = (now: number) => {
     const missing = repairs.due(reassembly.missing(MAX_STATUS_RANGES), now);
-    return {
+    ack.sent(now);
+    const status: Status = {
       rx: 'sim',
       state: 'receiving',
       next: reassembly.next,
       high: reassembly.high,
-      win: 256,
-      ...(missing.length ? { missing } : {}),
+      win,
     };
+    if (missing.length) status.missing = missing;
+    toSender.push({ at: now + s.latencyMs, status });
   };
-  toSender.push({ at: s.latencyMs, status: status(0) });
+  report(0);
   for (let now = 0; now < maxMs; now++) {
     while (toSender.length && (toSender[0]?.at ?? Infinity) <= now) {
       const next = toSender.shift();
@@ -82,23 +88,17 @@ function simulate(s: Scenario, maxMs = 120_000) {
     for (let k = 0; k < s.receiverSpeed && toReceiver.length && (toReceiver[0]?.at ?? Infinity) <= now; k++) {
       const c = toReceiver.shift();
       if (!c) break;
-      const result = reassembly.accept(c.index, chunkLength(c.index, size, 10));
+      const result = reassembly.accept(c.index, chunkLength(c.index, size, chunkBytes));
       if (result.kind !== 'new') continue;
-      repairs.arrived(c.index, now);
-      sinceStatus++;
+      const repaired = repairs.arrived(c.index, now);
+      const gap = c.index > reassembly.next && !reassembly.has(c.index - 1);
       if (reassembly.complete) {
         toSender.push({ at: now + s.latencyMs, status: { rx: 'sim', state: 'complete' } });
-      } else if (sinceStatus >= 32 || (c.index > reassembly.next && !reassembly.has(c.index - 1))) {
-        toSender.push({ at: now + s.latencyMs, status: status(now) });
-        lastStatus = now;
-        sinceStatus = 0;
+      } else if (ack.stored({ gap, repaired }, win)) {
+        report(now);
       }
     }
-    if (!reassembly.complete && now - lastStatus >= 200) {
-      toSender.push({ at: now + s.latencyMs, status: status(now) });
-      lastStatus = now;
-      sinceStatus = 0;
-    }
+    if (!reassembly.complete && now % STATUS_FLUSH_MS === 0 && ack.due(now)) report(now);
   }
   return {
     delivered: false,

@@ -1,5 +1,10 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { nodeCrypto } from '../../src/platform/node-crypto.js';
+import { pkcs8Of, rawPublicKey } from '../../src/platform/node-keys.js';
+import { webCrypto } from '../../src/platform/web-crypto.js';
+import { bytesEqual, fromUtf8, utf8 } from '../../src/protocol/bytes.js';
+import type { CryptoProvider } from '../../src/protocol/crypto.js';
 import {
   openChunk,
   SALT_BYTES,
@@ -10,7 +15,7 @@ import {
 } from '../../src/protocol/encryption.js';
 import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
 import { checkSignature, publicKeyId, signManifest } from '../../src/protocol/signature.js';
-import { readManifest } from '../../src/protocol/wire-manifest.js';
+import { readManifest, readSealedManifest } from '../../src/protocol/wire-manifest.js';
 import { buildManifest } from '../../src/session/send-session.js';
 
 const bytes = randomBytes(5000);
@@ -20,107 +25,121 @@ const plain = buildManifest(
   1024,
   1_767_225_600_000,
 );
-const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-const kid = publicKeyId(publicKey);
-const trusted = new Map([[kid, publicKey]]);
+const keyPair = () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { pkcs8: pkcs8Of(privateKey), raw: rawPublicKey(publicKey) };
+};
+const mine = keyPair();
 
-describe('manifest signatures', () => {
-  const signed = signManifest(plain, 'cam/door', privateKey, kid);
+// One suite, run on both implementations of the core's crypto interface: what the CLI uses and what a page uses.
+describe.each<[string, CryptoProvider]>([
+  ['node:crypto', nodeCrypto],
+  ['WebCrypto', webCrypto()],
+])('with %s', (_, crypto) => {
+  describe('manifest signatures', async () => {
+    const kid = await publicKeyId(crypto, mine.raw);
+    const trusted = new Map([[kid, mine.raw]]);
+    const signed = await signManifest(crypto, plain, 'cam/door', mine.pkcs8, kid);
 
-  it('verify for the topic they were made for, and only with a trusted key', () => {
-    expect(checkSignature(signed, 'cam/door', trusted)).toBeUndefined();
-    expect(checkSignature(signed, 'cam/garage', trusted)?.code).toBe('bad_signature');
-    expect(checkSignature(plain, 'cam/door', trusted)?.code).toBe('unsigned');
-    const stranger = generateKeyPairSync('ed25519');
-    const other = signManifest(plain, 'cam/door', stranger.privateKey, publicKeyId(stranger.publicKey));
-    expect(checkSignature(other, 'cam/door', trusted)?.code).toBe('untrusted_key');
+    it('verify for the topic they were made for, and only with a trusted key', async () => {
+      expect(await checkSignature(crypto, signed, 'cam/door', trusted)).toBeUndefined();
+      expect((await checkSignature(crypto, signed, 'cam/garage', trusted))?.code).toBe('bad_signature');
+      expect((await checkSignature(crypto, plain, 'cam/door', trusted))?.code).toBe('unsigned');
+      const stranger = keyPair();
+      const other = await signManifest(
+        crypto,
+        plain,
+        'cam/door',
+        stranger.pkcs8,
+        await publicKeyId(crypto, stranger.raw),
+      );
+      expect((await checkSignature(crypto, other, 'cam/door', trusted))?.code).toBe('untrusted_key');
+    });
+
+    it.each<[keyof Manifest, unknown]>([
+      ['id', '0000000000000000'],
+      ['name', 'door2.jpg'],
+      ['type', 'image/png'],
+      ['size', 5001],
+      ['chunkBytes', 2048],
+      ['chunks', 6],
+      ['sha256', '0'.repeat(64)],
+      ['width', 65],
+      ['height', 47],
+      ['createdMs', 1_767_225_600_001],
+      ['pixelFormat', 'gray8'],
+      ['stride', 64],
+      ['supersede', true],
+    ])('fail when %s is changed after signing', async (field, value) => {
+      const changed = { ...signed, [field]: value };
+      expect((await checkSignature(crypto, changed, 'cam/door', trusted))?.code).toBe('bad_signature');
+    });
+
+    it('fail when the signature claims another trusted key', async () => {
+      const second = keyPair();
+      const secondKid = await publicKeyId(crypto, second.raw);
+      const both = new Map([...trusted, [secondKid, second.raw]]);
+      const relabelled = { ...signed, sig: { ...signed.sig, kid: secondKid } };
+      expect((await checkSignature(crypto, relabelled, 'cam/door', both))?.code).toBe('bad_signature');
+    });
   });
 
-  it.each<[keyof Manifest, unknown]>([
-    ['id', '0000000000000000'],
-    ['name', 'door2.jpg'],
-    ['type', 'image/png'],
-    ['size', 5001],
-    ['chunkBytes', 2048],
-    ['chunks', 6],
-    ['sha256', '0'.repeat(64)],
-    ['width', 65],
-    ['height', 47],
-    ['createdMs', 1_767_225_600_001],
-    ['pixelFormat', 'gray8'],
-    ['stride', 64],
-    ['supersede', true],
-  ])('fail when %s is changed after signing', (field, value) => {
-    expect(checkSignature({ ...signed, [field]: value }, 'cam/door', trusted)?.code).toBe('bad_signature');
-  });
+  describe('sealed chunks and manifests', () => {
+    const secret = randomBytes(32);
+    const newKey = () => transferKey(crypto, secret, randomBytes(SALT_BYTES), plain.id);
 
-  it('fail when the signature claims another trusted key', () => {
-    const second = generateKeyPairSync('ed25519');
-    const both = new Map([...trusted, [publicKeyId(second.publicKey), second.publicKey]]);
-    const relabelled = { ...signed, sig: { ...signed.sig, kid: publicKeyId(second.publicKey) } };
-    expect(checkSignature(relabelled, 'cam/door', both)?.code).toBe('bad_signature');
-  });
-});
+    it('round-trip, and refuse a changed byte, another index, another transfer or another key', async () => {
+      const key = await newKey();
+      const chunk = bytes.subarray(0, 1024);
+      const sealed = await sealChunk(crypto, key, plain.id, 3, chunk);
+      expect(sealed.length).toBe(chunk.length + TAG_BYTES);
+      const opened = await openChunk(crypto, key, plain.id, 3, sealed);
+      expect(opened && bytesEqual(opened, chunk)).toBe(true);
+      const flipped = Uint8Array.from(sealed);
+      flipped[10] = (flipped[10] ?? 0) ^ 1;
+      expect(await openChunk(crypto, key, plain.id, 3, flipped)).toBeUndefined();
+      expect(await openChunk(crypto, key, plain.id, 4, sealed)).toBeUndefined();
+      expect(await openChunk(crypto, key, '0123456789abcdef', 3, sealed)).toBeUndefined();
+      expect(await openChunk(crypto, await newKey(), plain.id, 3, sealed)).toBeUndefined();
+      expect(await openChunk(crypto, key, plain.id, 3, sealed.subarray(0, 10))).toBeUndefined();
+    });
 
-describe('sealed chunks and manifests', () => {
-  const secret = randomBytes(32);
+    it('use a new transfer key for every salt, so chunk nonces never repeat under one key', async () => {
+      const a = await sealChunk(crypto, await newKey(), plain.id, 0, bytes.subarray(0, 64));
+      const b = await sealChunk(crypto, await newKey(), plain.id, 0, bytes.subarray(0, 64));
+      expect(bytesEqual(a, b)).toBe(false);
+    });
 
-  it('round-trip, and refuse a changed byte, another index, another transfer or another key', () => {
-    const key = transferKey(secret, randomBytes(SALT_BYTES), plain.id);
-    const chunk = bytes.subarray(0, 1024);
-    const sealed = sealChunk(key, plain.id, 3, chunk);
-    expect(sealed.length).toBe(chunk.length + TAG_BYTES);
-    expect(openChunk(key, plain.id, 3, sealed)?.equals(chunk)).toBe(true);
-    const flipped = Buffer.from(sealed);
-    flipped[10] = (flipped[10] ?? 0) ^ 1;
-    expect(openChunk(key, plain.id, 3, flipped)).toBeUndefined();
-    expect(openChunk(key, plain.id, 4, sealed)).toBeUndefined();
-    expect(openChunk(key, '0123456789abcdef', 3, sealed)).toBeUndefined();
-    expect(
-      openChunk(transferKey(secret, randomBytes(SALT_BYTES), plain.id), plain.id, 3, sealed),
-    ).toBeUndefined();
-    expect(openChunk(key, plain.id, 3, sealed.subarray(0, 10))).toBeUndefined();
-  });
-
-  it('use a new transfer key for every salt, so chunk nonces never repeat under one key', () => {
-    const a = sealChunk(
-      transferKey(secret, randomBytes(SALT_BYTES), plain.id),
-      plain.id,
-      0,
-      bytes.subarray(0, 64),
-    );
-    const b = sealChunk(
-      transferKey(secret, randomBytes(SALT_BYTES), plain.id),
-      plain.id,
-      0,
-      bytes.subarray(0, 64),
-    );
-    expect(a.equals(b)).toBe(false);
-  });
-
-  it('hide the name, type, checksum, dimensions and signature, and open only with the same secret', () => {
-    const signed = signManifest(plain, 'cam/door', privateKey, kid);
-    const { sealed } = sealManifest(signed, secret, randomBytes(SALT_BYTES));
-    const wire = Buffer.from(JSON.stringify(sealed));
-    for (const field of ['name', 'type', 'sha256', 'width', 'height', 'sig'])
-      expect(sealed).not.toHaveProperty(field);
-    expect(wire.toString()).not.toContain('door.jpg');
-    const opened = readManifest(wire, secret);
-    expect(opened.ok && opened.manifest).toEqual(signed);
-    const wrong = readManifest(wire, randomBytes(32));
-    expect(wrong.ok ? undefined : wrong.problem.code).toBe('wrong_key');
-    const none = readManifest(wire);
-    expect(none.ok ? undefined : none.problem.code).toBe('encrypted');
-    const cleartext = readManifest(encodeManifest(plain), secret);
-    expect(cleartext.ok ? undefined : cleartext.problem.code).toBe('not_encrypted');
-    // The readable copies are not what counts: changing them changes nothing, or breaks authentication (the id
-    // is in the key derivation and the additional data).
-    const resized = readManifest(
-      Buffer.from(JSON.stringify({ ...sealed, size: 1, chunks: 1, supersede: true })),
-      secret,
-    );
-    expect(resized.ok && resized.manifest).toEqual(signed);
-    const moved = readManifest(Buffer.from(JSON.stringify({ ...sealed, id: '0123456789abcdef' })), secret);
-    expect(moved.ok ? undefined : moved.problem.code).toBe('wrong_key');
+    it('hide the name, type, checksum, dimensions and signature, and open only with the same secret', async () => {
+      const kid = await publicKeyId(crypto, mine.raw);
+      const signed = await signManifest(crypto, plain, 'cam/door', mine.pkcs8, kid);
+      const { sealed } = await sealManifest(crypto, signed, secret, randomBytes(SALT_BYTES));
+      const wire = utf8(JSON.stringify(sealed));
+      for (const field of ['name', 'type', 'sha256', 'width', 'height', 'sig'])
+        expect(sealed).not.toHaveProperty(field);
+      expect(fromUtf8(wire)).not.toContain('door.jpg');
+      const opened = await readSealedManifest(crypto, wire, secret);
+      expect(opened.ok && opened.manifest).toEqual(signed);
+      const wrong = await readSealedManifest(crypto, wire, randomBytes(32));
+      expect(wrong.ok ? undefined : wrong.problem.code).toBe('wrong_key');
+      const none = readManifest(wire);
+      expect(none.ok ? undefined : none.problem.code).toBe('encrypted');
+      const cleartext = await readSealedManifest(crypto, encodeManifest(plain), secret);
+      expect(cleartext.ok ? undefined : cleartext.problem.code).toBe('not_encrypted');
+      // The readable copies are not what counts: changing them changes nothing, or breaks authentication (the id
+      // is in the key derivation and the additional data).
+      const resized = await readSealedManifest(
+        crypto,
+        utf8(JSON.stringify({ ...sealed, size: 1, chunks: 1, supersede: true })),
+        secret,
+      );
+      expect(resized.ok && resized.manifest).toEqual(signed);
+      const moved = await readSealedManifest(
+        crypto,
+        utf8(JSON.stringify({ ...sealed, id: '0123456789abcdef' })),
+        secret,
+      );
+      expect(moved.ok ? undefined : moved.problem.code).toBe('wrong_key');
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { extensionFor } from '../protocol/media-types.js';
+import { extensionFor } from './media-types.js';
 
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 /** Longest name produced, in characters, leaving room for a "-NNN" suffix within common 255-byte limits. */

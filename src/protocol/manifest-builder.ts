@@ -1,0 +1,43 @@
+import { chunkCount } from './chunking.js';
+import { PROTOCOL_VERSION } from './constants.js';
+import type { Manifest } from './manifest.js';
+
+/** What the manifest says about a file: what `prepareImage` returns, without needing its type. */
+export interface ManifestSource {
+  bytes: Uint8Array;
+  name: string;
+  mediaType: string;
+  width: number;
+  height: number;
+  pixelFormat?: Manifest['pixelFormat'] | undefined;
+  stride?: number | undefined;
+}
+
+/**
+ * The manifest of `file` as transfer `id`, sent in chunks of `chunkBytes`; `sha256` is the file's, in lowercase
+ * hex; `createdMs` is wall-clock time in milliseconds since the Unix epoch. Control characters in the name become
+ * `_`. Pure: the id (a hash, see transfer-id.ts and encryption.ts) is computed by the caller.
+ */
+export function composeManifest(
+  file: ManifestSource,
+  fields: { id: string; sha256: string; chunkBytes: number; createdMs: number; supersede?: boolean },
+): Manifest {
+  const manifest: Manifest = {
+    mqimg: PROTOCOL_VERSION,
+    id: fields.id,
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
+    name: file.name.replace(/[\u0000-\u001f\u007f]/g, '_'),
+    type: file.mediaType,
+    size: file.bytes.length,
+    chunkBytes: fields.chunkBytes,
+    chunks: chunkCount(file.bytes.length, fields.chunkBytes),
+    sha256: fields.sha256,
+    width: file.width,
+    height: file.height,
+    createdMs: fields.createdMs,
+  };
+  if (file.pixelFormat !== undefined) manifest.pixelFormat = file.pixelFormat;
+  if (file.stride !== undefined) manifest.stride = file.stride;
+  if (fields.supersede) manifest.supersede = true;
+  return manifest;
+}

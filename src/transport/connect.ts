@@ -1,0 +1,173 @@
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import {
+  type ClientError,
+  closedBeforeConnack,
+  connectTimedOut,
+  describeConnectError,
+  VersionRefused,
+  versionRefusedError,
+} from './connect-errors.js';
+import type { BrokerLimits } from './message-transport.js';
+import { storeWithoutCopy } from './store-without-copy.js';
+
+/** How to reach the broker. */
+export interface ConnectOptions {
+  /** Broker URL: mqtt://, mqtts://, ws:// or wss://. */
+  url: string;
+  /** User name for the broker; default none. */
+  username?: string;
+  /** Password for the broker; default none. */
+  password?: string;
+  /** CA certificate(s), PEM, that the broker's certificate must chain to (mqtts://, wss://). Default: Node's. */
+  ca?: Buffer;
+  /** Client certificate, PEM, for mutual TLS; needs `key`. Default none. */
+  cert?: Buffer;
+  /** Private key of `cert`, PEM. Default none. */
+  key?: Buffer;
+  /** Do not check the broker's certificate or host name. Default false. Anyone on the path can then read and change traffic. */
+  insecure?: boolean;
+  /** MQTT client id; default a random `mqimg-xxxxxxxx`. */
+  clientId?: string;
+  /** 5, 4 (3.1.1) or 'auto' (default): try MQTT 5, fall back to 3.1.1 when the broker refuses it. */
+  mqttVersion?: 5 | 4 | 'auto';
+  /** Give up on the first connection after this long, in milliseconds. Default 10,000. */
+  connectTimeoutMs?: number;
+  /** Called with a human-readable line when the connection drops or comes back. Default none. */
+  onConnectionEvent?: (event: 'offline' | 'reconnected', detail: string) => void;
+}
+
+/** An mqtt.js client after its first CONNACK, with what the broker said. */
+export interface ConnectedClient {
+  client: MqttClient;
+  /** The protocol version in use: 5 or 4 (3.1.1). */
+  protocolVersion: 4 | 5;
+  limits: BrokerLimits;
+  /** Whether mqtt.js stores QoS 1 publishes without copying them (see store-without-copy.ts). */
+  storesWithoutCopy: boolean;
+}
+
+/** Default of `ConnectOptions.connectTimeoutMs`, in milliseconds. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Unacknowledged QoS 1 publishes allowed on MQTT 3.1.1, where the broker does not say (Mosquitto allows 20 for v5). */
+const DEFAULT_V311_INFLIGHT = 64;
+/** Cap on `BrokerLimits.maxInflight`, in publishes, whatever Receive Maximum the broker grants. */
+const MAX_INFLIGHT = 64;
+/** Receive Maximum mqimg announces to an MQTT 5 broker: QoS 1 publishes it may send us unacknowledged. */
+const CLIENT_RECEIVE_MAXIMUM = 1024;
+/** MQTT keep-alive, in seconds. */
+const KEEPALIVE_S = 30;
+/** Pause between reconnection attempts after the first connection succeeded, in milliseconds. */
+const RECONNECT_PERIOD_MS = 1000;
+
+/**
+ * Connects with `options.mqttVersion` ('auto' by default: MQTT 5, then 3.1.1 when the broker refuses 5), or throws
+ * a `ConnectionError` that says why not (unreachable, refused credentials, TLS, timeout). After the first
+ * connection, the client reconnects by itself every second and re-sends unacknowledged QoS 1 publishes.
+ */
+export async function connectClient(options: ConnectOptions): Promise<ConnectedClient> {
+  const version = options.mqttVersion ?? 'auto';
+  if (version !== 'auto') {
+    try {
+      return await connectWith(options, version);
+    } catch (error) {
+      if (error instanceof VersionRefused) throw versionRefusedError(options.url, error);
+      throw error;
+    }
+  }
+  try {
+    return await connectWith(options, 5);
+  } catch (error) {
+    if (error instanceof VersionRefused) return connectWith(options, 4);
+    throw error;
+  }
+}
+
+/** The mqtt.js options for a first connection with `protocolVersion`: no retries, so a wrong URL fails fast. */
+export function clientOptions(options: ConnectOptions, protocolVersion: 4 | 5): IClientOptions {
+  return {
+    protocolVersion,
+    clientId: options.clientId ?? `mqimg-${Math.random().toString(16).slice(2, 10)}`,
+    clean: true,
+    keepalive: KEEPALIVE_S,
+    reconnectPeriod: 0, // no retries until the first connection succeeded: a wrong URL must fail fast
+    connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    resubscribe: true,
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(protocolVersion === 5 ? { properties: { receiveMaximum: CLIENT_RECEIVE_MAXIMUM } } : {}),
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    ...(options.cert !== undefined ? { cert: options.cert } : {}),
+    ...(options.key !== undefined ? { key: options.key } : {}),
+    rejectUnauthorized: options.insecure !== true,
+  };
+}
+
+/** What the broker allows, from its CONNACK. */
+export function limitsFromConnack(connack: IConnackPacket, protocolVersion: 4 | 5): BrokerLimits {
+  const props = connack.properties ?? {};
+  const receiveMaximum = protocolVersion === 5 ? (props.receiveMaximum ?? 65_535) : DEFAULT_V311_INFLIGHT;
+  return {
+    maxPacketBytes: props.maximumPacketSize,
+    maxInflight: Math.max(1, Math.min(MAX_INFLIGHT, receiveMaximum)),
+  };
+}
+
+function connectWith(options: ConnectOptions, protocolVersion: 4 | 5): Promise<ConnectedClient> {
+  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(options.url, clientOptions(options, protocolVersion));
+    const storesWithoutCopy = storeWithoutCopy(client);
+    if (!storesWithoutCopy && process.env.MQIMG_DEBUG === '1') {
+      process.stderr.write(
+        'mqimg debug: this mqtt.js copies every QoS 1 payload (store-without-copy not applied)\n',
+      );
+    }
+    // Statuses and acknowledgements are small: without TCP_NODELAY, Nagle's algorithm holds them back for tens of
+    // milliseconds while chunks are in flight, and every repair waits that long. mqtt.js does not set it.
+    client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.end(true);
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(connectTimedOut(options.url, timeoutMs)), timeoutMs);
+    client.once('connect', (connack) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      keepConnected(client, options);
+      resolve({
+        client,
+        protocolVersion,
+        limits: limitsFromConnack(connack, protocolVersion),
+        storesWithoutCopy,
+      });
+    });
+    client.on('error', (error: ClientError) =>
+      fail(describeConnectError(error, options.url, protocolVersion)),
+    );
+    client.on('close', () => fail(closedBeforeConnack(options.url, protocolVersion)));
+  });
+}
+
+/** From the first CONNACK on: reconnect after drops, report them, and never crash on a reconnection error. */
+function keepConnected(client: MqttClient, options: ConnectOptions): void {
+  // mqtt.js re-sends unacknowledged QoS 1 publishes after each reconnection.
+  client.options.reconnectPeriod = RECONNECT_PERIOD_MS;
+  client.on('offline', () =>
+    options.onConnectionEvent?.('offline', `lost the connection to ${options.url}; reconnecting`),
+  );
+  client.on('connect', () => options.onConnectionEvent?.('reconnected', `reconnected to ${options.url}`));
+  // Reconnect errors are reported through 'offline'; never crash on them. MQIMG_DEBUG=1 shows every one.
+  const debug = process.env.MQIMG_DEBUG === '1';
+  client.on('error', (error) => {
+    if (debug) process.stderr.write(`mqimg debug: connection error: ${error.message}\n`);
+  });
+  if (debug) {
+    client.on('reconnect', () => process.stderr.write('mqimg debug: reconnecting\n'));
+    client.on('close', () => process.stderr.write('mqimg debug: connection closed\n'));
+  }
+}
