@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { definedOnly } from '../protocol/defined.js';
 import { errnoMessage } from '../session/errno-message.js';
 import type { ConnectOptions } from '../transport/mqtt-transport.js';
-import { definedOnly } from './defined.js';
 import type { Output } from './output.js';
 
 /** Default broker URL when neither --url nor MQIMG_URL is given. */

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import type { DeclaredImage } from '../image/verify-image.js';
+import { definedOnly } from '../protocol/defined.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
-import { definedOnly } from './defined.js';
 import { formatBytes, formatSeconds } from './output.js';
 import { byteSize, integerIn, secondsToMs } from './parse-values.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { definedOnly } from '../protocol/defined.js';
 import type { SendSecurity } from '../session/outgoing-transfer.js';
-import { definedOnly } from './defined.js';
 
 /** The signing and encryption flags of `send` and `relay`. */
 export interface SendSecurityFlags {

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { FITS, OUTPUT_FORMATS, type OutputFormat } from '../image/prepare-image.js';
+import { definedOnly } from '../protocol/defined.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
-import { definedOnly } from './defined.js';
 import { applyProfile, type ImageFlags, imageOptions } from './image-options.js';
 import { errorLine, formatBytes, formatSeconds } from './output.js';
 import { byteSize, dimensions, integerIn, interval, secondsToMs } from './parse-values.js';

@@ -14,11 +14,10 @@ export interface AdmissionLoad {
   bytes: number;
 }
 
-/** Why a transfer is refused; `final` refusals are remembered, the others say "try again later". */
+/** Why a transfer is refused; whether the refusal is final is in FAILURE_CODES. */
 export interface Refusal {
   code: 'too_large' | 'too_many_bytes' | 'too_many_transfers';
   message: string;
-  final: boolean;
 }
 
 /** Decides whether a receiver takes a transfer of `size` bytes named `name`; undefined means yes. Pure. */
@@ -31,21 +30,18 @@ export function admit(
     return {
       code: 'too_large',
       message: `${transfer.name} is ${transfer.size} bytes, more than --max-bytes ${limits.maxBytes}`,
-      final: true,
     };
   }
   if (load.bytes + transfer.size > limits.maxBytes) {
     return {
       code: 'too_many_bytes',
       message: `${transfer.name} (${transfer.size} bytes) would bring transfers in progress to ${load.bytes + transfer.size} bytes, more than --max-bytes ${limits.maxBytes}; try again later`,
-      final: false,
     };
   }
   if (load.transfers >= limits.maxTransfers) {
     return {
       code: 'too_many_transfers',
       message: `already receiving ${load.transfers} transfers (--max-transfers ${limits.maxTransfers})`,
-      final: false,
     };
   }
   return undefined;

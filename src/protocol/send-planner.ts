@@ -1,4 +1,5 @@
 import { MAX_WINDOW_CHUNKS } from './constants.js';
+import { definedOnly } from './defined.js';
 import { expandRanges } from './ranges.js';
 import type { Status } from './status.js';
 
@@ -273,14 +274,16 @@ export class SendPlanner {
 
   /** What the sender knows about each receiver. */
   receiverViews(nowMs: number): ReceiverView[] {
-    return [...this.receivers.values()].map((r) => ({
-      id: r.id,
-      state: r.state === 'receiving' && this.isStalled(r, nowMs) ? 'stalled' : r.state,
-      next: r.next,
-      high: r.high,
-      lastHeardMs: r.lastHeardMs,
-      ...(r.reason !== undefined ? { reason: r.reason } : {}),
-    }));
+    return [...this.receivers.values()].map((r) =>
+      definedOnly({
+        id: r.id,
+        state: r.state === 'receiving' && this.isStalled(r, nowMs) ? ('stalled' as const) : r.state,
+        next: r.next,
+        high: r.high,
+        lastHeardMs: r.lastHeardMs,
+        reason: r.reason,
+      }),
+    );
   }
 
   private isStalled(r: ReceiverState, nowMs: number): boolean {

@@ -1,3 +1,4 @@
+import type { FailureCode } from '../protocol/codes.js';
 import type { CryptoProvider } from '../protocol/crypto.js';
 import { checkSignature } from '../protocol/signature.js';
 import {
@@ -24,7 +25,7 @@ export interface ManifestChecks {
 export type CheckedManifest =
   | ManifestRead
   | SealedManifestRead
-  | { ok: false; refused: { code: string; message: string } };
+  | { ok: false; refused: { code: FailureCode; message: string } };
 
 /**
  * Reads a manifest payload as `checks` ask: opened with the secret, its signature checked against the trusted

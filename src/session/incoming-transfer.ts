@@ -1,6 +1,7 @@
 import { AckPolicy } from '../protocol/ack-policy.js';
 import { toBase64 } from '../protocol/bytes.js';
 import { chunkOffset } from '../protocol/chunking.js';
+import type { RejectionCode } from '../protocol/codes.js';
 import { MAX_STATUS_RANGES } from '../protocol/constants.js';
 import type { Manifest } from '../protocol/manifest.js';
 import { Reassembly } from '../protocol/reassembly.js';
@@ -13,7 +14,7 @@ import { type PartialState, removePartialState, savePartialState } from './parti
 /** What storing one chunk came to. */
 export type ChunkOutcome =
   /** Refused by the reassembly (index out of range, wrong length): `code` and `message` say why. */
-  | { kind: 'rejected'; code: string; message: string }
+  | { kind: 'rejected'; code: RejectionCode; message: string }
   /** Already held; `conflicting` when its bytes differ from the copy on disk. */
   | { kind: 'duplicate'; conflicting: boolean }
   /** Could not be written to the partial file. */

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { FailureCode, RejectionCode } from '../protocol/codes.js';
 import type { CryptoProvider } from '../protocol/crypto.js';
 import type { Manifest } from '../protocol/manifest.js';
 import type { Clock } from './clock.js';
@@ -33,8 +34,8 @@ export type ReceiveEvent =
       stride?: number;
       durationMs: number;
     }
-  | { event: 'failed'; id: string; topic: string; code: string; message: string }
-  | { event: 'rejected'; topic: string; code: string; message: string };
+  | { event: 'failed'; id: string; topic: string; code: FailureCode; message: string }
+  | { event: 'rejected'; topic: string; code: RejectionCode; message: string };
 
 /** Options of a receiver. Times are in milliseconds, sizes in bytes. */
 export interface ReceiverOptions {

@@ -5,6 +5,7 @@ import { rawPublicKey } from '../platform/node-keys.js';
 import { receiverWindow, STATUS_FLUSH_MS } from '../protocol/ack-policy.js';
 import { admit } from '../protocol/admission.js';
 import { fromBase64 } from '../protocol/bytes.js';
+import { FAILURE_CODES, type FailureCode } from '../protocol/codes.js';
 import { openChunk } from '../protocol/encryption.js';
 import { encodeStatus, type Status } from '../protocol/status.js';
 import { filterProblem, parseTopic, receiverSubscriptions, statusTopic } from '../protocol/topics.js';
@@ -26,8 +27,6 @@ export type { ReceiveEvent, ReceiverOptions } from './receive-events.js';
 
 /** How often the partial state of a transfer in progress is saved for resuming, at most, in milliseconds. */
 const SAVE_STATE_MS = 1000;
-/** Codes of manifest refusals that are reported to the sender too (it then stops at once). */
-const REPORTED_MANIFEST_PROBLEMS = new Set(['encrypted', 'not_encrypted', 'wrong_key']);
 
 /**
  * Receives mqimg transfers: routes each message to its transfer, admits new transfers, reports progress and
@@ -172,12 +171,14 @@ export class Receiver {
   private admit(topic: string, id: string, read: CheckedManifest): void {
     if (!read.ok && 'refused' in read) {
       // Not remembered as final: a forged manifest must not stop the genuine transfer with the same id.
-      this.fail(topic, id, read.refused.code, read.refused.message, false);
+      this.fail(topic, id, read.refused.code, read.refused.message);
       return;
     }
     if (!read.ok) {
       const { code, message } = read.problem;
-      if (REPORTED_MANIFEST_PROBLEMS.has(code)) this.fail(topic, id, code, message, false);
+      // A transfer refused for its encryption is reported to its sender too, which then stops at once.
+      if (code === 'encrypted' || code === 'not_encrypted' || code === 'wrong_key')
+        this.fail(topic, id, code, message);
       else this.emit({ event: 'rejected', topic, code, message });
       return;
     }
@@ -194,7 +195,7 @@ export class Receiver {
       { maxBytes: this.maxBytes, maxTransfers: this.maxTransfers },
     );
     if (refusal) {
-      this.fail(topic, id, refusal.code, refusal.message, refusal.final);
+      this.fail(topic, id, refusal.code, refusal.message);
       return;
     }
     this.answers.known(id);
@@ -330,21 +331,27 @@ export class Receiver {
    * Gives a transfer up. After a timeout its partial state is kept (the sender may come back within
    * PARTIAL_TTL_MS and the transfer then resumes); after anything else it is deleted.
    */
-  private abandon(t: IncomingTransfer, code: string, message: string): void {
+  private abandon(t: IncomingTransfer, code: FailureCode, message: string): void {
     if (this.transfers.get(t.id) !== t) return;
     this.transfers.delete(t.id);
     t.finishing = true;
     const resumable = code === 'timeout';
     if (resumable) void t.keepForResume(this.options.outDir, this.clock(), this.wallClock());
     else void t.discard(this.options.outDir);
-    this.fail(t.topic, t.id, code, message, !resumable);
+    this.fail(t.topic, t.id, code, message);
   }
 
   /**
    * Reports a failure. A `final` one is remembered and repeated to the sender; a passing one (timeout, too many
    * transfers at once) is not, so that the same transfer can start again later.
    */
-  private fail(topic: string, id: string, code: string, message: string, final = true): void {
+  private fail(
+    topic: string,
+    id: string,
+    code: FailureCode,
+    message: string,
+    final = FAILURE_CODES[code].final,
+  ): void {
     const status: Status = { rx: this.receiverId, state: 'failed', reason: code };
     if (final) this.answers.finish(id, topic, status, this.clock());
     this.publishStatus(topic, id, status);

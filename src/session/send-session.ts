@@ -4,6 +4,7 @@ import { hmacSha256Hex, nodeCrypto, sha256Hex } from '../platform/node-crypto.js
 import { utf8 } from '../protocol/bytes.js';
 import { maxWindowFor } from '../protocol/constants.js';
 import type { CryptoProvider } from '../protocol/crypto.js';
+import { definedOnly } from '../protocol/defined.js';
 import type { Manifest } from '../protocol/manifest.js';
 import { composeManifest } from '../protocol/manifest-builder.js';
 import { type ReceiverView, SendPlanner } from '../protocol/send-planner.js';
@@ -126,13 +127,13 @@ export async function sendTransfer(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const minReceivers = options.minReceivers ?? 1;
   const planner = new SendPlanner(
-    {
+    definedOnly({
       chunks: manifest.chunks,
       maxWindow: options.maxWindow ?? maxWindowFor(options.chunkBytes),
-      ...(options.stallMs !== undefined ? { stallMs: options.stallMs } : {}),
-      ...(options.minReceivers !== undefined ? { minReceivers: options.minReceivers } : {}),
+      stallMs: options.stallMs,
+      minReceivers: options.minReceivers,
       blindChunks: Math.min(BLIND_START_CHUNKS, Math.floor(BLIND_START_BYTES / options.chunkBytes)),
-    },
+    }),
     started,
   );
   const ownStatusTopic = statusTopic(options.topic, id);

@@ -5,6 +5,7 @@ import { nodeCrypto } from '../../src/platform/node-crypto.js';
 import { webCrypto } from '../../src/platform/web-crypto.js';
 import { fromUtf8, utf8 } from '../../src/protocol/bytes.js';
 import { chunkView } from '../../src/protocol/chunking.js';
+import { FAILURE_CODES, REJECTION_CODES } from '../../src/protocol/codes.js';
 import { wireJsonSchemas } from '../../src/protocol/json-schemas.js';
 import { encodeManifest, parseManifest } from '../../src/protocol/manifest.js';
 import { checkSignature } from '../../src/protocol/signature.js';
@@ -44,6 +45,23 @@ describe('PROTOCOL.md', () => {
       expect(doc).toContain(`| ${i} | ${chunk.length} | \`${chunk.toString('hex')}\` |`);
     }
     expect(parseManifest(encodeManifest(manifest)).ok).toBe(true);
+  });
+
+  it('lists exactly the failure and rejection codes the receiver uses, and the README documents each', () => {
+    const table = doc.slice(
+      doc.indexOf('Codes a receiver uses as `reason`'),
+      doc.indexOf('## 11. Test vector'),
+    );
+    const documented = [...table.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]).sort();
+    // Event-only codes never travel in a status: they are in the README, not in the wire contract.
+    const eventOnly = ['internal', 'republish_failed'];
+    const wire = [...Object.keys(FAILURE_CODES), ...Object.keys(REJECTION_CODES)].filter(
+      (c) => !eventOnly.includes(c),
+    );
+    expect(documented).toEqual(wire.sort());
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const code of [...Object.keys(FAILURE_CODES), ...Object.keys(REJECTION_CODES)])
+      expect(readme, code).toContain(`\`${code}\``);
   });
 
   it('shows only status examples that the code accepts', () => {
