@@ -38,9 +38,11 @@ export interface ConnectOptions {
 
 /** An mqtt.js client after its first CONNACK, with what the broker said. */
 export interface ConnectedClient {
+  /** The connected client, set to reconnect by itself every second from now on. */
   client: MqttClient;
   /** The protocol version in use: 5 or 4 (3.1.1). */
   protocolVersion: 4 | 5;
+  /** What the broker allows, from its CONNACK. */
   limits: BrokerLimits;
   /** Whether mqtt.js stores QoS 1 publishes without copying them (see store-without-copy.ts). */
   storesWithoutCopy: boolean;

@@ -5,17 +5,8 @@ import { jsonLines, sha256, tempDir, visibleFiles } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
-
-/** A deterministic pseudo-random stream in [0, 1) (xorshift32), so that a failing run can be replayed. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { seededRandom } from '../helpers/random.js';
+import { sendAsIs } from '../helpers/transfer.js';
 
 /**
  * The seed of `stream` derived from the run's seed (a splitmix32-style mix): each consumer of randomness gets its
@@ -32,13 +23,9 @@ function derivedSeed(seed: number, stream: string): number {
 /** The run's seed: CHAOS_SEED to replay a run, else a random one, printed so that a failure can be replayed. */
 function chaosSeed(): number {
   const given = process.env.CHAOS_SEED;
-  if (given !== undefined && given !== '') {
-    const seed = Number(given);
-    if (!Number.isSafeInteger(seed) || seed < 0)
-      throw new Error(`CHAOS_SEED must be a whole number, not ${given}`);
-    return seed;
-  }
-  const seed = Math.floor(Math.random() * 2 ** 31);
+  const seed = given !== undefined && given !== '' ? Number(given) : Math.floor(Math.random() * 2 ** 31);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new Error(`CHAOS_SEED must be a whole number, not ${given}`);
   console.info(`chaos: seed ${seed} (replay with CHAOS_SEED=${seed})`);
   return seed;
 }
@@ -61,9 +48,9 @@ describe.skipIf(!mosquittoRequired())('chaos', () => {
     const replay = `replay with CHAOS_SEED=${seed}`;
     /** Each proxy decides drops, duplicates and delays with generators of its own, derived from the seed. */
     const chaos = (name: string) => {
-      const drop = random(derivedSeed(seed, `${name}/drop`));
-      const duplicate = random(derivedSeed(seed, `${name}/duplicate`));
-      const delay = random(derivedSeed(seed, `${name}/delay`));
+      const drop = seededRandom(derivedSeed(seed, `${name}/drop`));
+      const duplicate = seededRandom(derivedSeed(seed, `${name}/duplicate`));
+      const delay = seededRandom(derivedSeed(seed, `${name}/delay`));
       return startLossyProxy(broker.port, {
         drop: () => drop() < 0.05,
         duplicate: () => duplicate() < 0.05,
@@ -75,7 +62,7 @@ describe.skipIf(!mosquittoRequired())('chaos', () => {
     };
     const proxies = await Promise.all(['rx-a', 'rx-b', 'tx-0', 'tx-1', 'tx-2'].map(chaos));
     const [rxA, rxB, ...txProxies] = proxies;
-    const cut = random(derivedSeed(seed, 'cutter'));
+    const cut = seededRandom(derivedSeed(seed, 'cutter'));
     const cutter = setInterval(() => proxies[Math.floor(cut() * proxies.length)]?.cut(), 900);
     try {
       const outs = [tempDir('mqimg-chaos-a-'), tempDir('mqimg-chaos-b-')];
@@ -88,19 +75,11 @@ describe.skipIf(!mosquittoRequired())('chaos', () => {
       const senders = txProxies.map((proxy, i) =>
         startCli([
           'send',
-          sources[i] ?? '',
-          sources[i + 3] ?? '',
-          '--topic',
-          `chaos/${i}`,
-          '--format',
-          'original',
-          '--chunk-size',
-          '2K',
+          ...sendAsIs([sources[i] ?? '', sources[i + 3] ?? ''], `chaos/${i}`, '2K'),
           '--receivers',
           '2',
           '--timeout',
           '20',
-          '--json',
           '--url',
           proxy.url,
         ]),

@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { MQIMG_BIN, runCli, SAMPLES, startReceiver } from '../helpers/cli.js';
 import { jsonLines, tempDir as makeTempDir } from '../helpers/files.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
+import { capture } from '../helpers/mqtt-capture.js';
 import { transfer } from '../helpers/transfer.js';
+
+/** The sample test card (640x480 JPEG). */
+const CARD = join(SAMPLES, 'test-card.jpg');
+/** A URL where nothing listens: a command that exits 2 there refused its input before connecting. */
+const nowhere = 'mqtt://127.0.0.1:1';
 
 const tempDir = () => makeTempDir('mqimg-display-');
 
@@ -92,7 +98,7 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
 
   it('the e-paper profile gives 296x128 mono1, 37 bytes a row, in 1 KiB chunks', async () => {
     const { completed, delivered, bytes } = await display([
-      join(SAMPLES, 'test-card.jpg'),
+      CARD,
       '--topic',
       'epaper/1',
       '--profile',
@@ -109,7 +115,7 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
     const file = join(tempDir(), 'profiles.json');
     writeFileSync(file, JSON.stringify({ kitchen: { resize: '64x32', format: 'gray8', fit: 'fill' } }));
     const { completed, bytes } = await display(
-      [join(SAMPLES, 'test-card.jpg'), '--topic', 'kitchen/1', '--profile', 'kitchen', '--resize', '16x8'],
+      [CARD, '--topic', 'kitchen/1', '--profile', 'kitchen', '--resize', '16x8'],
       {
         MQIMG_PROFILES: file,
       },
@@ -121,7 +127,7 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
   it('--retain leaves the image for a display that connects later, and a newer one clears the older chunks', async () => {
     const first = await runCli([
       'send',
-      join(SAMPLES, 'test-card.jpg'),
+      CARD,
       '--topic',
       'sleepy/1',
       '--retain',
@@ -161,14 +167,9 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
     ]);
     expect(second.code, second.stderr).toBe(0);
     const newer = jsonLines(second.stdout)[0] ?? {};
-    const watcher = await mqtt.connectAsync(broker.url);
-    const retained: string[] = [];
-    watcher.on('message', (topic, payload, packet) => {
-      if (packet.retain && payload.length > 0) retained.push(topic);
-    });
-    await watcher.subscribeAsync('sleepy/1/mqimg/#', { qos: 1 });
-    await new Promise((r) => setTimeout(r, 500));
-    await watcher.endAsync();
+    const retained = (await capture(broker.url, 'sleepy/1/mqimg', async () => {}))
+      .filter((m) => m.retain && m.payload.length > 0)
+      .map((m) => m.topic);
     expect(retained.length).toBe(Number(newer.chunks) + 1);
     expect(retained.every((t) => t.startsWith(`sleepy/1/mqimg/${newer.id}/`))).toBe(true);
   });
@@ -176,7 +177,7 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
   it('--republish publishes each saved file whole and retained, for Home Assistant', async () => {
     const { tx, rx, out, completed } = await transfer({
       rx: ['--json', '--topic', 'door/+', '--republish', 'ha/{topic}/image'],
-      tx: [join(SAMPLES, 'test-card.jpg'), '--topic', 'door/1'],
+      tx: [CARD, '--topic', 'door/1'],
       url: broker.url,
     });
     expect(tx.code, tx.stderr).toBe(0);
@@ -194,24 +195,12 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
 
   it('reads the image from standard input with -', async () => {
     // --topic: the broker still holds the retained image of the test above.
-    const rx = await startReceiver([
-      '--out',
-      tempDir(),
-      '--once',
-      '--json',
-      '--topic',
-      'pipe/1',
-      '--url',
-      broker.url,
-    ]);
-    const tx = spawnSync(
-      process.execPath,
-      [MQIMG_BIN, 'send', '-', '--topic', 'pipe/1', '--url', broker.url],
-      {
-        input: readFileSync(join(SAMPLES, 'test-card.jpg')),
-        encoding: 'utf8',
-      },
-    );
+    const topic = ['--topic', 'pipe/1', '--url', broker.url];
+    const rx = await startReceiver(['--out', tempDir(), '--once', '--json', ...topic]);
+    const tx = spawnSync(process.execPath, [MQIMG_BIN, 'send', '-', ...topic], {
+      input: readFileSync(CARD),
+      encoding: 'utf8',
+    });
     expect(tx.status, tx.stderr).toBe(0);
     const received = await rx.done;
     expect(jsonLines(received.stdout).find((e) => e.event === 'completed')).toMatchObject({
@@ -222,16 +211,7 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
   });
 
   it('refuses an unknown profile with exit 2 and lists the known ones', async () => {
-    const result = await runCli([
-      'send',
-      join(SAMPLES, 'test-card.jpg'),
-      '--topic',
-      'a',
-      '--profile',
-      'nope',
-      '--url',
-      'mqtt://127.0.0.1:1',
-    ]);
+    const result = await runCli(['send', CARD, '--topic', 'a', '--profile', 'nope', '--url', nowhere]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
       /unknown --profile "nope"; known profiles: .*epaper-296x128.*ili9341-rgb565/,

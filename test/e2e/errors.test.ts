@@ -2,16 +2,19 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pngBomb } from '../fixtures/bomb.js';
 import { runCli, SAMPLES, startCli, startReceiver } from '../helpers/cli.js';
 import { hasGpsIfd } from '../helpers/exif.js';
 import { FIXTURE_IMAGES, tempDir as makeTempDir, visibleFiles } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
-import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { mosquittoRequired, startMosquitto, useMosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 import { transfer } from '../helpers/transfer.js';
 import { waitUntil } from '../helpers/wait.js';
+
+/** The sample test card (640x480 JPEG). */
+const CARD = join(SAMPLES, 'test-card.jpg');
 
 const tempDir = () => makeTempDir('mqimg-err-');
 const fixture = (name: string) => join(FIXTURE_IMAGES, name);
@@ -50,15 +53,7 @@ describe('bad input on the sender: clear message, documented exit code, nothing 
   });
 
   it('refuses every file when one of several is bad', async () => {
-    const result = await runCli([
-      'send',
-      join(SAMPLES, 'test-card.jpg'),
-      '/no/such.jpg',
-      '--topic',
-      'cam/1',
-      '--url',
-      nowhere,
-    ]);
+    const result = await runCli(['send', CARD, '/no/such.jpg', '--topic', 'cam/1', '--url', nowhere]);
     expect(result.code).toBe(3);
   });
 
@@ -68,35 +63,19 @@ describe('bad input on the sender: clear message, documented exit code, nothing 
     ['cam//1', /empty level/],
     ['/cam', /empty level/],
   ])('refuses the topic %s with exit 2', async (topic, message) => {
-    const result = await runCli(['send', join(SAMPLES, 'test-card.jpg'), '--topic', topic, '--url', nowhere]);
+    const result = await runCli(['send', CARD, '--topic', topic, '--url', nowhere]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
   });
 
   it('refuses bad option values with exit 2 and says what was expected', async () => {
-    const quality = await runCli([
-      'send',
-      join(SAMPLES, 'test-card.jpg'),
-      '--topic',
-      'a',
-      '--quality',
-      '101',
-    ]);
+    const quality = await runCli(['send', CARD, '--topic', 'a', '--quality', '101']);
     expect(quality.code).toBe(2);
     expect(quality.stderr).toMatch(/whole number from 1 to 100/);
-    const chunk = await runCli([
-      'send',
-      join(SAMPLES, 'test-card.jpg'),
-      '--topic',
-      'a',
-      '--chunk-size',
-      '10',
-      '--url',
-      nowhere,
-    ]);
+    const chunk = await runCli(['send', CARD, '--topic', 'a', '--chunk-size', '10', '--url', nowhere]);
     expect(chunk.code).toBe(2);
     expect(chunk.stderr).toMatch(/--chunk-size must be .* from 64 to 524288/);
-    const missingTopic = await runCli(['send', join(SAMPLES, 'test-card.jpg')]);
+    const missingTopic = await runCli(['send', CARD]);
     expect(missingTopic.code).toBe(2);
     expect(missingTopic.stderr).toMatch(/--topic/);
     const both = await runCli(['receive', '--out', tempDir(), '--once', '--count', '2', '--url', nowhere]);
@@ -105,14 +84,7 @@ describe('bad input on the sender: clear message, documented exit code, nothing 
 
   it('says so when the broker is unreachable (exit 4)', async () => {
     const port = await freePort();
-    const result = await runCli([
-      'send',
-      join(SAMPLES, 'test-card.jpg'),
-      '--topic',
-      'cam/1',
-      '--url',
-      `mqtt://127.0.0.1:${port}`,
-    ]);
+    const result = await runCli(['send', CARD, '--topic', 'cam/1', '--url', `mqtt://127.0.0.1:${port}`]);
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/connection refused/);
     const receive = await runCli(['receive', '--out', tempDir(), '--url', `mqtt://127.0.0.1:${port}`]);
@@ -121,7 +93,7 @@ describe('bad input on the sender: clear message, documented exit code, nothing 
 
   it('takes the broker URL from MQIMG_URL', async () => {
     const port = await freePort();
-    const result = await runCli(['send', join(SAMPLES, 'test-card.jpg'), '--topic', 'cam/1'], {
+    const result = await runCli(['send', CARD, '--topic', 'cam/1'], {
       MQIMG_URL: `mqtt://127.0.0.1:${port}`,
     });
     expect(result.stderr).toContain(`mqtt://127.0.0.1:${port}`);
@@ -152,13 +124,7 @@ describe('damaged and unsupported images (test/fixtures/images)', () => {
 });
 
 describe.skipIf(!mosquittoRequired())('through a Mosquitto the test configures', () => {
-  let open: MosquittoProcess;
-  beforeAll(async () => {
-    open = await startMosquitto();
-  });
-  afterAll(async () => {
-    await open?.stop();
-  });
+  const open = useMosquitto();
 
   it('reports refused credentials with exit 5, for sender and receiver', async () => {
     const dir = tempDir();
@@ -171,16 +137,7 @@ describe.skipIf(!mosquittoRequired())('through a Mosquitto the test configures',
     const secured = await startMosquitto(['allow_anonymous false', `password_file ${passwords}`]);
     try {
       const wrong = await runCli(
-        [
-          'send',
-          join(SAMPLES, 'test-card.jpg'),
-          '--topic',
-          'cam/1',
-          '--url',
-          secured.url,
-          '--username',
-          'camera',
-        ],
+        ['send', CARD, '--topic', 'cam/1', '--url', secured.url, '--username', 'camera'],
         {
           MQIMG_PASSWORD: 'wrong',
         },
@@ -192,7 +149,7 @@ describe.skipIf(!mosquittoRequired())('through a Mosquitto the test configures',
       // And with the right password, through MQIMG_PASSWORD, it works.
       const ok = await transfer({
         rx: ['--username', 'camera'],
-        tx: [join(SAMPLES, 'test-card.jpg'), '--topic', 'cam/1', '--username', 'camera'],
+        tx: [CARD, '--topic', 'cam/1', '--username', 'camera'],
         url: secured.url,
         env: { MQIMG_PASSWORD: 'right-password' },
       });
@@ -208,7 +165,7 @@ describe.skipIf(!mosquittoRequired())('through a Mosquitto the test configures',
     for (const version of ['3.1.1', '5']) {
       const { tx, rx, out } = await transfer({
         rx: ['--mqtt-version', version],
-        tx: [join(SAMPLES, 'test-card.jpg'), '--topic', `v/${version}`, '--mqtt-version', version],
+        tx: [CARD, '--topic', `v/${version}`, '--mqtt-version', version],
         url: open.url,
       });
       expect(tx.code, tx.stderr).toBe(0);

@@ -11,6 +11,7 @@ import {
   useMosquitto,
 } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
+import { sendAsIs } from '../helpers/transfer.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = () => makeTempDir('mqimg-faults-');
@@ -50,20 +51,7 @@ describe.skipIf(!mosquittoRequired())('faults: processes and brokers that die mi
   });
 
   const send = (topic: string, url: string, extra: string[] = []): CliProcess =>
-    startCli([
-      'send',
-      source,
-      '--topic',
-      topic,
-      '--format',
-      'original',
-      '--chunk-size',
-      '1K',
-      '--json',
-      '--url',
-      url,
-      ...extra,
-    ]);
+    startCli(['send', ...sendAsIs(source, topic, '1K'), '--url', url, ...extra]);
 
   it('a receiver killed mid-transfer and started again with the same --out resumes and asks only for what it lacks', async () => {
     const out = tempDir();

@@ -10,6 +10,9 @@ import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
 
+/** The sample test card (640x480 JPEG). */
+const CARD = join(SAMPLES, 'test-card.jpg');
+
 /** Waits until a `send --watch` has said on stderr that it is watching (so nothing written after is missed). */
 const watching = (cli: CliProcess) => cli.waitForStderr('watching');
 const completedPaths = (stdout: string) =>
@@ -24,7 +27,7 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
   beforeAll(async () => {
     http = createServer((req, res) => {
       if (req.url !== '/snap.jpg') return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(readFileSync(join(SAMPLES, 'test-card.jpg')));
+      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(readFileSync(CARD));
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
     const address = http.address();
@@ -33,36 +36,32 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
   afterAll(async () => {
     await new Promise((resolve) => http?.close(resolve));
   });
-
-  it('--watch sends each new image once it is completely written, and Ctrl-C stops it (exit 130)', async () => {
-    const dir = tempDir('mqimg-watch-');
-    const out = tempDir('mqimg-watch-out-');
-    const rx = await startReceiver([
-      '--out',
-      out,
-      '--count',
-      '2',
-      '--json',
-      '--topic',
-      'nvr/1',
-      '--url',
-      broker.url,
-    ]);
-    const tx = startCli([
+  /** `receive --json --out out --topic topic` on the broker, subscribed when it resolves. */
+  const receiveOn = (out: string, topic: string, extra: string[]) =>
+    startReceiver(['--out', out, '--json', '--topic', topic, ...extra, '--url', broker.url]);
+  /** `send --watch dir` on `topic`, sending files as they are, with `--json` events. */
+  const watch = (dir: string, topic: string, extra: string[]) =>
+    startCli([
       'send',
       '--watch',
       dir,
       '--topic',
-      'nvr/1',
+      topic,
       '--format',
       'original',
-      '--no-supersede',
       '--json',
+      ...extra,
       '--url',
       broker.url,
     ]);
+
+  it('--watch sends each new image once it is completely written, and Ctrl-C stops it (exit 130)', async () => {
+    const dir = tempDir('mqimg-watch-');
+    const out = tempDir('mqimg-watch-out-');
+    const rx = await receiveOn(out, 'nvr/1', ['--count', '2']);
+    const tx = watch(dir, 'nvr/1', ['--no-supersede']);
     await watching(tx);
-    copyFileSync(join(SAMPLES, 'test-card.jpg'), join(dir, 'first.jpg'));
+    copyFileSync(CARD, join(dir, 'first.jpg'));
     // Written in two halves with a pause: it must not be sent half-written.
     const landscape = readFileSync(join(SAMPLES, 'landscape.jpg'));
     writeFileSync(join(dir, 'second.jpg'), landscape.subarray(0, 50_000));
@@ -71,7 +70,7 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
     const received = await rx.done;
     expect(received.code, received.stderr).toBe(0);
     const saved = completedPaths(received.stdout).map((p) => readFileSync(p));
-    expect(saved.some((b) => b.equals(readFileSync(join(SAMPLES, 'test-card.jpg'))))).toBe(true);
+    expect(saved.some((b) => b.equals(readFileSync(CARD)))).toBe(true);
     expect(saved.some((b) => b.equals(landscape))).toBe(true);
     tx.child.kill('SIGINT');
     expect((await tx.done).code).toBe(130);
@@ -79,16 +78,7 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
 
   it('polls an http:// snapshot URL with --every', async () => {
     const out = tempDir('mqimg-poll-');
-    const rx = await startReceiver([
-      '--out',
-      out,
-      '--once',
-      '--json',
-      '--topic',
-      'ipcam/1',
-      '--url',
-      broker.url,
-    ]);
+    const rx = await receiveOn(out, 'ipcam/1', ['--once']);
     const tx = startCli([
       'send',
       httpUrl,
@@ -104,7 +94,7 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
     const received = await rx.done;
     expect(received.code, received.stderr).toBe(0);
     const [path] = completedPaths(received.stdout);
-    expect(readFileSync(String(path)).equals(readFileSync(join(SAMPLES, 'test-card.jpg')))).toBe(true);
+    expect(readFileSync(String(path)).equals(readFileSync(CARD))).toBe(true);
     tx.child.kill('SIGINT');
     expect((await tx.done).code).toBe(130);
   });
@@ -117,26 +107,13 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
       // ~3 MB, more than the sender's window (1 MiB of 4 KiB chunks): most of it is not yet sent when superseded.
       const big = await writeNoisePng(1000);
       const rx = await startReceiver(['--out', out, '--json', '--topic', 'cam/latest', '--url', slow.url]);
-      const tx = startCli([
-        'send',
-        '--watch',
-        dir,
-        '--topic',
-        'cam/latest',
-        '--format',
-        'original',
-        '--chunk-size',
-        '4K',
-        '--json',
-        '--url',
-        broker.url,
-      ]);
+      const tx = watch(dir, 'cam/latest', ['--chunk-size', '4K']);
       await watching(tx);
       copyFileSync(big, join(dir, '.old.tmp'));
       renameSync(join(dir, '.old.tmp'), join(dir, 'old.png'));
       await rx.waitForOutput('"event":"started"');
       await sleep(700);
-      copyFileSync(join(SAMPLES, 'test-card.jpg'), join(dir, 'new.jpg'));
+      copyFileSync(CARD, join(dir, 'new.jpg'));
       await rx.waitForOutput('"name":"new.jpg","path"', 45_000);
       const events = jsonLines(rx.stdout());
       expect(events.find((e) => e.event === 'failed' && e.code === 'superseded')).toMatchObject({
@@ -161,16 +138,7 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
     });
     await frigate.endAsync();
     const out = tempDir('mqimg-relay-');
-    const rx = await startReceiver([
-      '--out',
-      out,
-      '--once',
-      '--json',
-      '--topic',
-      'display/door',
-      '--url',
-      broker.url,
-    ]);
+    const rx = await receiveOn(out, 'display/door', ['--once']);
     const relay = startCli([
       'relay',
       '--from',
@@ -196,7 +164,7 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
   });
 
   it('refuses --every without a URL (exit 2)', async () => {
-    const result = await runCli(['send', join(SAMPLES, 'test-card.jpg'), '--every', '1s', '--topic', 'a']);
+    const result = await runCli(['send', CARD, '--every', '1s', '--topic', 'a']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--every needs exactly one http/);
   });

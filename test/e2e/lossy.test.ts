@@ -6,19 +6,7 @@ import { jsonLines, sha256, tempDir } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { mosquittoRequired, startMosquitto, useMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
-import { transfer } from '../helpers/transfer.js';
-
-/** `send <source> --topic <topic> --format original --chunk-size <size> --json`: the bytes as they are. */
-const sendOriginal = (source: string, topic: string, chunkSize: string) => [
-  source,
-  '--topic',
-  topic,
-  '--format',
-  'original',
-  '--chunk-size',
-  chunkSize,
-  '--json',
-];
+import { sendAsIs, transfer } from '../helpers/transfer.js';
 
 describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a byte-identical file', () => {
   const broker = useMosquitto();
@@ -39,7 +27,7 @@ describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a b
       const source = join(SAMPLES, 'landscape.jpg');
       const { tx, rx, out, sent } = await transfer({
         rx: ['--json', '--url', proxy.url],
-        tx: [...sendOriginal(source, 'lossy/1', '2K'), '--url', broker.url],
+        tx: [...sendAsIs(source, 'lossy/1', '2K'), '--url', broker.url],
       });
       expect(tx.code, tx.stderr).toBe(0);
       expect(rx.code, rx.stderr).toBe(0);
@@ -73,7 +61,7 @@ describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a b
       );
       const tx = await runCli([
         'send',
-        ...sendOriginal(source, 'merged/1', '2K'),
+        ...sendAsIs(source, 'merged/1', '2K'),
         '--receivers',
         '2',
         '--url',
@@ -105,7 +93,7 @@ describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a b
       const source = join(SAMPLES, 'sideways-exif6.jpg');
       const { tx, rx, out } = await transfer({
         rx: ['--url', proxy.url],
-        tx: [...sendOriginal(source, 'lossy/tail', '4K'), '--url', broker.url],
+        tx: [...sendAsIs(source, 'lossy/tail', '4K'), '--url', broker.url],
       });
       expect(tx.code, tx.stderr).toBe(0);
       expect(rx.code, rx.stderr).toBe(0);
@@ -125,7 +113,7 @@ describe.skipIf(!mosquittoRequired())('lossy paths: the receiver still saves a b
       // --qos 1: Mosquitto's queue limits apply to QoS 1 deliveries (QoS 0 ones it buffers without that limit).
       const { tx, rx, completed, sent } = await transfer({
         rx: ['--json', '--qos', '1', '--mqtt-version', '3.1.1'],
-        tx: [...sendOriginal(source, 'tiny/1', '1K'), '--mqtt-version', '3.1.1'],
+        tx: [...sendAsIs(source, 'tiny/1', '1K'), '--mqtt-version', '3.1.1'],
         url: tiny.url,
       });
       expect(tx.code, tx.stderr).toBe(0);

@@ -1,36 +1,20 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
 import { nodeCrypto } from '../../src/platform/node-crypto.js';
 import { pkcs8Of, publicKeyId } from '../../src/platform/node-keys.js';
+import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
 import { signManifest } from '../../src/protocol/signature.js';
 import { chunkTopic, manifestTopic, parseTopic } from '../../src/protocol/topics.js';
 import { buildManifest } from '../../src/session/send-session.js';
-import { type CliProcess, runCli, SAMPLES, startCli, waitForEvent, waitForReceiver } from '../helpers/cli.js';
-import { jsonLines, sha256, tempDir } from '../helpers/files.js';
+import { type CliProcess, runCli, SAMPLES, startCli, startReceiver, waitForEvent } from '../helpers/cli.js';
+import { jsonLines, sha256, tempDir, visibleFiles } from '../helpers/files.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
+import { capture } from '../helpers/mqtt-capture.js';
 
 const IMAGE = join(SAMPLES, 'landscape.jpg');
-const visibleFiles = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Every message published under `prefix/#` while `during` runs, in order. */
-async function capture(url: string, prefix: string, during: () => Promise<void>) {
-  const spy = await mqtt.connectAsync(url, { clientId: `spy-${Math.random().toString(16).slice(2)}` });
-  const seen: Array<{ topic: string; payload: Buffer }> = [];
-  spy.on('message', (topic, payload) => seen.push({ topic, payload: Buffer.from(payload) }));
-  await spy.subscribeAsync(`${prefix}/#`, { qos: 1 });
-  try {
-    await during();
-    await sleep(200);
-  } finally {
-    await spy.endAsync();
-  }
-  return seen;
-}
 
 /**
  * Signed and encrypted transfers through a real Mosquitto, with the real CLI on both sides and a raw MQTT client
@@ -67,8 +51,7 @@ describe.skipIf(!mosquittoRequired())('signed and encrypted transfers', () => {
     args: string[],
     out = tempDir(),
   ): Promise<{ rx: CliProcess; out: string }> {
-    const rx = startCli(['receive', '--out', out, '--json', '--topic', topic, '--url', broker.url, ...args]);
-    await waitForReceiver(rx);
+    const rx = await startReceiver(['--out', out, '--json', '--topic', topic, '--url', broker.url, ...args]);
     return { rx, out };
   }
   const stop = async (rx: CliProcess) => {

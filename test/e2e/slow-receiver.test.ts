@@ -5,6 +5,7 @@ import { jsonLines, tempDir } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
+import { sendAsIs } from '../helpers/transfer.js';
 
 /**
  * Flow control (issue 3): a sender at full speed, through a Mosquitto with default limits, to a receiver whose
@@ -44,19 +45,7 @@ describe.skipIf(!mosquittoRequired())('a slow receiver behind a default Mosquitt
           '--url',
           proxy.url,
         ]);
-        const tx = await runCli([
-          'send',
-          source,
-          '--topic',
-          `slow/${qos}`,
-          '--format',
-          'original',
-          '--chunk-size',
-          '1K',
-          '--json',
-          '--url',
-          broker.url,
-        ]);
+        const tx = await runCli(['send', ...sendAsIs(source, `slow/${qos}`, '1K'), '--url', broker.url]);
         const received = await rx.done;
         expect(tx.code, tx.stderr).toBe(0);
         expect(received.code, received.stderr).toBe(0);

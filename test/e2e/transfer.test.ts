@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKERS, type TestBroker } from '../helpers/brokers.js';
 import { runCli, SAMPLES, startCli, startReceiver } from '../helpers/cli.js';
 import { jsonLines, sha256, tempDir, visibleFiles } from '../helpers/files.js';
-import { transfer } from '../helpers/transfer.js';
+import { sendAsIs, transfer } from '../helpers/transfer.js';
+
+/** The sample test card (640x480 JPEG). */
+const CARD = join(SAMPLES, 'test-card.jpg');
 
 for (const { name, enabled, start } of BROKERS) {
   describe.skipIf(!enabled)(`send and receive through ${name}`, () => {
@@ -44,7 +47,7 @@ for (const { name, enabled, start } of BROKERS) {
       const source = join(SAMPLES, 'sideways-exif6.jpg');
       const { tx, rx, out, sent } = await transfer({
         rx: [],
-        tx: [source, '--topic', 'cam/raw', '--format', 'original', '--chunk-size', '1024', '--json'],
+        tx: sendAsIs(source, 'cam/raw', '1024'),
         url: broker.url,
       });
       expect(tx.code, tx.stderr).toBe(0);
@@ -63,7 +66,7 @@ for (const { name, enabled, start } of BROKERS) {
         rx: [],
         tx: [
           [join(SAMPLES, 'sideways-exif6.jpg'), '--topic', 'cam/2', '--max-size', '300x300'],
-          [join(SAMPLES, 'test-card.jpg'), '--topic', 'cam/2', '--max-size', '4000x4000'],
+          [CARD, '--topic', 'cam/2', '--max-size', '4000x4000'],
         ],
         url: broker.url,
       });
@@ -82,7 +85,7 @@ for (const { name, enabled, start } of BROKERS) {
         out,
         rx: ['--json'],
         tx: [
-          [join(SAMPLES, 'test-card.jpg'), '--topic', 'multi/a'],
+          [CARD, '--topic', 'multi/a'],
           [join(SAMPLES, 'landscape.jpg'), '--topic', 'multi/b', '--chunk-size', '4K'],
           [join(SAMPLES, 'badge-alpha.png'), '--topic', 'multi/c/deeper'],
         ],
@@ -112,7 +115,7 @@ for (const { name, enabled, start } of BROKERS) {
         broker.url,
       ]);
       const send = (topic: string, extra: string[] = []) =>
-        runCli(['send', join(SAMPLES, 'test-card.jpg'), '--topic', topic, ...extra, '--url', broker.url]);
+        runCli(['send', CARD, '--topic', topic, ...extra, '--url', broker.url]);
       const ignored = await send('garden/7', ['--timeout', '1.5']);
       const taken = await send('cam/7');
       const received = await receiver.done;
@@ -132,14 +135,7 @@ for (const { name, enabled, start } of BROKERS) {
       try {
         const manifest = new Promise<string>((resolve) => spy.on('message', (topic) => resolve(topic)));
         await spy.subscribeAsync('late/1/mqimg/+/m', { qos: 1 });
-        const sender = startCli([
-          'send',
-          join(SAMPLES, 'test-card.jpg'),
-          '--topic',
-          'late/1',
-          '--url',
-          broker.url,
-        ]);
+        const sender = startCli(['send', CARD, '--topic', 'late/1', '--url', broker.url]);
         const published = await Promise.race([
           manifest,
           sender.done.then((r) => {

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { seededRandom } from './random.js';
 
 /**
  * Writes a PNG of `side` x `side` random RGB pixels, stored uncompressed (about 3 * side^2 bytes that no
@@ -9,13 +10,8 @@ import sharp from 'sharp';
  */
 export async function writeNoisePng(side: number, seed = 88172645): Promise<string> {
   const pixels = Buffer.alloc(side * side * 3);
-  let x = seed;
-  for (let i = 0; i < pixels.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    pixels[i] = x & 0xff;
-  }
+  const random = seededRandom(seed);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.floor(random() * 256);
   const path = join(mkdtempSync(join(tmpdir(), 'mqimg-noise-')), `noise-${side}.png`);
   writeFileSync(
     path,

@@ -28,26 +28,9 @@ function makeLeaf(dir: string, name: string, ca: string, subject: string, extens
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
   openssl(['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`], dir);
   writeFileSync(join(dir, `${name}.ext`), extensions);
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${ca}.crt`,
-      '-CAkey',
-      `${ca}.key`,
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.crt`,
-    ],
-    dir,
-  );
+  // Relative names without spaces (openssl runs in `dir`): the arguments can be written as one line.
+  const sign = `x509 -req -in ${name}.csr -CA ${ca}.crt -CAkey ${ca}.key -CAcreateserial -days 2`;
+  openssl([...sign.split(' '), '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
 }
 
 /** Makes a CA, a broker certificate for `localhost`, a client certificate, and a second, unrelated CA. */

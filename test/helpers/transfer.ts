@@ -1,6 +1,21 @@
 import { type CliResult, runCli, startReceiver } from './cli.js';
 import { jsonLines, tempDir } from './files.js';
 
+/**
+ * Arguments of `mqimg send` for `files` on `topic`, as they are (`--format original`, so the saved bytes must equal
+ * the source's) in chunks of `chunkSize`, with `--json` events.
+ */
+export const sendAsIs = (files: string | string[], topic: string, chunkSize: string): string[] => [
+  ...(Array.isArray(files) ? files : [files]),
+  '--topic',
+  topic,
+  '--format',
+  'original',
+  '--chunk-size',
+  chunkSize,
+  '--json',
+];
+
 export interface TransferSpec {
   /** Arguments of `mqimg receive` after `--out <out>` (it gets `--once`, or `--count N` for N senders). */
   rx: string[];

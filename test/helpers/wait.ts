@@ -24,3 +24,19 @@ export async function waitUntil<T>(
     await sleep(everyMs);
   }
 }
+
+/** `promise`, or an error naming `what` after `timeoutMs`: a wait for an event that never comes fails loudly. */
+export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

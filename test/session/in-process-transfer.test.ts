@@ -10,22 +10,12 @@ import { type ReceiveEvent, Receiver, type ReceiverOptions } from '../../src/ses
 import { type SendTransferOptions, sendTransfer } from '../../src/session/send-session.js';
 import { type DropRule, LoopbackBroker } from '../../src/transport/loopback-transport.js';
 import { sha256, tempDir, visibleFiles } from '../helpers/files.js';
+import { seededRandom } from '../helpers/random.js';
 
 /**
  * The real sender and the real receiver, in one process, over an in-memory broker: fast, and with a seeded drop
  * rule, repeatable. These test the protocol's logic; the end-to-end suite proves transfers over real brokers.
  */
-
-/** A deterministic generator (xorshift32) for loss patterns. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-}
 
 const image = (size: number) => ({
   bytes: randomBytes(size),
@@ -79,7 +69,7 @@ describe('sender and receiver in one process', () => {
   });
 
   it.each([1, 2, 3])('recover 5%% seeded chunk loss (seed %i) by resending what was lost', async (seed) => {
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     let lost = 0;
     const drop: DropRule = ({ topic, to }) => {
       if (to !== 'rx' || parseTopic(topic)?.kind !== 'chunk' || random() >= 0.05) return false;
