@@ -1,57 +1,140 @@
 /**
- * Prints the signing and encryption test vectors of PROTOCOL.md (sections 12 and 13), computed by the code.
- * `npx tsx scripts/protocol-vectors.ts`; test/protocol/protocol-doc.test.ts checks that the document quotes them.
+ * Prints the test vectors of PROTOCOL.md (sections 11 to 13), computed by the code that sends and receives:
+ * `npx tsx scripts/protocol-vectors.ts`. test/protocol/protocol-doc.test.ts checks that the document quotes them,
+ * and scripts/check-protocol-vectors.py recomputes them from the document's rules alone.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { nodeCrypto } from '../src/platform/node-crypto.js';
+import { chunkHashes, nodeCrypto, receiptVerifier } from '../src/platform/node-crypto.js';
 import { rawPublicKey } from '../src/platform/node-keys.js';
+import { receiverWindow } from '../src/protocol/ack-policy.js';
 import { fromUtf8, toHex } from '../src/protocol/bytes.js';
+import { HASH_BYTES } from '../src/protocol/chunk-hashes.js';
 import { chunkView } from '../src/protocol/chunking.js';
+import { MAX_STATUS_RANGES } from '../src/protocol/constants.js';
 import type { CryptoProvider } from '../src/protocol/crypto.js';
-import {
-  sealChunk,
-  sealedTransferId,
-  sealManifest,
-  secretKeyId,
-  transferKey,
-} from '../src/protocol/encryption.js';
+import { sealChunk, sealManifest, sealPage, secretKeyId, transferKey } from '../src/protocol/encryption.js';
 import { encodeManifest } from '../src/protocol/manifest.js';
+import { Reassembly } from '../src/protocol/reassembly.js';
+import { receiptProof } from '../src/protocol/receipt.js';
+import { RepairRequests } from '../src/protocol/repair-requests.js';
 import { publicKeyId, signingText, signManifest } from '../src/protocol/signature.js';
-import { buildManifest } from '../src/session/send-session.js';
+import { encodeStatus } from '../src/protocol/status.js';
+import { prepareTransfer } from '../src/session/send-session.js';
 
 /** The file of section 11: bytes 0x00..0xc7. */
 export const VECTOR_BYTES = Buffer.from(Array.from({ length: 200 }, (_, i) => i));
-const image = { bytes: VECTOR_BYTES, name: 'vector.bin', mediaType: 'image/png', width: 10, height: 5 };
+/** The two-page example of section 11: 300 bytes, byte i = i mod 256. */
+export const TWO_PAGE_BYTES = Buffer.from(Array.from({ length: 300 }, (_, i) => i & 0xff));
+export const VECTOR_TOPIC = 'cam/1';
+export const VECTOR_CHUNK_BYTES = 64;
+export const VECTOR_CREATED_MS = 1767225600000;
+/** The fixed transfer id and nonce of the vectors (a real sender draws new random ones for every send). */
+export const VECTOR_ID = '0123456789abcdef';
+export const VECTOR_NONCE = Buffer.from(Array.from({ length: 16 }, (_, i) => 0x40 + i)).toString('hex');
+/** The receiver id of the status examples and of the proof of receipt. */
+export const VECTOR_RX = 'rx-1a2b3c4d';
 /** Ed25519 seed 0x00..0x1f, wrapped as PKCS#8. */
 export const VECTOR_SEED = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
 /** Shared secret: 32 bytes 0x20..0x3f. Salt: 16 bytes 0xa0..0xaf. */
 export const VECTOR_SECRET = Buffer.from(Array.from({ length: 32 }, (_, i) => 0x20 + i));
 export const VECTOR_SALT = Buffer.from(Array.from({ length: 16 }, (_, i) => 0xa0 + i));
 
+const image = { bytes: VECTOR_BYTES, name: 'vector.bin', mediaType: 'image/png', width: 10, height: 5 };
+const fixed = { id: VECTOR_ID, nonce: VECTOR_NONCE };
+
+/** Splits concatenated 16-byte hashes into hex strings. */
+function hashList(hashes: Uint8Array): string[] {
+  return Array.from({ length: hashes.length / HASH_BYTES }, (_, i) =>
+    toHex(hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)),
+  );
+}
+
+/**
+ * The status a receiver with one transfer in progress publishes when it holds chunks 0 and 2 of the section 11
+ * transfer: built by the receiver's own bookkeeping (Reassembly, RepairRequests, receiverWindow).
+ */
+function gapStatus(): string {
+  const reassembly = new Reassembly(4, VECTOR_BYTES.length, VECTOR_CHUNK_BYTES);
+  reassembly.commit(0);
+  reassembly.commit(2);
+  const missing = new RepairRequests().due(reassembly.missing(MAX_STATUS_RANGES), 0);
+  return fromUtf8(
+    encodeStatus({
+      rx: VECTOR_RX,
+      state: 'receiving',
+      next: reassembly.next,
+      high: reassembly.high,
+      win: receiverWindow(1, VECTOR_CHUNK_BYTES),
+      missing,
+    }),
+  );
+}
+
 /** The vectors, computed with `crypto` (node:crypto by default; the tests also run them through WebCrypto). */
 export async function protocolVectors(crypto: CryptoProvider = nodeCrypto) {
+  const prepared = prepareTransfer(image, VECTOR_CHUNK_BYTES, VECTOR_CREATED_MS, fixed);
+  const plain = prepared.manifest;
+  const twoPages = prepareTransfer(
+    { ...image, bytes: TWO_PAGE_BYTES, name: 'two-pages.bin' },
+    VECTOR_CHUNK_BYTES,
+    VECTOR_CREATED_MS,
+    fixed,
+  );
+  const proof = await receiptProof(crypto, plain.nonce, VECTOR_BYTES, VECTOR_RX);
+
   const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), VECTOR_SEED]);
   const publicKey = createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
   const raw = rawPublicKey(publicKey);
   const kid = await publicKeyId(crypto, raw);
-  const plain = buildManifest(image, 'cam/1', 64, 1767225600000);
-  const signed = await signManifest(crypto, plain, 'cam/1', pkcs8, kid);
-  const text = fromUtf8(signingText(plain, 'cam/1', kid) ?? new Uint8Array(0));
-  const encryptedPlain = buildManifest(image, 'cam/1', 64, 1767225600000, false, VECTOR_SECRET);
-  const { sealed, key } = await sealManifest(crypto, encryptedPlain, VECTOR_SECRET, VECTOR_SALT);
+  const signed = await signManifest(crypto, plain, VECTOR_TOPIC, pkcs8, kid);
+  const text = fromUtf8(signingText(plain, VECTOR_TOPIC, kid) ?? new Uint8Array(0));
+
+  const { sealed, key } = await sealManifest(crypto, plain, VECTOR_SECRET, VECTOR_SALT);
   return {
+    manifest: fromUtf8(encodeManifest(plain)),
+    sha256: plain.sha256,
+    id: plain.id,
+    nonce: plain.nonce,
+    chunkHashes: hashList(chunkHashes(VECTOR_BYTES, VECTOR_CHUNK_BYTES)),
+    pagesHex: prepared.pages.map((p) => toHex(p)),
+    pages: plain.pages,
+    twoPage: {
+      manifest: fromUtf8(encodeManifest(twoPages.manifest)),
+      chunkHashes: hashList(chunkHashes(TWO_PAGE_BYTES, VECTOR_CHUNK_BYTES)),
+      pagesHex: twoPages.pages.map((p) => toHex(p)),
+      pages: twoPages.manifest.pages,
+    },
+    proof,
+    /** The same proof through the sender's verifier (node:crypto, HMAC spelt out): must be equal. */
+    senderProof: receiptVerifier(plain.nonce, VECTOR_BYTES)(VECTOR_RX),
+    statuses: {
+      join: fromUtf8(
+        encodeStatus({
+          rx: VECTOR_RX,
+          state: 'receiving',
+          next: 0,
+          high: -1,
+          win: receiverWindow(1, VECTOR_CHUNK_BYTES),
+        }),
+      ),
+      gap: gapStatus(),
+      wantManifest: fromUtf8(encodeStatus({ rx: VECTOR_RX, state: 'want-manifest' })),
+      complete: fromUtf8(encodeStatus({ rx: VECTOR_RX, state: 'complete', next: plain.chunks, proof })),
+    },
     publicKeyHex: toHex(raw),
     kid,
     signingText: text,
     signature: signed.sig.value,
     signedManifest: fromUtf8(encodeManifest(signed)),
     secretKid: await secretKeyId(crypto, VECTOR_SECRET),
-    sealedId: await sealedTransferId(crypto, VECTOR_SECRET, plain.sha256, 64, 'cam/1'),
-    transferKeyHex: toHex(await transferKey(crypto, VECTOR_SECRET, VECTOR_SALT, encryptedPlain.id)),
+    transferKeyHex: toHex(await transferKey(crypto, VECTOR_SECRET, VECTOR_SALT, plain.id)),
     sealedManifest: JSON.stringify(sealed),
+    sealedPages: await Promise.all(
+      prepared.pages.map(async (page, j) => toHex(await sealPage(crypto, key, plain.id, j, page))),
+    ),
     sealedChunks: await Promise.all(
-      Array.from({ length: encryptedPlain.chunks }, async (_, i) =>
-        toHex(await sealChunk(crypto, key, encryptedPlain.id, i, chunkView(VECTOR_BYTES, i, 64))),
+      Array.from({ length: plain.chunks }, async (_, i) =>
+        toHex(await sealChunk(crypto, key, plain.id, i, chunkView(VECTOR_BYTES, i, VECTOR_CHUNK_BYTES))),
       ),
     ),
   };

@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { z } from 'zod';
-import { processOutput } from '../cli/output.js';
-import { buildProgram } from '../cli/program.js';
+import { debugLevelFromEnvironment, debugLog, enableDebug } from '../cli/debug-log.js';
+import { ERROR_PREFIX, processOutput } from '../cli/output.js';
+import { buildProgram, checkCommandName } from '../cli/program.js';
 import { ExitCode, MqimgError } from '../errors.js';
 
 /** The executable: parse, run, and turn every outcome into an exit code. The only place that exits. */
@@ -21,23 +22,34 @@ async function main(): Promise<number> {
     .object({ version: z.string() })
     .parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')));
   const program = buildProgram({ output: processOutput, signal: controller.signal }, pkg.version);
+  // With --json, the end of a failed command is a JSON line on stdout too, for the script reading it.
+  const json = process.argv.includes('--json');
+  const failed = (code: string, message: string, exitCode: number, details: object = {}) => {
+    if (json) processOutput.json({ event: 'failed', ...details, code, message, exitCode });
+    return exitCode;
+  };
+  const stopped = () => {
+    if (json) processOutput.json({ event: 'interrupted', exitCode: ExitCode.interrupted });
+    return ExitCode.interrupted;
+  };
   try {
+    checkCommandName(program, process.argv.slice(2));
     await program.parseAsync(process.argv);
-    return interrupted ? ExitCode.interrupted : ExitCode.ok;
+    return interrupted ? stopped() : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander already printed the message (or the help/version text).
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      if (error.exitCode === 0) return ExitCode.ok;
+      return failed('usage', error.message.replace(/^(error|mqimg): /, ''), ExitCode.usage);
     }
     if (error instanceof MqimgError) {
-      if (error.code === 'interrupted' || interrupted) return ExitCode.interrupted;
-      process.stderr.write(`mqimg: ${error.message}\n`);
-      return error.exitCode;
+      if (error.code === 'interrupted' || interrupted) return stopped();
+      process.stderr.write(`${ERROR_PREFIX}${error.message}\n`);
+      return failed(error.code, error.message, error.exitCode, error.details);
     }
-    process.stderr.write(
-      `mqimg: unexpected error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    return ExitCode.internal;
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`${ERROR_PREFIX}unexpected error (please report it): ${text}\n`);
+    return failed('internal', error instanceof Error ? error.message : String(error), ExitCode.internal);
   }
 }
 
@@ -59,15 +71,15 @@ function activeResources(): string {
   return [...counts].map(([kind, n]) => (n > 1 ? `${kind} x${n}` : kind)).join(', ') || 'nothing';
 }
 
+enableDebug(debugLevelFromEnvironment()); // MQIMG_DEBUG=1, the older switch, is `-v`
 main().then((code) => {
   settled = true;
-  const debug = process.env.MQIMG_DEBUG === '1';
-  if (debug) process.stderr.write(`mqimg debug: exiting with ${code}\n`);
+  debugLog.exit('exiting with %d', code);
   process.exitCode = code;
   // Do not wait for stray timers or sockets: everything that matters has been flushed by now. They are leaks all
-  // the same, and MQIMG_DEBUG=1 names them.
+  // the same, and -v (or MQIMG_DEBUG=1) names them.
   setTimeout(() => {
-    if (debug) process.stderr.write(`mqimg debug: forcing the exit; still active: ${activeResources()}\n`);
+    if (debugLog.exit.enabled) debugLog.exit('forcing the exit; still active: %s', activeResources());
     process.exit(code);
   }, 200).unref();
 });

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import { UsageError } from '../errors.js';
 
 /** A running embedded broker. */
 export interface EmbeddedBroker {
@@ -27,17 +28,42 @@ export async function startEmbeddedBroker(
     broker.handle(socket);
   });
   const host = options.host ?? '127.0.0.1';
-  server.listen(options.port ?? 0, host);
-  await once(server, 'listening'); // rejects with the 'error' instead, e.g. EADDRINUSE
+  const port = options.port ?? 0;
+  server.listen(port, host);
+  try {
+    await once(server, 'listening'); // rejects with the 'error' instead, e.g. EADDRINUSE
+  } catch (error) {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw listenError(error, host, port);
+  }
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+  const bound = typeof address === 'object' && address ? address.port : port;
   return {
-    port,
-    url: `mqtt://${host}:${port}`,
+    port: bound,
+    url: `mqtt://${host}:${bound}`,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A clear UsageError (exit 2: the command line asked for something this machine cannot give) for a port that is
+ * taken or not allowed, or an address that is not this machine's; anything else is passed on.
+ */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return new UsageError(
+      `port ${port} on ${host} is already in use, perhaps by another MQTT broker such as Mosquitto: use that broker (mqimg needs none of its own), or pick another port with --port`,
+    );
+  if (code === 'EACCES')
+    return new UsageError(
+      `not allowed to listen on port ${port} (ports below 1024 need root): pick another with --port`,
+    );
+  if (code === 'EADDRNOTAVAIL')
+    return new UsageError(`${host} is not an address of this machine: pass one with --host`);
+  return error;
 }

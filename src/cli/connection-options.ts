@@ -4,7 +4,9 @@ import { UsageError } from '../errors.js';
 import { definedOnly } from '../protocol/defined.js';
 import { errnoMessage } from '../session/errno-message.js';
 import type { ConnectOptions } from '../transport/mqtt-transport.js';
+import { normalizeBrokerUrl, withHostAndPort } from './broker-url.js';
 import type { Output } from './output.js';
+import { integerIn } from './parse-values.js';
 
 /** Default broker URL when neither --url nor MQIMG_URL is given. */
 export const DEFAULT_URL = 'mqtt://localhost:1883';
@@ -12,6 +14,10 @@ export const DEFAULT_URL = 'mqtt://localhost:1883';
 /** Options every command that talks to a broker shares, declared once here. */
 export interface ConnectionFlags {
   url: string;
+  /** `-h`: the broker's host, replacing the URL's. */
+  host?: string;
+  /** `-p`: the broker's port, replacing the URL's. */
+  port?: number;
   username?: string;
   password?: string;
   passwordFile?: string;
@@ -23,14 +29,33 @@ export interface ConnectionFlags {
   insecure?: boolean;
 }
 
-/** Adds the shared connection options to `command`. */
+/**
+ * Adds the shared connection options to `command`. As in mosquitto_pub/sub and MQTTX, `-h` is the host and `-p`
+ * the port, so help is `--help` only on these commands. Before the action runs, `--url` (or MQIMG_URL) is
+ * normalised (`localhost:1884` -> `mqtt://localhost:1884`), other schemes are refused (exit 2), and `-h`/`-p`
+ * are applied to it.
+ */
 export function addConnectionOptions(command: Command): Command {
   return command
+    .helpOption('--help', 'display help for command')
     .addOption(
-      new Option('--url <url>', 'broker URL: mqtt://, mqtts://, ws:// or wss://')
+      new Option('--url <url>', 'broker: host, host:port, or an mqtt://, mqtts://, ws:// or wss:// URL')
         .env('MQIMG_URL')
         .default(DEFAULT_URL),
     )
+    .addOption(new Option('-h, --host <host>', "broker host (replaces --url's host)"))
+    .addOption(
+      new Option('-p, --port <port>', "broker port (replaces --url's port)").argParser(integerIn(1, 65_535)),
+    )
+    .hook('preAction', (self) => {
+      const flags = self.opts<ConnectionFlags>();
+      if (
+        (flags.host !== undefined || flags.port !== undefined) &&
+        self.getOptionValueSource('url') === 'cli'
+      )
+        throw new UsageError('give the broker either as --url or as -h/-p, not both');
+      self.setOptionValue('url', withHostAndPort(normalizeBrokerUrl(flags.url), flags.host, flags.port));
+    })
     .addOption(new Option('--username <name>', 'user name for the broker').env('MQIMG_USERNAME'))
     .addOption(
       new Option(

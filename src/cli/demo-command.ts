@@ -1,11 +1,11 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ExitCode, MqimgError } from '../errors.js';
 import type { RunContext } from './context.js';
-import { formatBytes, formatSeconds } from './output.js';
+import { formatBytes, formatSeconds, plural } from './output.js';
 import { CLI_GC_EVERY_BYTES } from './receive-command.js';
 
 /** The images shipped with mqimg, sent by `mqimg demo`. */
@@ -22,6 +22,8 @@ export function demoCommand(context: RunContext): Command {
       const { startEmbeddedBroker } = await import('../broker/embedded-broker.js');
       const { startReceiving } = await import('../session/receive-images.js');
       const { sendImages } = await import('../session/send-images.js');
+      // Without --out the files go to a temporary folder, removed at the end: the demo leaves nothing behind.
+      const temporary = flags.out === undefined;
       const out = flags.out ?? (await mkdtemp(join(tmpdir(), 'mqimg-demo-')));
       const samples = (await readdir(SAMPLES_DIR))
         .filter((f) => /\.(jpe?g|png|webp|avif|gif|tiff?)$/i.test(f))
@@ -52,12 +54,14 @@ export function demoCommand(context: RunContext): Command {
             onDelivered(result, image) {
               const m = result.manifest;
               const path = saved.get(m.id);
-              const line = `${m.name.padEnd(24)} ${formatBytes(m.size).padStart(16)} ${String(m.chunks).padStart(4)} chunks  ${formatSeconds(result.durationMs)}`;
+              const line = `${m.name.padEnd(24)} ${formatBytes(m.size).padStart(16)} ${plural(m.chunks, 'chunk').padStart(10)}  ${formatSeconds(result.durationMs)}`;
               verifications.push(
                 (async () => {
                   const ok = path !== undefined && (await readFile(path)).equals(image.bytes);
                   if (ok) verified++;
-                  output.result(`${line}  ${ok ? `verified -> ${path}` : 'NOT IDENTICAL'}`);
+                  output.result(
+                    `${line}  ${ok ? (temporary ? 'verified' : `verified -> ${path}`) : 'NOT IDENTICAL'}`,
+                  );
                 })(),
               );
             },
@@ -67,8 +71,10 @@ export function demoCommand(context: RunContext): Command {
       } finally {
         await receiving.stop();
         await broker.close();
+        if (temporary) await rm(out, { recursive: true, force: true });
       }
       output.result(`${verified} of ${samples.length} samples sent, received and verified byte for byte`);
+      if (temporary) output.info(`removed ${out}; pass --out DIR to keep the received files`);
       if (verified !== samples.length || samples.length === 0) {
         throw new MqimgError(
           'demo_failed',

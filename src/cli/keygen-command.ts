@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { RunContext } from './context.js';
 
 interface KeygenFlags {
-  secret: boolean;
+  secret?: boolean;
 }
 
 /** `mqimg keygen NAME` (signing key pair) and `mqimg keygen --secret FILE` (shared encryption secret). */
@@ -12,7 +12,7 @@ export function keygenCommand(context: RunContext): Command {
       'make an Ed25519 key pair for signed transfers (NAME.key, NAME.pub), or with --secret a shared secret for encrypted ones',
     )
     .argument('<name>', 'NAME for NAME.key and NAME.pub; with --secret, the file to write')
-    .option('--secret', 'write a 32-byte shared secret for --encrypt instead of a key pair', false)
+    .option('--secret', 'write a 32-byte shared secret for --encrypt instead of a key pair')
     .action(async (name: string, flags: KeygenFlags) => {
       const { writeSecret, writeSigningKeyPair } = await import('../session/key-files.js');
       if (flags.secret) {

@@ -2,10 +2,13 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import type { DeclaredImage } from '../image/verify-image.js';
 import { definedOnly } from '../protocol/defined.js';
+import type { ReceiveEvent } from '../session/receive-events.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
-import { formatBytes, formatSeconds } from './output.js';
+import { debugLog } from './debug-log.js';
+import { formatBytes, formatSeconds, humanBytes, type Output, plural, quietOutput } from './output.js';
 import { byteSize, integerIn, secondsToMs } from './parse-values.js';
+import { bytesAndRate, ProgressBars, progressWanted } from './progress.js';
 
 /**
  * Bytes of chunk payload between the receiver's forced minor garbage collections (`ReceiverOptions.gcEveryBytes`):
@@ -17,18 +20,19 @@ export const CLI_GC_EVERY_BYTES = 4 * 1024 * 1024;
 interface ReceiveFlags extends ConnectionFlags {
   out: string;
   topic?: string;
-  once: boolean;
+  once?: boolean;
   count?: number;
   timeout: number;
   maxBytes: number;
   maxTransfers: number;
   qos: '0' | '1';
-  verifyImage: boolean;
+  verifyImage?: boolean;
   republish?: string;
   trust?: string;
-  maxAge: number;
+  maxAge?: number;
   encrypt?: string;
-  json: boolean;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 /** `mqimg receive --out <dir>` */
@@ -40,7 +44,7 @@ export function receiveCommand(context: RunContext): Command {
       '-t, --topic <filter>',
       'MQTT topic filter of the senders to receive from, e.g. cam/+ (default: every mqimg transfer)',
     )
-    .option('--once', 'exit after the first file is saved', false)
+    .addOption(new Option('--once', 'exit after the first file is saved').conflicts('count'))
     .option('--count <n>', 'exit after this many files are saved', integerIn(1, 1_000_000))
     .addOption(
       new Option(
@@ -48,13 +52,12 @@ export function receiveCommand(context: RunContext): Command {
         'give up a transfer after this long without receiving anything for it',
       )
         .argParser(secondsToMs)
-        .default(30_000, '30'),
+        .default(30_000, '30 s'),
     )
-    .option(
-      '--max-bytes <bytes>',
-      'refuse files larger than this (K, M, G suffixes)',
-      byteSize,
-      256 * 1024 * 1024,
+    .addOption(
+      new Option('--max-bytes <bytes>', 'refuse files larger than this (K, M, G suffixes: powers of 1024)')
+        .argParser(byteSize)
+        .default(256 * 1024 * 1024, '256M'),
     )
     .option(
       '--max-transfers <n>',
@@ -77,26 +80,28 @@ export function receiveCommand(context: RunContext): Command {
     .option(
       '--verify-image',
       'decode each file fully before saving it, and refuse it unless it is an image of its declared type (raw pixels: unless its size fits its format, width and height)',
-      false,
     )
     .option(
       '--trust <path>',
       'save only transfers signed by one of these Ed25519 public keys: a .pub file, or a folder of them',
     )
     .addOption(
-      new Option('--max-age <seconds>', 'with --trust: refuse signed manifests created longer ago than this')
-        .argParser(secondsToMs)
-        .default(600_000, '600'),
+      new Option(
+        '--max-age <seconds>',
+        'skip transfers created longer ago than this (old retained images; mind the clocks); with --trust, refuse signed ones (default 600 s with --trust, none without)',
+      ).argParser(secondsToMs),
     )
     .option(
       '--encrypt <secretfile>',
       "accept only transfers encrypted with this shared secret (the sender's --encrypt file), and decrypt them",
     )
-    .option('--json', 'print one JSON object per event (started, completed, failed, rejected)', false);
+    .option(
+      '--json',
+      'print one JSON object per event (started, completed, failed, rejected, skipped), each with its time (ts)',
+    )
+    .option('-q, --quiet', 'no progress display and no messages but failures');
   addConnectionOptions(command);
   return command.action(async (flags: ReceiveFlags) => {
-    if (flags.once && flags.count !== undefined)
-      throw new UsageError('--once and --count cannot be used together: --once is --count 1');
     const { receiveImages } = await import('../session/receive-images.js');
     if (flags.republish !== undefined) {
       const { sendTopicProblem } = await import('../protocol/topics.js');
@@ -110,51 +115,104 @@ export function receiveCommand(context: RunContext): Command {
         : undefined;
     const trust = flags.trust !== undefined ? await keys?.loadTrustedKeys(flags.trust) : undefined;
     const secret = flags.encrypt !== undefined ? await keys?.loadSecret(flags.encrypt) : undefined;
-    if (command.getOptionValueSource('maxAge') === 'cli' && trust === undefined)
-      throw new UsageError('--max-age applies to signed transfers: use it with --trust');
+    const bars = progressWanted(flags)
+      ? (await ProgressBars.start(context.output)).stopOn(context.signal)
+      : undefined;
+    const output = flags.quiet
+      ? quietOutput(bars?.output ?? context.output)
+      : (bars?.output ?? context.output);
     if (secret !== undefined && flags.republish !== undefined)
-      context.output.info(
+      output.warn(
         'mqimg: warning: --republish publishes each decrypted image in the clear, readable by anyone who may subscribe to that topic',
       );
-    await receiveImages({
-      onReady: (receiverId) =>
-        context.output.info(
-          `receiving into ${flags.out} from ${flags.url} as ${receiverId}${flags.topic ? ` (topics ${flags.topic})` : ''}; Ctrl-C stops`,
-        ),
-      ...toConnectOptions(flags, context.output),
-      outDir: flags.out,
-      timeoutMs: flags.timeout,
-      maxBytes: flags.maxBytes,
-      maxTransfers: flags.maxTransfers,
-      chunkQos: flags.qos === '1' ? 1 : 0,
-      gcEveryBytes: CLI_GC_EVERY_BYTES,
-      ...definedOnly({
-        trust,
-        maxAgeMs: trust !== undefined ? flags.maxAge : undefined,
-        secret,
-        republishTopic: flags.republish,
-        verifyFile: flags.verifyImage ? verifyImage : undefined,
-        topicFilter: flags.topic,
-        count,
-      }),
-      signal: context.signal,
-      onConnectionEvent: (_event, detail) => context.output.info(detail),
-      onEvent(event) {
-        if (flags.json) return context.output.json(event);
-        if (event.event === 'completed') {
-          context.output.result(
-            `${event.path}\t${formatBytes(event.size)}\tsha256 ${event.sha256}\t${formatSeconds(event.durationMs)}\tfrom ${event.topic}`,
-          );
-        } else if (event.event === 'failed') {
-          context.output.info(
-            `failed: transfer ${event.id} on ${event.topic}: ${event.code}: ${event.message}`,
-          );
-        } else if (event.event === 'rejected') {
-          context.output.info(`rejected a message on ${event.topic}: ${event.code}: ${event.message}`);
-        }
-      },
-    });
+    const report = receiveReport(output, flags, bars);
+    try {
+      await receiveImages({
+        onReady: (receiverId) =>
+          output.info(
+            `receiving into ${flags.out} from ${flags.url} as ${receiverId}${flags.topic ? ` (topics ${flags.topic})` : ''}; Ctrl-C stops`,
+          ),
+        ...toConnectOptions(flags, output),
+        outDir: flags.out,
+        timeoutMs: flags.timeout,
+        maxBytes: flags.maxBytes,
+        maxTransfers: flags.maxTransfers,
+        chunkQos: flags.qos === '1' ? 1 : 0,
+        gcEveryBytes: CLI_GC_EVERY_BYTES,
+        ...definedOnly({
+          trust,
+          maxAgeMs: trust !== undefined ? (flags.maxAge ?? DEFAULT_SIGNED_MAX_AGE_MS) : undefined,
+          skipOlderThanMs: trust === undefined ? flags.maxAge : undefined,
+          secret,
+          republishTopic: flags.republish,
+          verifyFile: flags.verifyImage ? verifyImage : undefined,
+          topicFilter: flags.topic,
+          count,
+        }),
+        signal: context.signal,
+        onConnectionEvent: (_event, detail) => output.warn(detail),
+        onSkipped: report.skipped,
+        onEvent: report.event,
+      });
+    } finally {
+      bars?.stop();
+    }
+    if (context.signal.aborted) report.interrupted();
   });
+}
+
+/** `--max-age` with `--trust` when not given: 10 minutes, in milliseconds. */
+const DEFAULT_SIGNED_MAX_AGE_MS = 600_000;
+
+/** What `receive` prints for each event: lines or JSON, and progress bars on a terminal. */
+function receiveReport(output: Output, flags: ReceiveFlags, bars: ProgressBars | undefined) {
+  /** Transfers started and not yet finished: size and start time (monotonic ms), for the bars and Ctrl-C. */
+  const inProgress = new Map<string, { size: number; startedMs: number }>();
+  return {
+    skipped(skipped: { topic: string; id: string; ageMs: number }) {
+      if (flags.json) return output.json({ event: 'skipped', reason: 'too_old', ...skipped });
+      output.info(
+        `skipped transfer ${skipped.id} on ${skipped.topic}: created ${Math.round(skipped.ageMs / 1000)} s ago, more than --max-age`,
+      );
+    },
+    event(event: ReceiveEvent) {
+      debugLog.receive('%o', event);
+      if (event.event === 'started')
+        inProgress.set(event.id, { size: event.size, startedMs: performance.now() });
+      if (event.event === 'completed' || event.event === 'failed') {
+        inProgress.delete(event.id);
+        bars?.done(event.id);
+      }
+      if (event.event === 'progress') {
+        const started = inProgress.get(event.id);
+        const elapsedMs = started ? performance.now() - started.startedMs : 0;
+        const detail = bytesAndRate(event.bytes, started?.size ?? event.bytes, elapsedMs);
+        bars?.show(event.id, event.receivedChunks, event.chunks, {
+          label: `${event.name} <- ${event.topic}`,
+          detail,
+        });
+        return;
+      }
+      if (flags.json) return output.json(event);
+      if (event.event === 'completed') {
+        output.result(
+          `${event.path}\t${formatBytes(event.size)}\tsha256 ${event.sha256}\t${formatSeconds(event.durationMs)}\tfrom ${event.topic}`,
+        );
+      } else if (event.event === 'failed') {
+        output.warn(`failed: transfer ${event.id} on ${event.topic}: ${event.code}: ${event.message}`);
+      } else if (event.event === 'rejected') {
+        output.warn(`rejected a message on ${event.topic}: ${event.code}: ${event.message}`);
+      }
+    },
+    /** After Ctrl-C: what was kept for resuming, and how to resume it. */
+    interrupted() {
+      if (inProgress.size === 0) return;
+      const bytes = [...inProgress.values()].reduce((sum, t) => sum + t.size, 0);
+      output.warn(
+        `mqimg: interrupted: ${plural(inProgress.size, 'transfer')} in progress (${humanBytes(bytes)}) kept in ${flags.out}/.mqimg-partial; run mqimg receive again with the same --out to resume`,
+      );
+    },
+  };
 }
 
 /** `--verify-image`: the file must be the image (or the raw pixels) its manifest declares. */

@@ -2,16 +2,18 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
-import { applyProfile, type ImageFlags, imageOptions } from './image-options.js';
-import { errorLine, formatBytes, formatSeconds } from './output.js';
+import { applyProfile, checkImageOptions, type ImageFlags, imageOptions } from './image-options.js';
+import { errorLine, failureOf, quietOutput } from './output.js';
 import { byteSize, dimensions, integerIn, secondsToMs } from './parse-values.js';
 import { addSendSecurityOptions, loadSendSecurity, type SendSecurityFlags } from './security-options.js';
+import { reportDelivered } from './send-report.js';
 
 interface RelayFlags extends ConnectionFlags, SendSecurityFlags, ImageFlags {
   from: string;
   to: string;
   timeout: number;
-  json: boolean;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 /**
@@ -35,9 +37,10 @@ export function relayCommand(context: RunContext): Command {
     .addOption(
       new Option('--timeout <seconds>', 'give a transfer up after this long without progress')
         .argParser(secondsToMs)
-        .default(30_000, '30'),
+        .default(30_000, '30 s'),
     )
-    .option('--json', 'one JSON object per delivered image', false);
+    .option('--json', 'one JSON object per delivered image, and one per failure')
+    .option('-q, --quiet', 'no messages but errors');
   addSendSecurityOptions(command);
   addConnectionOptions(command);
   return command.action(async (flags: RelayFlags) => {
@@ -47,11 +50,13 @@ export function relayCommand(context: RunContext): Command {
     const toProblem = sendTopicProblem(flags.to);
     if (toProblem) throw new UsageError(`invalid --to: ${toProblem}`);
     await applyProfile(command, flags);
+    checkImageOptions(flags);
     const connect = toConnectOptions(flags, context.output);
     const security = await loadSendSecurity(flags);
     const { subscribeImages } = await import('../session/image-sources.js');
     const { sendFeed } = await import('../session/send-feed.js');
-    const { output, signal } = context;
+    const { signal } = context;
+    const output = flags.quiet ? quietOutput(context.output) : context.output;
     const snapshots = await subscribeImages(connect, flags.from, signal);
     output.info(`relaying ${flags.from} to ${flags.to}; Ctrl-C stops`);
     try {
@@ -62,26 +67,13 @@ export function relayCommand(context: RunContext): Command {
         topic: flags.to,
         timeoutMs: flags.timeout,
         signal,
-        onConnectionEvent: (_event, detail) => output.info(detail),
-        onError: (error) => output.info(errorLine(error)),
-        onSuperseded: (image) => output.info(`superseded ${image.name}: a newer image was ready`),
-        onDelivered(result) {
-          const m = result.manifest;
-          if (flags.json)
-            output.json({
-              event: 'delivered',
-              id: m.id,
-              topic: flags.to,
-              name: m.name,
-              size: m.size,
-              sha256: m.sha256,
-              durationMs: Math.round(result.durationMs),
-            });
-          else
-            output.result(
-              `relayed ${m.name} to ${flags.to}: ${formatBytes(m.size)}, ${formatSeconds(result.durationMs)}`,
-            );
+        onConnectionEvent: (_event, detail) => output.warn(detail),
+        onError: (error) => {
+          if (flags.json) output.json({ event: 'failed', ...failureOf(error) });
+          output.warn(errorLine(error));
         },
+        onSuperseded: (image) => output.info(`superseded ${image.name}: a newer image was ready`),
+        onDelivered: (result) => reportDelivered(output, flags.json === true, flags.to, result, false),
       });
     } finally {
       await snapshots.close();

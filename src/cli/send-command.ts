@@ -1,26 +1,31 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { FITS, OUTPUT_FORMATS, type OutputFormat } from '../image/prepare-image.js';
-import { definedOnly } from '../protocol/defined.js';
+import type { ImageInput } from '../session/send-images.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
-import { applyProfile, type ImageFlags, imageOptions } from './image-options.js';
-import { errorLine, formatBytes, formatSeconds } from './output.js';
+import { debugLog } from './debug-log.js';
+import { applyProfile, checkImageOptions, type ImageFlags, imageOptions } from './image-options.js';
+import { errorLine, failureOf, quietOutput } from './output.js';
 import { byteSize, dimensions, integerIn, interval, secondsToMs } from './parse-values.js';
+import { ProgressBars, progressWanted } from './progress.js';
 import { addSendSecurityOptions, loadSendSecurity, type SendSecurityFlags } from './security-options.js';
+import { interruptedSendLine, reportDelivered, type Sending, showSendProgress } from './send-report.js';
 
 /** Parsed `send` options: the image options have the library's names and types (PrepareOptions). */
 interface SendFlags extends ConnectionFlags, SendSecurityFlags, ImageFlags {
   topic: string;
   format: OutputFormat;
+  name?: string;
   retain?: boolean;
   watch?: string;
   every?: number;
   supersede: boolean;
-  keepMetadata: boolean;
+  keepMetadata?: boolean;
   timeout: number;
   receivers: number;
-  json: boolean;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 /** `mqimg send <image...> --topic <topic>` */
@@ -32,6 +37,10 @@ export function sendCommand(context: RunContext): Command {
       'image files or http(s) URLs to send, one transfer each; - reads one image from standard input',
     )
     .requiredOption('-t, --topic <topic>', 'topic to send to, e.g. cam/1 (no wildcards); chunks go below it')
+    .option(
+      '--name <name>',
+      'file name to announce for the one image (default: its file name; stdin.jpg for -)',
+    )
     .addOption(
       new Option(
         '--format <format>',
@@ -44,7 +53,11 @@ export function sendCommand(context: RunContext): Command {
       '--profile <name>',
       'a display preset: ili9341-rgb565, ili9341-jpeg, epaper-296x128, tablet-1024x600, or one from $MQIMG_PROFILES',
     )
-    .option('--resize <WxH>', 'resize to exactly WIDTHxHEIGHT pixels for a display (see --fit)', dimensions)
+    .addOption(
+      new Option('--resize <WxH>', 'resize to exactly WIDTHxHEIGHT pixels for a display (see --fit)')
+        .argParser(dimensions)
+        .conflicts('maxSize'),
+    )
     .addOption(
       new Option(
         '--fit <fit>',
@@ -72,7 +85,7 @@ export function sendCommand(context: RunContext): Command {
       'fit inside WIDTHxHEIGHT pixels, keeping the aspect ratio, never enlarging',
       dimensions,
     )
-    .option('--keep-metadata', 'keep EXIF/ICC/XMP metadata, GPS included (default: strip it all)', false)
+    .option('--keep-metadata', 'keep EXIF/ICC/XMP metadata, GPS included (default: strip it all)')
     .option(
       '--chunk-size <bytes>',
       'chunk payload size, 64 to 512K (default 32K, smaller if the broker says so)',
@@ -81,105 +94,156 @@ export function sendCommand(context: RunContext): Command {
     .addOption(
       new Option('--timeout <seconds>', 'give up after this long without a receiver answering or progressing')
         .argParser(secondsToMs)
-        .default(30_000, '30'),
+        .default(30_000, '30 s'),
     )
-    .option(
-      '--watch <dir>',
-      'keep running and send each new image written to this folder, once it is complete',
+    .addOption(
+      new Option(
+        '--watch <dir>',
+        'keep running and send each new image written to this folder, once it is complete',
+      ).conflicts(['every', 'retain']),
     )
-    .option(
-      '--every <interval>',
-      'with an http(s) URL: fetch and send it every interval (10s, 500ms, 2m), until Ctrl-C',
-      interval,
+    .addOption(
+      new Option(
+        '--every <interval>',
+        'with an http(s) URL: fetch and send it every interval (10s, 500ms, 2m), until Ctrl-C',
+      )
+        .argParser(interval)
+        .conflicts('retain'),
     )
     .option(
       '--no-supersede',
       'with --watch or --every: send every image in order, instead of letting a newer one replace one still in transfer',
     )
-    .option(
-      '--retain',
-      'leave the image on the broker (retained) for displays that connect later; clears the previous one; does not wait for receivers',
+    .addOption(
+      new Option(
+        '--retain',
+        'leave the image on the broker (retained) for displays that connect later; clears the previous one; does not wait for receivers',
+      ).conflicts('receivers'),
     )
-    .option('--receivers <n>', 'receivers that must confirm each image', integerIn(1, 1000), 1)
-    .option('--json', 'print one JSON object per delivered image', false);
+    .addOption(
+      new Option('--receivers <n>', 'receivers that must confirm each image')
+        .argParser(integerIn(1, 1000))
+        .default(1),
+    )
+    .option('--json', 'print one JSON object per delivered image, and one for a failure')
+    .option('-q, --quiet', 'no progress display and no messages but errors');
   addSendSecurityOptions(command);
   addConnectionOptions(command);
   return command.action(async (files: string[], flags: SendFlags) => {
-    const { sendImages } = await import('../session/send-images.js');
-    type SendImagesOptions = Parameters<typeof sendImages>[1];
-    await applyProfile(command, flags);
+    const given = (name: string) => ['cli', 'env'].includes(command.getOptionValueSource(name) ?? '');
     const live = flags.watch !== undefined || flags.every !== undefined;
     if (files.length === 0 && flags.watch === undefined)
       throw new UsageError('name at least one image, - for standard input, an http(s) URL, or --watch DIR');
-    if (flags.every !== undefined && (files.length !== 1 || !/^https?:\/\//i.test(files[0] ?? ''))) {
+    if (flags.every !== undefined && (files.length !== 1 || !/^https?:\/\//i.test(files[0] ?? '')))
       throw new UsageError('--every needs exactly one http:// or https:// URL to poll');
-    }
     if (flags.watch !== undefined && files.length > 0)
       throw new UsageError('--watch takes no image arguments: it sends what appears in the folder');
+    if (!live && given('supersede'))
+      throw new UsageError('--no-supersede applies to live feeds: use it with --watch or --every');
+    if (flags.name !== undefined && (files.length !== 1 || flags.watch !== undefined))
+      throw new UsageError('--name names one image: give exactly one file, URL or -');
+    await applyProfile(command, flags);
+    checkImageOptions(flags);
+    const { sendImages } = await import('../session/send-images.js');
+    type SendImagesOptions = Parameters<typeof sendImages>[1];
+    const bars = progressWanted(flags)
+      ? (await ProgressBars.start(context.output)).stopOn(context.signal)
+      : undefined;
+    const base = bars?.output ?? context.output;
+    const output = flags.quiet ? quietOutput(base) : base;
+    let sending: Sending | undefined;
     const sendOptions: SendImagesOptions = {
-      ...toConnectOptions(flags, context.output),
+      ...toConnectOptions(flags, output),
       ...(await loadSendSecurity(flags)),
       ...imageOptions(flags),
       topic: flags.topic,
-      keepMetadata: flags.keepMetadata,
+      keepMetadata: flags.keepMetadata ?? false,
       timeoutMs: flags.timeout,
       minReceivers: flags.receivers,
       signal: context.signal,
       ...(flags.retain ? { retain: true } : {}),
-      onConnectionEvent: (_event, detail) => context.output.info(detail),
-      onDelivered(result) {
-        const m = result.manifest;
-        const confirmed = result.receivers.filter((r) => r.state === 'complete').length;
-        if (flags.json) {
-          context.output.json({
-            event: 'delivered',
-            id: m.id,
-            topic: flags.topic,
-            name: m.name,
-            type: m.type,
-            size: m.size,
-            sha256: m.sha256,
-            width: m.width,
-            height: m.height,
-            ...definedOnly({ pixelFormat: m.pixelFormat, stride: m.stride }),
-            chunks: m.chunks,
-            chunkBytes: m.chunkBytes,
-            publishedChunks: result.publishedChunks,
-            retransmittedChunks: result.retransmittedChunks,
-            receivers: result.receivers,
-            durationMs: Math.round(result.durationMs),
-          });
-        } else {
-          context.output.result(
-            `sent ${m.name} to ${flags.topic}: ${formatBytes(m.size)} in ${m.chunks} chunks, ${m.width}x${m.height}, ${flags.retain ? 'retained on the broker' : `confirmed by ${confirmed} receiver${confirmed === 1 ? '' : 's'}, ${result.retransmittedChunks} resent`}, ${formatSeconds(result.durationMs)}`,
-          );
-        }
+      onConnectionEvent: (_event, detail) => output.warn(detail),
+      onSending(image, chunkBytes) {
+        sending = { image, chunkBytes };
+        debugLog.send('sending %s: %d bytes in chunks of %d', image.name, image.bytes.length, chunkBytes);
+        if (bars) showSendProgress(bars, flags.topic, sending, flags.receivers);
+      },
+      onProgress(progress) {
+        if (!sending) return;
+        sending.progress = progress;
+        debugLog.send('%o', progress);
+        if (bars) showSendProgress(bars, flags.topic, sending, flags.receivers);
+      },
+      onDelivered(result, image) {
+        bars?.done(image.name);
+        reportDelivered(output, flags.json === true, flags.topic, result, flags.retain === true);
       },
     };
-    const { fetchImage, pollUrl, watchFolder } = await import('../session/image-sources.js');
-    const onError = (error: unknown) => context.output.info(errorLine(error));
-    if (live) {
-      const { sendFeed } = await import('../session/send-feed.js');
-      const source =
-        flags.watch !== undefined
-          ? await watchFolder(flags.watch, context.signal, onError)
-          : pollUrl(files[0] ?? '', flags.every ?? 10_000, context.signal, onError);
-      context.output.info(
-        flags.watch !== undefined
-          ? `watching ${flags.watch}; Ctrl-C stops`
-          : `polling ${files[0]} every ${(flags.every ?? 0) / 1000} s; Ctrl-C stops`,
-      );
-      await sendFeed(source, {
-        ...sendOptions,
-        supersede: flags.supersede,
-        onError,
-        onSuperseded: (image) => context.output.info(`superseded ${image.name}: a newer image was ready`),
-      });
-      return;
+    try {
+      if (live) await sendLive(context, flags, files[0] ?? '', output, sendOptions, bars);
+      else await sendImages(await inputsOf(files, flags.name, context.signal), sendOptions);
+    } catch (error) {
+      bars?.stop();
+      if (context.signal.aborted) context.output.warn(interruptedSendLine(sending));
+      throw error;
+    } finally {
+      bars?.stop();
     }
-    const inputs = await Promise.all(
-      files.map((f) => (/^https?:\/\//i.test(f) ? fetchImage(f, context.signal) : f)),
-    );
-    await sendImages(inputs, sendOptions);
+  });
+}
+
+/** The inputs to send: files as paths, URLs fetched, `-` read from standard input; `--name` renames the one. */
+async function inputsOf(
+  files: string[],
+  name: string | undefined,
+  signal: AbortSignal,
+): Promise<ImageInput[]> {
+  const { fetchImage, isUrl } = await import('../session/image-sources.js');
+  const { loadInput } = await import('../session/send-images.js');
+  const inputs = await Promise.all(files.map((f) => (isUrl(f) ? fetchImage(f, signal) : f)));
+  if (name === undefined) return inputs;
+  const [only] = inputs;
+  const loaded = await loadInput(only ?? '-');
+  return [{ name, bytes: loaded.bytes }];
+}
+
+/** `--watch DIR` and `URL --every T`: a live feed until Ctrl-C. */
+async function sendLive(
+  context: RunContext,
+  flags: SendFlags,
+  url: string,
+  output: ReturnType<typeof quietOutput>,
+  sendOptions: Parameters<typeof import('../session/send-feed.js').sendFeed>[1],
+  bars: ProgressBars | undefined,
+): Promise<void> {
+  const { pollUrl, watchFolder } = await import('../session/image-sources.js');
+  const { sendFeed } = await import('../session/send-feed.js');
+  const onError = (error: unknown) => {
+    if (sendOptions.onSending && bars) bars.stop();
+    if (flags.json) output.json({ event: 'failed', ...failureOf(error) });
+    output.warn(errorLine(error));
+  };
+  const onUnchanged = (name: string, repeats: number) => {
+    if (flags.json) output.json({ event: 'skipped', name, reason: 'unchanged' });
+    else if (repeats === 1)
+      output.info(`${name} unchanged since the last one sent, skipped (until it changes)`);
+  };
+  const source =
+    flags.watch !== undefined
+      ? await watchFolder(flags.watch, context.signal, onError)
+      : pollUrl(url, flags.every ?? 10_000, context.signal, onError, onUnchanged);
+  output.info(
+    flags.watch !== undefined
+      ? `watching ${flags.watch}; Ctrl-C stops`
+      : `polling ${url} every ${(flags.every ?? 0) / 1000} s; Ctrl-C stops`,
+  );
+  await sendFeed(source, {
+    ...sendOptions,
+    supersede: flags.supersede,
+    onError,
+    onSuperseded: (image) => {
+      bars?.done(image.name);
+      output.info(`superseded ${image.name}: a newer image was ready`);
+    },
   });
 }

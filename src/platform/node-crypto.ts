@@ -5,11 +5,13 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  type Hash,
   hkdfSync,
   randomBytes,
   sign,
   verify,
 } from 'node:crypto';
+import { HASH_BYTES } from '../protocol/chunk-hashes.js';
 import type { CryptoProvider } from '../protocol/crypto.js';
 
 const TAG_BYTES = 16;
@@ -68,4 +70,51 @@ export function sha256Hex(bytes: Uint8Array): string {
 /** HMAC-SHA256 of the UTF-8 `text` under `key`, as lowercase hex, synchronously (Node only). */
 export function hmacSha256Hex(key: Uint8Array, text: string): string {
   return createHmac('sha256', key).update(text).digest('hex');
+}
+
+/**
+ * The chunk hashes of `bytes` cut in chunks of `chunkBytes` (protocol/chunk-hashes.ts): the first 16 bytes of
+ * SHA-256 of each chunk, concatenated in chunk order. Synchronous: the sender's start path.
+ */
+export function chunkHashes(bytes: Uint8Array, chunkBytes: number): Uint8Array {
+  const chunks = Math.ceil(bytes.length / chunkBytes);
+  const out = new Uint8Array(chunks * HASH_BYTES);
+  for (let i = 0; i < chunks; i++) {
+    const digest = createHash('sha256')
+      .update(bytes.subarray(i * chunkBytes, Math.min(bytes.length, (i + 1) * chunkBytes)))
+      .digest();
+    out.set(digest.subarray(0, HASH_BYTES), i * HASH_BYTES);
+  }
+  return out;
+}
+
+/** The first 16 bytes of SHA-256 of each page, concatenated: what a manifest's `pages` field encodes. */
+export function pageHashes(pages: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pages.length * HASH_BYTES);
+  pages.forEach((page, j) => {
+    out.set(createHash('sha256').update(page).digest().subarray(0, HASH_BYTES), j * HASH_BYTES);
+  });
+  return out;
+}
+
+/** The first 16 bytes of SHA-256 of `bytes`, synchronously: a receiver checks each chunk and page with it. */
+export function shortHash(bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest().subarray(0, HASH_BYTES);
+}
+
+/**
+ * A function that gives the proof of receipt (protocol/receipt.ts) expected from receiver `rx` for `file` under
+ * `nonceHex`. HMAC-SHA256 spelt out (RFC 2104) so that the pass over the file, the costly part, is made once and
+ * shared by every receiver: the inner hash state after the key block and the file is copied for each one.
+ */
+export function receiptVerifier(nonceHex: string, file: Uint8Array): (rx: string) => string {
+  const key = new Uint8Array(64);
+  key.set(Buffer.from(nonceHex, 'hex'));
+  const pad = (byte: number) => key.map((k) => k ^ byte);
+  let inner: Hash | undefined;
+  return (rx) => {
+    inner ??= createHash('sha256').update(pad(0x36)).update(file);
+    const innerDigest = inner.copy().update(rx, 'utf8').digest();
+    return createHash('sha256').update(pad(0x5c)).update(innerDigest).digest('hex');
+  };
 }

@@ -20,6 +20,12 @@ export interface Refusal {
   message: string;
 }
 
+/**
+ * A transfer in progress no chunk arrived for this long, in milliseconds (2 s), may be given up to make room for a
+ * new one: a manifest costs nothing to send, so a flood of them must not lock good transfers out for longer.
+ */
+export const RECLAIM_IDLE_MS = 2000;
+
 /** Decides whether a receiver takes a transfer of `size` bytes named `name`; undefined means yes. Pure. */
 export function admit(
   transfer: { name: string; size: number },
@@ -45,4 +51,28 @@ export function admit(
     };
   }
   return undefined;
+}
+
+/**
+ * Which transfers in progress to give up so that one of `size` bytes fits: those idle for RECLAIM_IDLE_MS or
+ * more, the longest idle first, as few as needed. Returns their ids, or undefined when giving up every idle one
+ * would still not make room (then nothing is given up). Pure.
+ */
+export function reclaimFor(
+  size: number,
+  active: ReadonlyArray<{ id: string; size: number; idleMs: number }>,
+  limits: AdmissionLimits,
+): string[] | undefined {
+  let bytes = active.reduce((sum, t) => sum + t.size, 0);
+  let transfers = active.length;
+  const fits = () => bytes + size <= limits.maxBytes && transfers < limits.maxTransfers;
+  const chosen: string[] = [];
+  const idle = active.filter((t) => t.idleMs >= RECLAIM_IDLE_MS).sort((a, b) => b.idleMs - a.idleMs);
+  for (const t of idle) {
+    if (fits()) break;
+    chosen.push(t.id);
+    bytes -= t.size;
+    transfers--;
+  }
+  return fits() ? chosen : undefined;
 }

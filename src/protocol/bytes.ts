@@ -28,6 +28,13 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+/** The bytes of an even-length hex string (as `toHex` writes it); invalid digits read as 0. */
+export function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(Math.floor(hex.length / 2));
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16) || 0;
+  return out;
+}
+
 /** Standard base64 with padding. Meant for small values (keys, salts, sealed manifests), not whole images. */
 export function toBase64(bytes: Uint8Array): string {
   let binary = '';

@@ -1,13 +1,26 @@
 /**
  * Every code a receiver reports, in one table: as a `failed` status's `reason` (what the sender sees, PROTOCOL.md)
  * and in its `failed` and `rejected` events (`mqimg receive --json`). `final`: the receiver remembers the failure
- * for that transfer id and repeats it; otherwise the same transfer may start again later.
+ * for that transfer id and repeats it; otherwise the same transfer may start again later. `retry`: the sender
+ * offers the transfer again (the manifest every second) instead of counting the receiver as failed.
  */
 export const FAILURE_CODES = {
   too_large: { final: true, what: 'the file is larger than --max-bytes' },
-  too_many_bytes: { final: false, what: 'transfers in progress would exceed --max-bytes; try again later' },
-  too_many_transfers: { final: false, what: 'already receiving --max-transfers transfers; try again later' },
-  timeout: { final: false, what: 'nothing arrived for --timeout; the partial file is kept for resuming' },
+  too_many_bytes: {
+    final: false,
+    retry: true,
+    what: 'transfers in progress would exceed --max-bytes; try again later',
+  },
+  too_many_transfers: {
+    final: false,
+    retry: true,
+    what: 'already receiving --max-transfers transfers; try again later',
+  },
+  timeout: {
+    final: false,
+    retry: true,
+    what: 'nothing arrived for --timeout (or for 2 s, to make room); the partial file is kept for resuming',
+  },
   superseded: { final: true, what: 'a newer image on the same topic replaced it (send --supersede)' },
   write_failed: { final: true, what: 'the partial or final file could not be written' },
   checksum_mismatch: { final: true, what: "the received bytes do not have the manifest's SHA-256" },
@@ -33,7 +46,8 @@ export const REJECTION_CODES = {
   invalid_manifest: 'a manifest that fails the schema, or whose id does not match its topic',
   index_out_of_range: 'a chunk index beyond the manifest',
   wrong_length: 'a chunk of the wrong length',
-  conflicting_chunk: 'a chunk repeated with different bytes (the first copy is kept)',
+  chunk_hash_mismatch: 'a chunk whose hash is not the one its hash page lists (the next copy is taken)',
+  page_hash_mismatch: 'a hash page whose hash is not the one the manifest lists (the next copy is taken)',
   chunk_auth_failed: 'an encrypted chunk that fails authentication',
   republish_failed: 'the saved file could not be republished (--republish)',
   internal: 'a message whose handling failed unexpectedly (a bug: please report it)',

@@ -26,6 +26,8 @@ export const HIDDEN_FIELDS = [
   'pixelFormat',
   'stride',
   'sig',
+  'nonce',
+  'pages',
 ] as const;
 
 const base64 = (bytes: number) =>
@@ -68,34 +70,21 @@ export async function secretKeyId(crypto: CryptoProvider, secret: Uint8Array): P
   return toHex(await crypto.sha256(input)).slice(0, 16);
 }
 
-/**
- * The transfer id of an encrypted transfer: the first 16 hex digits of HMAC-SHA256(secret,
- * `"<sha256>:<chunkBytes>:<topic>"`). Stable across sender restarts (so transfers resume), but unlike the plain id
- * it does not let someone without the secret confirm a guess of the image.
- */
-export async function sealedTransferId(
-  crypto: CryptoProvider,
-  secret: Uint8Array,
-  fileSha256Hex: string,
-  chunkBytes: number,
-  topic: string,
-): Promise<string> {
-  const mac = await crypto.hmacSha256(secret, utf8(`${fileSha256Hex}:${chunkBytes}:${topic}`));
-  return toHex(mac).slice(0, 16);
-}
-
-/** The transfer key: HKDF-SHA256(secret, salt, info `mqimg-enc-v1 <id>`), 32 bytes. */
+/** The transfer key: HKDF-SHA256(secret, salt, info `mqimg-enc-v2 <id>`), 32 bytes. */
 export function transferKey(
   crypto: CryptoProvider,
   secret: Uint8Array,
   salt: Uint8Array,
   id: string,
 ): Promise<Uint8Array> {
-  return crypto.hkdfSha256(secret, salt, utf8(`mqimg-enc-v1 ${id}`), 32);
+  return crypto.hkdfSha256(secret, salt, utf8(`mqimg-enc-v2 ${id}`), 32);
 }
 
-/** The 12-byte GCM nonce: 4-byte big-endian kind (0 chunk, 1 meta) then 8-byte big-endian chunk index. */
-function nonceFor(kind: 0 | 1, index: number): Uint8Array {
+/**
+ * The 12-byte GCM nonce: 4-byte big-endian kind (0 chunk, 1 meta, 2 hash page) then the 8-byte big-endian chunk
+ * or page index.
+ */
+function nonceFor(kind: 0 | 1 | 2, index: number): Uint8Array {
   const nonce = new Uint8Array(12);
   const view = new DataView(nonce.buffer);
   view.setUint32(0, kind);
@@ -124,6 +113,29 @@ export function openChunk(
 ): Promise<Uint8Array | undefined> {
   if (sealed.length < TAG_BYTES) return Promise.resolve(undefined);
   return crypto.aesGcmOpen(key, nonceFor(0, index), utf8(id), sealed);
+}
+
+/** Hash page `page` as published: AES-256-GCM(transfer key, nonce(2, page), aad = id) ciphertext, then the tag. */
+export function sealPage(
+  crypto: CryptoProvider,
+  key: Uint8Array,
+  id: string,
+  page: number,
+  plain: Uint8Array,
+): Promise<Uint8Array> {
+  return crypto.aesGcmSeal(key, nonceFor(2, page), utf8(id), plain);
+}
+
+/** Opens a sealed hash page; undefined when it fails authentication. */
+export function openPage(
+  crypto: CryptoProvider,
+  key: Uint8Array,
+  id: string,
+  page: number,
+  sealed: Uint8Array,
+): Promise<Uint8Array | undefined> {
+  if (sealed.length < TAG_BYTES) return Promise.resolve(undefined);
+  return crypto.aesGcmOpen(key, nonceFor(2, page), utf8(id), sealed);
 }
 
 /**

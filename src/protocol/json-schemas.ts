@@ -5,8 +5,11 @@ import { statusSchema } from './status.js';
 
 /**
  * JSON Schemas (draft 2020-12) of the wire messages, generated from the zod schemas that validate them, so that
- * PROTOCOL.md quotes the same contract the code enforces (a test compares them). The manifest's rule that
- * `chunks` equals ceil(size / chunkBytes) is not expressible in JSON Schema; PROTOCOL.md states it.
+ * PROTOCOL.md quotes the same contract the code enforces (test/protocol/protocol-doc.test.ts compares them). The
+ * manifest's rules that relate fields are not expressible in JSON Schema (zod refinements, which the generator
+ * leaves out): `chunks` = ceil(size / chunkBytes), at most 128 hash pages of floor(chunkBytes / 16) chunk hashes,
+ * the decoded length of `pages` (16 bytes per hash page), and `stride` with `pixelFormat`; PROTOCOL.md states them.
+ * String lengths (`name`'s maxLength) count Unicode code points, in JSON Schema as in zod.
  */
 export function wireJsonSchemas(): { manifest: unknown; sealedManifest: unknown; status: unknown } {
   return {

@@ -16,15 +16,25 @@ export interface ManifestSource {
 /**
  * The manifest of `file` as transfer `id`, sent in chunks of `chunkBytes`; `sha256` is the file's, in lowercase
  * hex; `createdMs` is wall-clock time in milliseconds since the Unix epoch. Control characters in the name become
- * `_`. Pure: the id (a hash, see transfer-id.ts and encryption.ts) is computed by the caller.
+ * `_`. Pure: the id, nonce and hashes are the caller's (transfer-id.ts, chunk-hashes.ts).
  */
 export function composeManifest(
   file: ManifestSource,
-  fields: { id: string; sha256: string; chunkBytes: number; createdMs: number; supersede?: boolean },
+  fields: {
+    id: string;
+    nonce: string;
+    sha256: string;
+    /** Base64 of the page hashes (chunk-hashes.ts). */
+    pages: string;
+    chunkBytes: number;
+    createdMs: number;
+    supersede?: boolean;
+  },
 ): Manifest {
   const manifest: Manifest = {
     mqimg: PROTOCOL_VERSION,
     id: fields.id,
+    nonce: fields.nonce,
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
     name: file.name.replace(/[\u0000-\u001f\u007f]/g, '_'),
     type: file.mediaType,
@@ -32,6 +42,7 @@ export function composeManifest(
     chunkBytes: fields.chunkBytes,
     chunks: chunkCount(file.bytes.length, fields.chunkBytes),
     sha256: fields.sha256,
+    pages: fields.pages,
     width: file.width,
     height: file.height,
     createdMs: fields.createdMs,

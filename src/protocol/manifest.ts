@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { fromUtf8, utf8 } from './bytes.js';
+import { fromBase64, fromUtf8, utf8 } from './bytes.js';
+import { HASH_BYTES, MAX_HASH_PAGES, maxChunksFor, pageCount } from './chunk-hashes.js';
 import { chunkCount } from './chunking.js';
 import {
   MAX_CHUNK_BYTES,
@@ -9,9 +10,10 @@ import {
   PIXEL_FORMATS,
   PROTOCOL_VERSION,
 } from './constants.js';
+import { NONCE_PATTERN } from './receipt.js';
 import { signatureSchema } from './signature.js';
 
-/** Transfer ids are 16 lowercase hex digits (64 bits); see `transferIdFor`. */
+/** Transfer ids are 16 lowercase hex digits (64 random bits, new for every send); see `newTransferId`. */
 export const TRANSFER_ID_PATTERN = /^[0-9a-f]{16}$/;
 
 /**
@@ -21,10 +23,12 @@ export const TRANSFER_ID_PATTERN = /^[0-9a-f]{16}$/;
  */
 export const manifestSchema = z
   .looseObject({
-    /** Protocol major version; always 1 for this version. */
+    /** Protocol major version; always 2 for this version. */
     mqimg: z.literal(PROTOCOL_VERSION),
-    /** Transfer id, 16 lowercase hex digits; also the topic level after `mqimg`. */
+    /** Transfer id, 16 lowercase hex digits, random and new for every send; also the topic level after `mqimg`. */
     id: z.string().regex(TRANSFER_ID_PATTERN),
+    /** 16 random bytes as 32 hex digits, new for every send: the key of the proof of receipt (receipt.ts). */
+    nonce: z.string().regex(NONCE_PATTERN),
     /** Suggested file name (UTF-8). Receivers must sanitise it before using it as a path. */
     name: z.string().min(1).max(MAX_NAME_LENGTH),
     /** Media type of the bytes, e.g. `image/jpeg`. */
@@ -37,6 +41,14 @@ export const manifestSchema = z
     chunks: z.number().int().min(1),
     /** SHA-256 of the whole file, 64 lowercase hex digits. */
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /**
+     * The 16-byte hash of every hash page, concatenated, in standard base64: the commitment to every chunk
+     * (chunk-hashes.ts). Its decoded length is 16 * pageCount(chunks, chunkBytes).
+     */
+    pages: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+      .max(4 * Math.ceil((MAX_HASH_PAGES * HASH_BYTES) / 3)),
     /** Image width in pixels, as stored in the file. */
     width: z.number().int().min(1).max(1_000_000),
     /** Image height in pixels, as stored in the file. */
@@ -55,6 +67,14 @@ export const manifestSchema = z
   .refine((m) => m.chunks === chunkCount(m.size, m.chunkBytes), {
     message: 'chunks must equal ceil(size / chunkBytes)',
     path: ['chunks'],
+  })
+  .refine((m) => m.chunks <= maxChunksFor(m.chunkBytes), {
+    message: `too many chunks for the chunk size: at most ${MAX_HASH_PAGES} hash pages of chunkBytes / 16 hashes`,
+    path: ['chunks'],
+  })
+  .refine((m) => fromBase64(m.pages)?.length === HASH_BYTES * pageCount(m.chunks, m.chunkBytes), {
+    message: 'pages must hold 16 bytes for each hash page: 16 * ceil(chunks / floor(chunkBytes / 16))',
+    path: ['pages'],
   })
   .refine((m) => m.pixelFormat === undefined || (m.stride !== undefined && m.size === m.stride * m.height), {
     message: 'raw pixels need a stride, and size must equal stride * height',
@@ -92,6 +112,9 @@ export function parseManifest(
   if (!json.ok) return json;
   const value = json.value;
   if (typeof value === 'object' && value !== null && 'enc' in value) {
+    // Another version's sealed manifest says so, rather than asking for a secret that would not help.
+    const version = validateManifest(value);
+    if (!version.ok && version.problem.code === 'unsupported_version') return version;
     return {
       ok: false,
       problem: {

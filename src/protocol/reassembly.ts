@@ -42,6 +42,13 @@ export class Reassembly {
 
   /** Checks a chunk's index and length, and records it. Never throws. */
   accept(index: number, lengthBytes: number): AcceptResult {
+    const result = this.check(index, lengthBytes);
+    if (result.kind === 'new') this.commit(index);
+    return result;
+  }
+
+  /** Checks a chunk's index and length without recording it (`commit` does, once its bytes are checked too). */
+  check(index: number, lengthBytes: number): AcceptResult {
     if (!Number.isInteger(index) || index < 0 || index >= this.chunks) {
       return {
         kind: 'rejected',
@@ -58,11 +65,16 @@ export class Reassembly {
       };
     }
     if (this.has(index)) return { kind: 'duplicate' };
+    return { kind: 'new' };
+  }
+
+  /** Records chunk `index` (checked, not yet held) as held. */
+  commit(index: number): void {
+    if (this.has(index)) return;
     this.held[index >> 3] = (this.held[index >> 3] ?? 0) | (1 << (index & 7));
     this.heldCount++;
     if (index > this.highestHeld) this.highestHeld = index;
     if (index === this.lowestMissing) this.advance();
-    return { kind: 'new' };
   }
 
   /** True when chunk `index` is held. */
@@ -96,11 +108,13 @@ export class Reassembly {
     const end = Math.min(below, this.chunks);
     while (i < end && ranges.length < maxRanges) {
       if (this.has(i)) {
-        i++;
+        // Whole bytes of held chunks are skipped 8 at a time: the cost follows the gaps, not the chunks.
+        i = i % 8 === 0 && this.held[i >> 3] === 0xff ? i + 8 : i + 1;
         continue;
       }
       const first = i;
-      while (i < end && !this.has(i)) i++;
+      while (i < end && !this.has(i)) i = i % 8 === 0 && this.held[i >> 3] === 0 ? i + 8 : i + 1;
+      i = Math.min(i, end);
       ranges.push([first, i - 1]);
     }
     return ranges;

@@ -1,3 +1,4 @@
+import { FAILURE_CODES } from './codes.js';
 import { MAX_WINDOW_CHUNKS } from './constants.js';
 import { definedOnly } from './defined.js';
 import { expandRanges } from './ranges.js';
@@ -32,6 +33,24 @@ export interface SendPlannerOptions {
 
 /** Requests for the same resent chunk within this many milliseconds are served by one resend. */
 const MERGE_REQUESTS_MS = 20;
+/** Most receivers a sender keeps track of; statuses from further receiver ids are ignored. */
+export const MAX_RECEIVERS = 64;
+/**
+ * Resend budgets, in chunk publications: one receiver's requests (and its retransmission timer) may cost at most
+ * RESEND_BUDGET_PER_RECEIVER times the file's chunks plus RESEND_ALLOWANCE, all receivers together at most
+ * RESEND_BUDGET_TOTAL times plus twice the allowance. Requests beyond are ignored, so forged repair requests cost a
+ * bounded multiple of the file (PROTOCOL.md, sender rules).
+ */
+export const RESEND_BUDGET_PER_RECEIVER = 3;
+export const RESEND_BUDGET_TOTAL = 6;
+export const RESEND_ALLOWANCE = 256;
+
+/** Refusal codes after which a sender offers the transfer again (FAILURE_CODES marks them `retry`). */
+const RETRY_LATER: ReadonlySet<string> = new Set(
+  Object.entries(FAILURE_CODES)
+    .filter(([, code]) => 'retry' in code && code.retry)
+    .map(([name]) => name),
+);
 
 /** What the sender knows about one receiver. */
 export interface ReceiverView {
@@ -54,6 +73,8 @@ interface ReceiverState {
   lastHeardMs: number;
   lastProgressMs: number;
   rtoMs: number;
+  /** Resends this receiver's requests and timer caused. */
+  resends: number;
 }
 
 /** Where the transfer stands. `delivered`: enough receivers confirmed and nobody active is still receiving. */
@@ -86,6 +107,7 @@ export class SendPlanner {
   private retransmissions = 0;
   private publications = 0;
   private lastAnyProgressMs: number;
+  private resendsQueued = 0;
 
   constructor(options: SendPlannerOptions, nowMs: number) {
     this.chunks = options.chunks;
@@ -105,6 +127,7 @@ export class SendPlanner {
   onStatus(status: Status, nowMs: number): boolean {
     let r = this.receivers.get(status.rx);
     if (!r) {
+      if (this.receivers.size >= MAX_RECEIVERS) return false;
       r = {
         id: status.rx,
         state: 'want-manifest', // neutral until this status is applied below
@@ -114,14 +137,20 @@ export class SendPlanner {
         lastHeardMs: nowMs,
         lastProgressMs: nowMs,
         rtoMs: this.baseRtoMs(),
+        resends: 0,
       };
       this.receivers.set(status.rx, r);
-      this.lastAnyProgressMs = nowMs;
     }
     r.lastHeardMs = nowMs;
     if (r.state === 'complete' || r.state === 'failed') return false; // final; late duplicates change nothing
-    r.state = status.state;
     if (status.reason !== undefined) r.reason = status.reason;
+    // A refusal that says "try again later" (the receiver is full) is not final: the sender keeps offering the
+    // manifest, and the receiver takes the transfer once it has room.
+    if (status.state === 'failed' && status.reason !== undefined && RETRY_LATER.has(status.reason)) {
+      r.state = 'want-manifest';
+      return false;
+    }
+    r.state = status.state;
     if (status.state === 'want-manifest') return true;
     if (status.state === 'complete') {
       r.next = this.chunks;
@@ -163,7 +192,7 @@ export class SendPlanner {
         this.cwnd = this.ssthresh;
         this.recoverUntil = this.nextFresh - 1;
       }
-      for (const index of expandRanges(missing, this.chunks)) this.queueResend(index, nowMs);
+      for (const index of expandRanges(missing, this.chunks)) this.queueResend(index, nowMs, r);
     }
     return false;
   }
@@ -190,7 +219,10 @@ export class SendPlanner {
 
   /** Records that chunk `index` was published at `nowMs`. */
   markSent(index: number, nowMs: number): void {
-    if (index === this.nextFresh) this.nextFresh++;
+    if (index === this.nextFresh) {
+      this.nextFresh++;
+      this.lastAnyProgressMs = nowMs; // a first publication is progress that nobody else can fake
+    }
     const count = this.sendCount[index] ?? 0;
     if (count > 0) this.retransmissions++;
     this.publications++;
@@ -209,9 +241,9 @@ export class SendPlanner {
       if (nowMs - r.lastProgressMs < r.rtoMs) continue;
       const from = Math.max(r.next, r.high + 1);
       const to = Math.min(this.nextFresh - 1, from + Math.max(1, Math.floor(this.cwnd)) - 1);
-      for (let i = from; i <= to; i++) this.queueResend(i, nowMs);
+      for (let i = from; i <= to; i++) this.queueResend(i, nowMs, r);
       // Holes below `high` are the receiver's to report; ask again by resending its lowest missing chunk.
-      if (r.next < r.high) this.queueResend(r.next, nowMs);
+      if (r.next < r.high) this.queueResend(r.next, nowMs, r);
       r.lastProgressMs = nowMs;
       r.rtoMs = Math.min(r.rtoMs * 2, 8000);
     }
@@ -240,6 +272,13 @@ export class SendPlanner {
     return false;
   }
 
+  /** Receivers that completed (the session passes on only completions with a valid proof of receipt). */
+  get completed(): number {
+    let n = 0;
+    for (const r of this.receivers.values()) if (r.state === 'complete') n++;
+    return n;
+  }
+
   /** Receivers that joined (receiving, complete or failed); a sender repeats its manifest until enough have. */
   get joined(): number {
     let n = 0;
@@ -247,7 +286,10 @@ export class SendPlanner {
     return n;
   }
 
-  /** Last time any receiver joined or made progress; the sender gives up `--timeout` after it. */
+  /**
+   * Last time a receiver acknowledged more (a higher `next` or `high`) or proved completion; a receiver that only
+   * joins or repeats itself is no progress. The sender gives up `--timeout` after it.
+   */
   get lastProgressMs(): number {
     return this.lastAnyProgressMs;
   }
@@ -313,8 +355,10 @@ export class SendPlanner {
     return base + Math.max(1, Math.floor(Math.min(this.cwnd, win)));
   }
 
-  private queueResend(index: number, nowMs: number): void {
+  private queueResend(index: number, nowMs: number, r: ReceiverState): void {
     if (this.queued[index] === 1) return;
+    if (r.resends >= RESEND_BUDGET_PER_RECEIVER * this.chunks + RESEND_ALLOWANCE) return;
+    if (this.resendsQueued >= RESEND_BUDGET_TOTAL * this.chunks + 2 * RESEND_ALLOWANCE) return;
     const last = this.lastSentMs[index] ?? Number.NaN;
     // Never sent and still ahead: it goes out as a fresh chunk in order. (Never sent but behind `nextFresh` means
     // it was skipped because every receiver then held it; a receiver that joined later may need it.)
@@ -324,6 +368,8 @@ export class SendPlanner {
     if ((this.sendCount[index] ?? 0) >= 2 && nowMs - last < MERGE_REQUESTS_MS) return;
     this.queued[index] = 1;
     this.resendQueue.push(index);
+    r.resends++;
+    this.resendsQueued++;
   }
 
   private sampleRtt(index: number, nowMs: number): void {

@@ -5,7 +5,7 @@ import type { CryptoProvider } from './crypto.js';
 /** Signature algorithm named in a manifest's `sig.alg`. */
 export const SIGNATURE_ALG = 'ed25519';
 /** First line of the signed text; a later, different signing scheme changes it. */
-export const SIGNING_CONTEXT = 'mqimg-sig-v1';
+export const SIGNING_CONTEXT = 'mqimg-sig-v2';
 /** Key ids are 16 lowercase hex digits: the start of SHA-256 over the raw 32-byte Ed25519 public key. */
 export const KEY_ID_PATTERN = /^[0-9a-f]{16}$/;
 
@@ -29,6 +29,8 @@ export interface SignedFields {
   chunkBytes: number;
   chunks: number;
   sha256: string;
+  nonce: string;
+  pages: string;
   width: number;
   height: number;
   createdMs: number;
@@ -39,7 +41,8 @@ export interface SignedFields {
 
 /**
  * The exact bytes an Ed25519 signature covers: UTF-8 lines joined by a line feed (no final one), in this order:
- * `mqimg-sig-v1`, the sender topic, id, name, type, size, chunkBytes, chunks, sha256, width, height, createdMs,
+ * `mqimg-sig-v2`, the sender topic, id, name, type, size, chunkBytes, chunks, sha256, nonce, pages, width, height,
+ * createdMs,
  * pixelFormat (empty when absent), stride (empty when absent), supersede (`1` or `0`), the key id. Numbers are
  * decimal without leading zeros. Committing to the topic is what makes a manifest replayed to another topic fail.
  * Returns undefined when the topic or name contains a line feed (such a manifest cannot be signed).
@@ -56,6 +59,8 @@ export function signingText(m: SignedFields, topic: string, kid: string): Uint8A
     String(m.chunkBytes),
     String(m.chunks),
     m.sha256,
+    m.nonce,
+    m.pages,
     String(m.width),
     String(m.height),
     String(m.createdMs),

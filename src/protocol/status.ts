@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { fromUtf8, utf8 } from './bytes.js';
 import { MAX_STATUS_RANGES } from './constants.js';
 import type { IndexRange } from './ranges.js';
+import { PROOF_PATTERN } from './receipt.js';
+
+/** Most hash pages one status may ask for. */
+export const MAX_WANT_PAGES = 16;
 
 /**
  * A receiver's status, published (QoS 1, JSON) on `T/mqimg/ID/r`. It is the receiver's acknowledgement, its
@@ -9,7 +13,8 @@ import type { IndexRange } from './ranges.js';
  * - `want-manifest`: the receiver saw chunks of this transfer but not its manifest; the sender republishes it.
  * - `receiving`: holds every chunk below `next`; `high` is the highest chunk index held (-1: none); `missing`
  *   lists ranges below `high` still lacking; `win` is how many chunks beyond `next` it accepts in flight.
- * - `complete`: the file was verified and saved (or had been already).
+ * - `complete`: the file was verified and saved (or had been already); `proof` proves it (receipt.ts).
+ *   `wantPages` (with `receiving`): hash pages the receiver lacks, at most 16.
  * - `failed`: the receiver gave up on this transfer; `reason` is an error code such as `checksum_mismatch`.
  */
 export const statusSchema = z.looseObject({
@@ -24,6 +29,10 @@ export const statusSchema = z.looseObject({
     .optional(),
   win: z.number().int().min(1).max(65_535).optional(),
   reason: z.string().max(200).optional(),
+  /** With `complete`: the proof of receipt, 64 hex digits. A sender ignores a `complete` without a valid one. */
+  proof: z.string().regex(PROOF_PATTERN).optional(),
+  /** With `receiving`: hash pages the receiver still lacks (the sender republishes them). */
+  wantPages: z.array(z.number().int().min(0)).max(MAX_WANT_PAGES).optional(),
 });
 
 export type Status = z.infer<typeof statusSchema>;

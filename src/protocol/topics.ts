@@ -5,10 +5,11 @@ import { TRANSFER_ID_PATTERN } from './manifest.js';
 /**
  * Topic layout, for a sender topic T and transfer id ID:
  *   T/mqimg/ID/m      manifest (sender -> receivers), JSON
+ *   T/mqimg/ID/h/J    hash page J, J in decimal without leading zeros (sender -> receivers), raw bytes
  *   T/mqimg/ID/c/N    chunk N, N in decimal without leading zeros (sender -> receivers), raw bytes
  *   T/mqimg/ID/r      receiver status (receivers -> sender), JSON
  */
-export const TopicKind = { manifest: 'm', chunk: 'c', status: 'r' } as const;
+export const TopicKind = { manifest: 'm', page: 'h', chunk: 'c', status: 'r' } as const;
 
 /** `T/mqimg/ID`: the per-transfer topic below the sender's topic. */
 export function transferTopic(topic: string, id: string): string {
@@ -20,14 +21,39 @@ export function manifestTopic(topic: string, id: string): string {
 export function chunkTopic(topic: string, id: string, index: number): string {
   return `${transferTopic(topic, id)}/${TopicKind.chunk}/${index}`;
 }
+export function pageTopic(topic: string, id: string, page: number): string {
+  return `${transferTopic(topic, id)}/${TopicKind.page}/${page}`;
+}
 export function statusTopic(topic: string, id: string): string {
   return `${transferTopic(topic, id)}/${TopicKind.status}`;
+}
+
+/** The last level of `T/mqimg/retained`, where `send --retain` also leaves its manifest (retainedTopic). */
+const RETAINED_LEVEL = 'retained';
+
+/**
+ * `T/mqimg/retained`: an exact topic where `send --retain` leaves a copy of its manifest, retained. A broker that
+ * delivers retained messages only to exact-topic subscriptions (RabbitMQ 3.x) still hands it to a receiver of `T`,
+ * which then subscribes to that transfer's page and chunk topics one by one; a sender's or `mqimg clear`'s cleanup
+ * finds the transfer to clear there.
+ */
+export function retainedTopic(topic: string): string {
+  return `${topic}/${TOPIC_MARKER}/${RETAINED_LEVEL}`;
+}
+
+/** The sender topic `T` of a `T/mqimg/retained` topic name, or undefined when `name` is not one. */
+export function parseRetainedTopic(name: string): string | undefined {
+  const levels = name.split('/');
+  if (levels.length < 3 || levels.at(-1) !== RETAINED_LEVEL || levels.at(-2) !== TOPIC_MARKER)
+    return undefined;
+  return levels.slice(0, -2).join('/');
 }
 
 /** What a received topic name means. */
 export type ParsedTopic =
   | { kind: 'manifest'; topic: string; id: string }
   | { kind: 'chunk'; topic: string; id: string; index: number }
+  | { kind: 'page'; topic: string; id: string; index: number }
   | { kind: 'status'; topic: string; id: string };
 
 /** Largest chunk index accepted in a topic (the manifest bounds it further). */
@@ -40,7 +66,8 @@ export function parseTopic(name: string): ParsedTopic | undefined {
   const last = levels[levels.length - 1];
   let markerAt: number;
   if (last === TopicKind.manifest || last === TopicKind.status) markerAt = levels.length - 3;
-  else if (levels[levels.length - 2] === TopicKind.chunk) markerAt = levels.length - 4;
+  else if (levels[levels.length - 2] === TopicKind.chunk || levels[levels.length - 2] === TopicKind.page)
+    markerAt = levels.length - 4;
   else return undefined;
   if (markerAt < 1 || levels[markerAt] !== TOPIC_MARKER) return undefined;
   const id = levels[markerAt + 1] ?? '';
@@ -50,7 +77,7 @@ export function parseTopic(name: string): ParsedTopic | undefined {
   if (last === TopicKind.status) return { kind: 'status', topic, id };
   if (last === undefined || last.length > MAX_INDEX_DIGITS || !/^(0|[1-9][0-9]*)$/.test(last))
     return undefined;
-  return { kind: 'chunk', topic, id, index: Number(last) };
+  return { kind: levels[markerAt + 2] === TopicKind.page ? 'page' : 'chunk', topic, id, index: Number(last) };
 }
 
 /** Returns a reason why `topic` cannot be a sender topic, or undefined when it can. */
@@ -94,7 +121,13 @@ export function filterProblem(filter: string): string | undefined {
  * resulting topic filter F gives F/mqimg/+/m (manifests) and F/mqimg/+/c/+ (chunks). The receiver then sees
  * mqimg traffic only.
  */
-export function receiverSubscriptions(filter = '#'): { manifests: string[]; chunks: string[] } {
+export function receiverSubscriptions(filter = '#'): {
+  manifests: string[];
+  chunks: string[];
+  retained: string[];
+} {
+  // Hash pages and chunks share one subscription QoS, so that a broker that queues each QoS apart (RabbitMQ)
+  // keeps a page ahead of the chunks it vouches for.
   const levels = filter.split('/');
   const prefixes: string[] = [];
   if (levels[levels.length - 1] === '#') {
@@ -108,6 +141,11 @@ export function receiverSubscriptions(filter = '#'): { manifests: string[]; chun
   }
   return {
     manifests: prefixes.map((p) => `${p}/${TOPIC_MARKER}/+/${TopicKind.manifest}`),
-    chunks: prefixes.map((p) => `${p}/${TOPIC_MARKER}/+/${TopicKind.chunk}/+`),
+    // Only an exact filter can have an exact retained topic (wildcards get retained messages the usual way).
+    retained: /[+#]/.test(filter) ? [] : [retainedTopic(filter)],
+    chunks: prefixes.flatMap((p) => [
+      `${p}/${TOPIC_MARKER}/+/${TopicKind.page}/+`,
+      `${p}/${TOPIC_MARKER}/+/${TopicKind.chunk}/+`,
+    ]),
   };
 }

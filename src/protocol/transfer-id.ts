@@ -1,21 +1,28 @@
-import { toHex, utf8 } from './bytes.js';
+import { toHex } from './bytes.js';
 import type { CryptoProvider } from './crypto.js';
 
-/** What a plain transfer id is the hash of: `"<sha256 of file>:<chunkBytes>:<topic>"`. */
-export function transferIdText(fileSha256Hex: string, chunkBytes: number, topic: string): string {
-  return `${fileSha256Hex}:${chunkBytes}:${topic}`;
+/**
+ * A new transfer id: 8 random bytes as 16 lowercase hex digits. Protocol 2 makes every send a transfer of its
+ * own, so that a repeat, a retained copy or a replay never collides with an earlier transfer of the same image
+ * (version 1 derived the id from the content). A receiver resumes an interrupted transfer by content instead:
+ * see `sameContent`.
+ */
+export function newTransferId(crypto: CryptoProvider): string {
+  return toHex(crypto.randomBytes(8));
+}
+
+/** A new nonce for the proof of receipt: 16 random bytes as 32 lowercase hex digits. */
+export function newNonce(crypto: CryptoProvider): string {
+  return toHex(crypto.randomBytes(16));
 }
 
 /**
- * The transfer id: the first 16 hex digits of SHA-256 over `transferIdText`. Deriving it from content (rather than
- * at random) means the same image sent again to the same topic with the same chunk size is the same transfer, so
- * a receiver that already holds it confirms at once instead of receiving it again.
+ * True when two manifests announce the same bytes cut the same way (same topic, SHA-256, size, chunk size and
+ * chunk hashes): a receiver that holds part of one may use it for the other (a sender that restarted).
  */
-export async function transferIdFor(
-  crypto: CryptoProvider,
-  fileSha256Hex: string,
-  chunkBytes: number,
-  topic: string,
-): Promise<string> {
-  return toHex(await crypto.sha256(utf8(transferIdText(fileSha256Hex, chunkBytes, topic)))).slice(0, 16);
+export function sameContent(
+  a: { sha256: string; size: number; chunkBytes: number; pages: string },
+  b: { sha256: string; size: number; chunkBytes: number; pages: string },
+): boolean {
+  return a.sha256 === b.sha256 && a.size === b.size && a.chunkBytes === b.chunkBytes && a.pages === b.pages;
 }

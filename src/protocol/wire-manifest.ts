@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from './constants.js';
 import type { CryptoProvider } from './crypto.js';
 import { openManifest, sealedManifestSchema } from './encryption.js';
 import {
@@ -49,7 +50,7 @@ export async function readSealedManifest(
   const sealed = sealedManifestSchema.safeParse(value);
   if (!sealed.success) {
     const version = (value as { mqimg?: unknown }).mqimg;
-    const plain = version !== 1 ? validateManifest(value) : undefined;
+    const plain = version !== PROTOCOL_VERSION ? validateManifest(value) : undefined;
     return plain && !plain.ok ? plain : { ok: false, problem: schemaProblem(sealed.error) };
   }
   const opened = await openManifest(crypto, sealed.data, secret);

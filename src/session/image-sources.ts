@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
 import { watch } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InputError } from '../errors.js';
+import { looksComplete } from '../image/complete-image.js';
 import { parseTopic } from '../protocol/topics.js';
 import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
 import { type ImageInput, readInput } from './send-images.js';
@@ -13,6 +15,11 @@ export const FETCH_TIMEOUT_MS = 30_000;
 
 /** How long a new file's size must stay the same before it counts as completely written, in milliseconds. */
 const SETTLE_MS = 300;
+/**
+ * How long a file whose size stopped changing but that does not end like a whole image (no JPEG EOI, PNG IEND...)
+ * is waited for before it is sent all the same (and, if it is truncated, reported), in milliseconds: 10 s.
+ */
+const INCOMPLETE_WAIT_MS = 10_000;
 
 /** Waits `ms` milliseconds, or until `signal` aborts; resolves either way. Leaves no listener on `signal`. */
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -82,7 +89,9 @@ export async function fetchImage(
 
 /**
  * Polls `url` every `everyMs` milliseconds (an IP camera's snapshot URL), yielding each image; a failed poll
- * (each request may take up to FETCH_TIMEOUT_MS) is reported through `onError` and polling goes on. Ends when
+ * (each request may take up to FETCH_TIMEOUT_MS) is reported through `onError` and polling goes on. An image
+ * byte for byte the same as the last one yielded is not yielded again: `onUnchanged` is told instead, with the
+ * number of repeats since the last image yielded (1, 2, ...). Ends when
  * `signal` aborts.
  */
 export async function* pollUrl(
@@ -90,13 +99,26 @@ export async function* pollUrl(
   everyMs: number,
   signal: AbortSignal,
   onError: (error: unknown) => void,
+  onUnchanged: (name: string, repeats: number) => void = () => {},
 ): AsyncGenerator<ImageInput> {
+  let lastSha256: string | undefined;
+  let repeats = 0;
   while (!signal.aborted) {
     const started = Date.now();
+    let image: { name: string; bytes: Buffer } | undefined;
     try {
-      yield await fetchImage(url, signal);
+      image = await fetchImage(url, signal);
     } catch (error) {
       if (!signal.aborted) onError(error);
+    }
+    if (image) {
+      const sha256 = createHash('sha256').update(image.bytes).digest('hex');
+      if (sha256 === lastSha256) onUnchanged(image.name, ++repeats);
+      else {
+        lastSha256 = sha256;
+        repeats = 0;
+        yield image;
+      }
     }
     await pause(Math.max(0, everyMs - (Date.now() - started)), signal);
   }
@@ -104,7 +126,8 @@ export async function* pollUrl(
 
 /**
  * Starts watching `dir` (a camera or NVR writing snapshots) and returns the files that appear in it, each once it
- * is completely written: its size has not changed for SETTLE_MS. Watching starts before this resolves, so
+ * is completely written: its size has not changed for SETTLE_MS and it ends like a whole image (`looksComplete`;
+ * a writer that pauses longer is waited for up to INCOMPLETE_WAIT_MS). Watching starts before this resolves, so
  * nothing written afterwards is missed. Files present at the start, hidden files and `*.part`/`*.tmp`/`*~` files
  * are ignored. A file that cannot be read is reported through `onError`. The iteration ends when `signal` aborts.
  */
@@ -124,15 +147,22 @@ export async function watchFolder(
     pending.add(file);
     void (async () => {
       let last = -1;
+      let stableSince = Number.POSITIVE_INFINITY;
       for (;;) {
         await pause(SETTLE_MS, signal);
         const now = await stat(join(dir, file)).catch(() => undefined);
         if (!now?.isFile() || signal.aborted) break;
-        if (now.size === last && now.size > 0) {
+        if (now.size !== last || now.size === 0) {
+          last = now.size;
+          stableSince = Number.POSITIVE_INFINITY;
+          continue;
+        }
+        stableSince = Math.min(stableSince, performance.now());
+        const whole = await readFile(join(dir, file)).then(looksComplete, () => true);
+        if (whole || performance.now() - stableSince >= INCOMPLETE_WAIT_MS) {
           ready.emit('file', file);
           break;
         }
-        last = now.size;
       }
       pending.delete(file);
     })();

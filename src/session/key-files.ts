@@ -6,7 +6,7 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { publicKeyId, secretKeyId } from '../platform/node-keys.js';
 import { SECRET_BYTES } from '../protocol/encryption.js';
@@ -29,20 +29,36 @@ async function writeNew(path: string, data: string, mode: number): Promise<void>
   } catch (error) {
     if (errnoCode(error) === 'EEXIST')
       throw new UsageError(`${path} already exists: mqimg keygen never overwrites a key`);
+    if (errnoCode(error) === 'ENOENT')
+      throw new UsageError(
+        `cannot write ${path}: the folder ${dirname(path)} does not exist (create it first: mkdir -p ${dirname(path)})`,
+      );
     throw new UsageError(`cannot write ${path} (${errnoMessage(error)})`);
   }
 }
 
 /**
  * `mqimg keygen NAME`: writes a new Ed25519 key pair, `NAME.key` (PKCS#8 PEM, mode 0600, for `send --sign`) and
- * `NAME.pub` (SPKI PEM, for receivers' `--trust`). Returns the paths and the key id.
+ * `NAME.pub` (SPKI PEM, for receivers' `--trust`). A NAME given as `camera.key` or `camera.pub` means `camera`.
+ * Returns the paths and the key id.
  */
 export async function writeSigningKeyPair(
-  name: string,
+  nameOrPath: string,
 ): Promise<{ keyPath: string; pubPath: string; kid: string }> {
+  const name = nameOrPath.replace(/\.(key|pub)$/, '');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const keyPath = `${name}.key`;
   const pubPath = `${name}.pub`;
+  // Neither half is written when the other exists: no lone key is left behind.
+  for (const path of [keyPath, pubPath]) {
+    if (
+      await stat(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new UsageError(`${path} already exists: mqimg keygen never overwrites a key`);
+  }
   await writeNew(keyPath, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
   await writeNew(pubPath, publicKey.export({ format: 'pem', type: 'spki' }).toString(), 0o644);
   return { keyPath, pubPath, kid: publicKeyId(publicKey) };

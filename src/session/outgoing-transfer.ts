@@ -3,9 +3,10 @@ import { pkcs8Of } from '../platform/node-keys.js';
 import { utf8 } from '../protocol/bytes.js';
 import { chunkView } from '../protocol/chunking.js';
 import type { CryptoProvider } from '../protocol/crypto.js';
-import { SALT_BYTES, sealChunk, sealManifest } from '../protocol/encryption.js';
+import { SALT_BYTES, sealChunk, sealManifest, sealPage } from '../protocol/encryption.js';
 import { encodeManifest, type Manifest } from '../protocol/manifest.js';
 import { signManifest } from '../protocol/signature.js';
+import { statusKey } from '../protocol/status-seal.js';
 
 /** An Ed25519 private key and the id of its public key (`mqimg keygen` writes both halves). */
 export interface SigningKey {
@@ -21,14 +22,18 @@ export interface SendSecurity {
   secret?: Uint8Array;
 }
 
-/** A transfer as it goes on the wire: the manifest bytes, and each chunk's payload. */
+/** A transfer as it goes on the wire: the manifest bytes, each hash page's and each chunk's payload. */
 export interface OutgoingTransfer {
   /** The plain manifest (what receivers see once they opened it). */
   manifest: Manifest;
   /** The payload of the manifest message: plain, signed, and/or sealed. */
   manifestBytes: Uint8Array;
+  /** The payloads of the hash pages, in order: plain, or sealed. */
+  pages: Uint8Array[];
   /** The payload of chunk `index`: a view of the image bytes, or its sealed form. */
   chunk(index: number): Uint8Array;
+  /** Encrypted transfers: the key receivers seal their statuses with (protocol/status-seal.ts). */
+  statusKey?: Uint8Array;
 }
 
 /**
@@ -40,11 +45,12 @@ export interface OutgoingTransfer {
  */
 export async function outgoingTransfer(
   crypto: CryptoProvider,
-  manifest: Manifest,
+  prepared: { manifest: Manifest; pages: Uint8Array[] },
   bytes: Uint8Array,
   topic: string,
   security: SendSecurity = {},
 ): Promise<OutgoingTransfer> {
+  const { manifest } = prepared;
   const signed = security.signWith
     ? await signManifest(
         crypto,
@@ -55,16 +61,28 @@ export async function outgoingTransfer(
       )
     : manifest;
   const plainChunk = (index: number) => chunkView(bytes, index, manifest.chunkBytes);
-  if (!security.secret) return { manifest: signed, manifestBytes: encodeManifest(signed), chunk: plainChunk };
+  if (!security.secret) {
+    return {
+      manifest: signed,
+      manifestBytes: encodeManifest(signed),
+      pages: prepared.pages,
+      chunk: plainChunk,
+    };
+  }
   const { sealed, key } = await sealManifest(crypto, signed, security.secret, crypto.randomBytes(SALT_BYTES));
   const chunks = await Promise.all(
     Array.from({ length: manifest.chunks }, (_, index) =>
       sealChunk(crypto, key, manifest.id, index, plainChunk(index)),
     ),
   );
+  const pages = await Promise.all(
+    prepared.pages.map((page, j) => sealPage(crypto, key, manifest.id, j, page)),
+  );
   return {
     manifest: signed,
     manifestBytes: utf8(JSON.stringify(sealed)),
+    statusKey: await statusKey(crypto, key),
+    pages,
     chunk: (index) => {
       const sealedChunk = chunks[index];
       if (!sealedChunk) throw new RangeError(`transfer ${manifest.id} has no chunk ${index}`);

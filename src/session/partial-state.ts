@@ -1,7 +1,8 @@
-import { readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type Manifest, validateManifest } from '../protocol/manifest.js';
+import { type Manifest, TRANSFER_ID_PATTERN, validateManifest } from '../protocol/manifest.js';
+import { isTemporaryName, writeFileAtomic } from './atomic-write.js';
 import { PARTIAL_DIR } from './partial-file.js';
 
 /**
@@ -23,11 +24,33 @@ export const PARTIAL_TTL_MS = 24 * 60 * 60 * 1000;
 
 const statePath = (outDir: string, id: string) => join(outDir, PARTIAL_DIR, `${id}.json`);
 
-/** Writes the state atomically (temporary file, then rename), so that a crash leaves the old or the new one. */
+/** Age after which a temporary file (atomic-write.ts) is a leftover of a crashed write, in milliseconds: 1 minute. */
+export const TEMP_LEFTOVER_MS = 60_000;
+
+/**
+ * Writes the state atomically (writeFileAtomic: unique temporary file, fsync, rename), so that a crash leaves the
+ * old or the new one, and two saves at once never collide.
+ */
 export async function savePartialState(outDir: string, state: PartialState): Promise<void> {
-  const path = statePath(outDir, state.manifest.id);
-  await writeFile(`${path}.tmp`, JSON.stringify(state));
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(statePath(outDir, state.manifest.id), JSON.stringify(state));
+}
+
+/**
+ * The transfer id and the kind of a file in `.mqimg-partial` that belongs to a transfer: `<id>.json` (state),
+ * `<id>.part` (bytes) or a temporary file of either (`<id>.json.tmp` from older versions, or writeFileAtomic's
+ * names); undefined for any other file (signatures.json, receiver.lock...).
+ */
+export function transferFileKind(name: string): { id: string; kind: 'json' | 'part' | 'tmp' } | undefined {
+  const dot = name.indexOf('.');
+  if (dot < 0) return undefined;
+  const id = name.slice(0, dot);
+  if (!TRANSFER_ID_PATTERN.test(id)) return undefined;
+  const rest = name.slice(dot);
+  if (rest === '.json') return { id, kind: 'json' };
+  if (rest === '.part') return { id, kind: 'part' };
+  if (rest === '.json.tmp' || (rest.startsWith('.json.') && isTemporaryName(rest)))
+    return { id, kind: 'tmp' };
+  return undefined;
 }
 
 /** Deletes a transfer's state file, if any; never throws. */
@@ -38,7 +61,10 @@ export async function removePartialState(outDir: string, id: string): Promise<vo
 /**
  * Reads every resumable partial transfer under `outDir`, and deletes what cannot be resumed: states older than
  * `ttlMs`, unreadable or invalid states, states whose partial file is missing or has the wrong size, and partial
- * files without a state that are older than `ttlMs`. Never throws for a bad file.
+ * files without a state that are older than `ttlMs`. Also deletes temporary files (from writeFileAtomic, of a
+ * transfer's state or of signatures.json) older than TEMP_LEFTOVER_MS, whatever `ttlMs`: a write takes
+ * milliseconds, so an older one is a crashed write's, and a younger one may be a write in progress. Never throws
+ * for a bad file.
  */
 export async function loadPartialStates(
   outDir: string,
@@ -55,10 +81,12 @@ export async function loadPartialStates(
   }
   const remove = (name: string) => unlink(join(dir, name)).catch(() => {});
   // Only files named after a transfer id are transfers'; others (signatures.json) belong to someone else.
-  names = names.filter((name) => /^[0-9a-f]{16}\.(json|part|json\.tmp)$/.test(name));
-  for (const name of names) {
-    if (!name.endsWith('.json')) continue;
-    const id = name.slice(0, -'.json'.length);
+  const transferFiles = names.flatMap((name) => {
+    const file = transferFileKind(name);
+    return file ? [{ name, ...file }] : [];
+  });
+  for (const { name, id, kind } of transferFiles) {
+    if (kind !== 'json') continue;
     const state = await readState(join(dir, name));
     const part = await stat(join(dir, `${id}.part`)).catch(() => undefined);
     const usable =
@@ -70,12 +98,16 @@ export async function loadPartialStates(
     if (usable) states.set(id, state);
     else await Promise.all([remove(name), remove(`${id}.part`)]);
   }
-  for (const name of names) {
-    if (!name.endsWith('.part') && !name.endsWith('.tmp')) continue;
-    const id = name.replace(/\.(part|json\.tmp)$/, '');
-    if (states.has(id) && name.endsWith('.part')) continue;
+  for (const { name, id, kind } of transferFiles) {
+    if (kind !== 'part' || states.has(id)) continue;
     const info = await stat(join(dir, name)).catch(() => undefined);
     if (info && nowMs - info.mtimeMs >= ttlMs) await remove(name);
+  }
+  // Temporary files: of a transfer's state (also `<id>.json.tmp` from older versions), or of signatures.json.
+  for (const name of names) {
+    if (!isTemporaryName(name) && transferFileKind(name)?.kind !== 'tmp') continue;
+    const info = await stat(join(dir, name)).catch(() => undefined);
+    if (info && nowMs - info.mtimeMs >= TEMP_LEFTOVER_MS) await remove(name);
   }
   return states;
 }

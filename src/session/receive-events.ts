@@ -34,6 +34,18 @@ export type ReceiveEvent =
       stride?: number;
       durationMs: number;
     }
+  | {
+      /** A transfer in progress moved on: at most every 500 ms per transfer, only when it changed. */
+      event: 'progress';
+      id: string;
+      topic: string;
+      name: string;
+      /** Chunks held so far, of `chunks`. */
+      receivedChunks: number;
+      chunks: number;
+      /** Bytes held so far (`receivedChunks` whole chunks, at most the file's size). */
+      bytes: number;
+    }
   | { event: 'failed'; id: string; topic: string; code: FailureCode; message: string }
   | { event: 'rejected'; topic: string; code: RejectionCode; message: string };
 
@@ -129,5 +141,20 @@ export function completedEvent(
     event.stride = manifest.stride;
   }
   if (republished !== undefined) event.republished = republished;
+  return event;
+}
+
+/** The `started` event of a transfer; `resumedWith`: chunks held from an earlier run. */
+export function startedEvent(manifest: Manifest, topic: string, resumedWith?: number): ReceiveEvent {
+  const event: ReceiveEvent & { event: 'started' } = {
+    event: 'started',
+    id: manifest.id,
+    topic,
+    name: manifest.name,
+    type: manifest.type,
+    size: manifest.size,
+    chunks: manifest.chunks,
+  };
+  if (resumedWith !== undefined) event.resumedWith = resumedWith;
   return event;
 }

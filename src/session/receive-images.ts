@@ -1,9 +1,22 @@
-import { mkdir } from 'node:fs/promises';
 import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
+import { onlyFreshManifests, type SkippedTransfer } from './fresh-manifests.js';
+import { checkOutDir } from './out-dir-check.js';
 import { type ReceiveEvent, Receiver, type ReceiverOptions } from './receiver.js';
 
+/** Options of `startReceiving`: the receiver's, the connection's, and which transfers to skip. */
+export interface StartReceivingOptions extends ReceiverOptions, ConnectOptions {
+  /**
+   * Skip transfers whose manifest was created longer ago than this, in milliseconds (by the sender's clock), such
+   * as old retained images (`mqimg receive --max-age` without `--trust`). Default: none skipped. (With `trust`,
+   * `maxAgeMs` refuses old signed manifests instead.)
+   */
+  skipOlderThanMs?: number;
+  /** Told of each transfer skipped for `skipOlderThanMs`. */
+  onSkipped?: (skipped: SkippedTransfer) => void;
+}
+
 /** Options of `receiveImages`. */
-export interface ReceiveImagesOptions extends ConnectOptions, ReceiverOptions {
+export interface ReceiveImagesOptions extends StartReceivingOptions {
   /** Resolve after this many files were saved. Default: run until `signal` aborts. */
   count?: number;
   /** Called once subscribed, with the receiver id its statuses carry. */
@@ -22,11 +35,21 @@ export interface ReceivingHandle {
   stop(): Promise<void>;
 }
 
-/** Connects and starts a receiver saving into `outDir` (created if missing). */
-export async function startReceiving(options: ReceiverOptions & ConnectOptions): Promise<ReceivingHandle> {
-  await mkdir(options.outDir, { recursive: true });
+/**
+ * Connects and starts a receiver saving into `outDir` (created if missing). Options: the connection's (`url`,
+ * `username`, `password`, TLS files, `clientId`, `mqttVersion`), the receiver's (`ReceiverOptions`: `topicFilter`,
+ * `timeoutMs`, `maxBytes`, `maxTransfers`, `trust`, `secret`, `onEvent`...), and `skipOlderThanMs`.
+ */
+export async function startReceiving(options: StartReceivingOptions): Promise<ReceivingHandle> {
+  await makeOutDir(options.outDir);
   const transport = await MqttTransport.connect(options);
-  const receiver = new Receiver(transport, options);
+  const { skipOlderThanMs } = options;
+  const receiver = new Receiver(
+    skipOlderThanMs === undefined
+      ? transport
+      : onlyFreshManifests(transport, skipOlderThanMs, (skipped) => options.onSkipped?.(skipped)),
+    options,
+  );
   try {
     await receiver.start();
   } catch (error) {
@@ -71,4 +94,12 @@ export async function receiveImages(
   await finished;
   await handle.stop();
   return saved;
+}
+
+/**
+ * Creates the folder files are saved in, or says clearly why it cannot be one (a UsageError: exit 2), at once:
+ * `checkOutDir` creates one level at a time (Node 20's recursive mkdir spins for ever on a path like /proc/x).
+ */
+async function makeOutDir(outDir: string): Promise<void> {
+  await checkOutDir(outDir);
 }

@@ -1,32 +1,39 @@
-import { basename } from 'node:path';
 import { UsageError } from '../errors.js';
-import { nodeCrypto } from '../platform/node-crypto.js';
-import { rawPublicKey } from '../platform/node-keys.js';
 import { receiverWindow, STATUS_FLUSH_MS } from '../protocol/ack-policy.js';
-import { admit } from '../protocol/admission.js';
-import { fromBase64 } from '../protocol/bytes.js';
 import { FAILURE_CODES, type FailureCode } from '../protocol/codes.js';
-import { openChunk } from '../protocol/encryption.js';
-import { encodeStatus, type Status } from '../protocol/status.js';
-import { filterProblem, parseTopic, receiverSubscriptions, statusTopic } from '../protocol/topics.js';
+import { openChunk, openPage } from '../protocol/encryption.js';
+import type { Status } from '../protocol/status.js';
+import { statusKey } from '../protocol/status-seal.js';
+import { filterProblem, parseTopic, receiverSubscriptions } from '../protocol/topics.js';
 import type { MessageTransport } from '../transport/message-transport.js';
-import { type CheckedManifest, type ManifestChecks, readCheckedManifest } from './checked-manifest.js';
+import {
+  type CheckedManifest,
+  type ManifestChecks,
+  manifestChecks,
+  manifestVerdict,
+  readCheckedManifest,
+} from './checked-manifest.js';
 import { type Clock, monotonicClock, wallClock } from './clock.js';
-import { IncomingTransfer } from './incoming-transfer.js';
-import { PartialFile } from './partial-file.js';
-import { loadPartialStates, PARTIAL_TTL_MS, type PartialState, removePartialState } from './partial-state.js';
-import { completedEvent, type ReceiveEvent, type ReceiverOptions } from './receive-events.js';
+import { EarlyMessages } from './early-messages.js';
+import type { IncomingTransfer } from './incoming-transfer.js';
+import { isolate } from './isolate-callback.js';
+import { FirstSeen, roomFor, sameContent } from './make-room.js';
+import { openTransfer } from './open-transfer.js';
+import { checkOutDir } from './out-dir-check.js';
+import { acquireOutLock, type OutLock } from './out-lock.js';
+import { trimPartialStates } from './partial-budget.js';
+import { loadPartialStates, PARTIAL_TTL_MS, type PartialState } from './partial-state.js';
+import { completedEvent, type ReceiveEvent, type ReceiverOptions, startedEvent } from './receive-events.js';
+import { reportProgress } from './receive-progress.js';
 import { defaultReceiverId } from './receiver-id.js';
 import { ReplayGuard } from './replay-guard.js';
-import { republishSaved, saveVerified } from './save-verified.js';
-import { SenderAnswers } from './sender-answers.js';
+import { RetainedPointers } from './retained-pointers.js';
+import { afterSave, saveVerified } from './save-verified.js';
 import { SerialQueue } from './serial-queue.js';
+import { StatusPublisher } from './status-publisher.js';
 import { PayloadReclaimer } from './young-gc.js';
 
 export type { ReceiveEvent, ReceiverOptions } from './receive-events.js';
-
-/** How often the partial state of a transfer in progress is saved for resuming, at most, in milliseconds. */
-const SAVE_STATE_MS = 1000;
 
 /**
  * Receives mqimg transfers: routes each message to its transfer, admits new transfers, reports progress and
@@ -37,7 +44,10 @@ const SAVE_STATE_MS = 1000;
 export class Receiver {
   readonly receiverId: string;
   private readonly transfers = new Map<string, IncomingTransfer>();
-  private readonly answers = new SenderAnswers();
+  private readonly statuses: StatusPublisher;
+  private readonly early = new EarlyMessages();
+  private readonly firstSeen = new FirstSeen();
+  private readonly pointers: RetainedPointers;
   /** Partial transfers found on disk at start, waiting for their manifest to resume. */
   private resumable = new Map<string, PartialState>();
   private timer: NodeJS.Timeout | undefined;
@@ -47,10 +57,12 @@ export class Receiver {
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
   private readonly maxTransfers: number;
-  private readonly filter: string;
   private readonly checks: ManifestChecks;
   private readonly reclaimer: PayloadReclaimer | undefined;
   private readonly queue: SerialQueue;
+  private lock: OutLock | undefined;
+  /** The library user's `onEvent`, isolated: a callback that throws is reported on stderr, never fatal. */
+  private readonly onEvent: (event: ReceiveEvent) => void;
   /** Transfers being verified and saved. */
   private readonly background = new Set<Promise<void>>();
 
@@ -61,28 +73,31 @@ export class Receiver {
     this.receiverId = options.receiverId ?? defaultReceiverId(options.outDir);
     this.clock = options.clock ?? monotonicClock;
     this.wallClock = options.wallClock ?? wallClock;
-    const gcEveryBytes = options.gcEveryBytes ?? 0;
-    this.reclaimer = gcEveryBytes > 0 ? new PayloadReclaimer(gcEveryBytes) : undefined;
+    this.reclaimer = (options.gcEveryBytes ?? 0) > 0 ? new PayloadReclaimer(options.gcEveryBytes) : undefined;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
     this.maxTransfers = options.maxTransfers ?? 16;
-    this.filter = options.topicFilter ?? '#';
-    const problem = filterProblem(this.filter);
+    const problem = filterProblem(options.topicFilter ?? '#');
     if (problem) throw new UsageError(`invalid --topic: ${problem}`);
-    this.checks = {
-      crypto: options.crypto ?? nodeCrypto,
-      secret: options.secret,
-      trust: options.trust && new Map([...options.trust].map(([kid, key]) => [kid, rawPublicKey(key)])),
-      wallNowMs: this.wallClock,
-    };
+    this.checks = manifestChecks(options, this.wallClock);
+    this.statuses = new StatusPublisher(transport, this.checks.crypto, this.receiverId);
+    this.pointers = new RetainedPointers(transport);
+    this.onEvent = isolate(options.onEvent ?? (() => {}), (error) =>
+      process.emitWarning(`mqimg: the onEvent callback threw: ${String(error)}`),
+    );
     this.queue = new SerialQueue((error) => {
       // A bug in message handling must not end the process; it is reported like any refused message.
       this.emit({ event: 'rejected', topic: '', code: 'internal', message: String(error) });
     });
   }
 
-  /** Subscribes and starts receiving. */
+  /**
+   * Checks `outDir` (created if missing; UsageError when it cannot be written), locks it against a second
+   * receiver, subscribes and starts receiving.
+   */
   async start(): Promise<void> {
+    await checkOutDir(this.options.outDir);
+    this.lock = await acquireOutLock(this.options.outDir);
     if (this.checks.trust) {
       if (this.checks.trust.size === 0)
         throw new UsageError('--trust names no public key: nothing could be accepted');
@@ -92,17 +107,16 @@ export class Receiver {
     this.stopListening = this.transport.onMessage((topic, payload) =>
       this.queue.run(() => this.onMessage(topic, payload)),
     );
-    const { manifests, chunks } = receiverSubscriptions(this.filter);
-    await this.transport.subscribe(manifests, 1);
+    const { manifests, chunks, retained } = receiverSubscriptions(this.options.topicFilter);
+    await this.transport.subscribe([...manifests, ...retained], 1);
     await this.transport.subscribe(chunks, this.options.chunkQos ?? 0);
-    this.resumable = await loadPartialStates(
-      this.options.outDir,
-      this.options.partialTtlMs ?? PARTIAL_TTL_MS,
-      this.wallClock(),
-    );
+    const { outDir, partialTtlMs } = this.options;
+    this.resumable = await loadPartialStates(outDir, partialTtlMs ?? PARTIAL_TTL_MS, this.wallClock());
+    // Partial state kept for resuming counts against --max-bytes on disk too: the oldest goes first.
+    for (const id of await trimPartialStates(outDir, this.maxBytes, new Set())) this.resumable.delete(id);
     // A sender still running republishes its manifest when asked, and the transfer resumes where it stopped.
     for (const state of this.resumable.values()) {
-      this.publishStatus(state.topic, state.manifest.id, { rx: this.receiverId, state: 'want-manifest' });
+      this.statuses.send(state.topic, state.manifest.id, { rx: this.receiverId, state: 'want-manifest' });
     }
     this.timer = setInterval(() => this.tick(), STATUS_FLUSH_MS);
   }
@@ -120,6 +134,7 @@ export class Receiver {
     await Promise.all(
       pending.map((t) => t.keepForResume(this.options.outDir, this.clock(), this.wallClock())),
     );
+    await this.lock?.release();
   }
 
   /**
@@ -137,21 +152,23 @@ export class Receiver {
   }
 
   private emit(event: ReceiveEvent): void {
-    this.options.onEvent?.(event);
+    this.onEvent(event);
   }
 
   private onMessage(topicName: string, payload: Uint8Array): void | Promise<void> {
-    const parsed = parseTopic(topicName);
     // An empty payload is a retained message being cleared (`send --retain` replacing an image): not for us.
-    if (!parsed || payload.length === 0) return;
-    if (parsed.kind === 'manifest') return this.onManifest(parsed.topic, parsed.id, payload);
-    if (parsed.kind === 'chunk') return this.onChunk(parsed.topic, parsed.id, parsed.index, payload);
+    if (payload.length === 0) return;
+    // A manifest from `T/mqimg/retained` (RetainedPointers) counts as one from its own topic.
+    const parsed = parseTopic(topicName) ?? this.pointers.announced(topicName, payload);
+    if (parsed?.kind === 'manifest') return this.onManifest(parsed.topic, parsed.id, payload);
+    if (parsed?.kind === 'chunk' || parsed?.kind === 'page')
+      return this.onPiece(parsed.kind, parsed.topic, parsed.id, parsed.index, payload);
   }
 
   private onManifest(topic: string, id: string, payload: Uint8Array): void | Promise<void> {
     const now = this.clock();
-    if (this.answers.isFinished(id)) {
-      this.repeatFinal(id, now, true);
+    if (this.statuses.isFinished(id)) {
+      this.statuses.repeatFinal(id, now, true);
       return;
     }
     const current = this.transfers.get(id);
@@ -169,38 +186,26 @@ export class Receiver {
 
   /** Takes a transfer whose manifest was read (and checked), or refuses it. */
   private admit(topic: string, id: string, read: CheckedManifest): void {
-    if (!read.ok && 'refused' in read) {
-      // Not remembered as final: a forged manifest must not stop the genuine transfer with the same id.
-      this.fail(topic, id, read.refused.code, read.refused.message);
+    const verdict = manifestVerdict(read, id);
+    if (verdict.kind !== 'take') {
+      if (verdict.kind === 'fail') this.fail(topic, id, verdict.code, verdict.message);
+      else this.emit({ event: 'rejected', topic, ...verdict.rejection });
       return;
     }
-    if (!read.ok) {
-      const { code, message } = read.problem;
-      // A transfer refused for its encryption is reported to its sender too, which then stops at once.
-      if (code === 'encrypted' || code === 'not_encrypted' || code === 'wrong_key')
-        this.fail(topic, id, code, message);
-      else this.emit({ event: 'rejected', topic, code, message });
-      return;
-    }
-    const manifest = read.manifest;
-    if (manifest.id !== id) {
-      const message = `manifest id ${manifest.id} does not match its topic's id ${id}`;
-      this.emit({ event: 'rejected', topic, code: 'invalid_manifest', message });
-      return;
-    }
-    const active = [...this.transfers.values()];
-    const refusal = admit(
-      manifest,
-      { transfers: active.length, bytes: active.reduce((sum, t) => sum + t.manifest.size, 0) },
-      { maxBytes: this.maxBytes, maxTransfers: this.maxTransfers },
-    );
+    const { manifest, chunkKey } = verdict;
+    // A new send of the same image (its sender restarted: new id) continues an unfinished transfer of it.
+    for (const old of sameContent(this.transfers, topic, manifest))
+      this.abandon(old, 'timeout', `${old.manifest.name}: sent again as transfer ${id}, which continues it`);
+    const limits = { maxBytes: this.maxBytes, maxTransfers: this.maxTransfers };
+    const room = { limits, nowMs: this.clock(), firstSeen: this.firstSeen, topic };
+    const refusal = roomFor(this.transfers, manifest, room, (t, why) => this.abandon(t, 'timeout', why));
     if (refusal) {
       this.fail(topic, id, refusal.code, refusal.message);
       return;
     }
-    this.answers.known(id);
+    this.statuses.known(id);
     if (manifest.supersede) {
-      for (const older of active) {
+      for (const older of [...this.transfers.values()]) {
         if (older.topic === topic && older.manifest.createdMs < manifest.createdMs && !older.finishing) {
           const message = `${older.manifest.name}: a newer image arrived on ${topic} before it finished; dropped`;
           this.abandon(older, 'superseded', message);
@@ -208,63 +213,71 @@ export class Receiver {
       }
     }
     // From here to `transfers.set` nothing waits (the partial file is created synchronously), so no chunk or
-    // repeated manifest of this transfer can arrive in between: a sender's first chunks, published right after
-    // the manifest, find the transfer set up.
-    const saved = this.resumable.get(id);
-    const resume =
-      saved !== undefined &&
-      saved.manifest.sha256 === manifest.sha256 &&
-      saved.manifest.size === manifest.size &&
-      saved.manifest.chunkBytes === manifest.chunkBytes;
-    this.resumable.delete(id);
-    let file: PartialFile;
-    try {
-      file = PartialFile.create(this.options.outDir, id, resume);
-    } catch (error) {
-      const message = `cannot create a partial file in ${this.options.outDir}: ${(error as Error).message}`;
-      this.fail(topic, id, 'write_failed', message);
+    // repeated manifest of this transfer can arrive in between.
+    const { outDir } = this.options;
+    const nowMs = this.clock();
+    const firstSeenMs = this.firstSeen.admit(id, nowMs);
+    const context = { outDir, receiverId: this.receiverId, resumable: this.resumable, nowMs, firstSeenMs };
+    const opened = openTransfer(context, topic, manifest, chunkKey);
+    if (!opened.ok) {
+      this.fail(topic, id, 'write_failed', opened.message);
       return;
     }
-    const chunkKey = 'chunkKey' in read ? read.chunkKey : undefined;
-    const bitmap = resume ? (fromBase64(saved?.bitmap ?? '') ?? new Uint8Array(0)) : undefined;
-    const t = new IncomingTransfer(manifest, topic, file, chunkKey, this.clock(), bitmap);
+    const t = opened.transfer;
+    if (chunkKey) t.statusKey = statusKey(this.checks.crypto, chunkKey);
     this.transfers.set(id, t);
-    this.emit({
-      event: 'started',
-      id,
-      topic,
-      name: manifest.name,
-      type: manifest.type,
-      size: manifest.size,
-      chunks: manifest.chunks,
-      ...(resume ? { resumedWith: t.reassembly.received } : {}),
-    });
+    this.emit(startedEvent(manifest, topic, opened.resumedWith));
     if (t.reassembly.complete) this.finish(t);
     else this.sendStatus(t, this.clock());
+    // Pages and chunks that came before the manifest, in the order they came.
+    for (const m of this.early.take(id))
+      this.queue.run(() => this.onPiece(m.kind, topic, id, m.index, m.payload));
   }
 
-  private onChunk(topic: string, id: string, index: number, payload: Uint8Array): void | Promise<void> {
+  /** A hash page or a chunk. */
+  private onPiece(
+    kind: 'page' | 'chunk',
+    topic: string,
+    id: string,
+    index: number,
+    payload: Uint8Array,
+  ): void | Promise<void> {
     this.reclaimer?.released(payload.length);
     const t = this.transfers.get(id);
     if (!t) {
       const now = this.clock();
-      if (this.answers.isFinished(id)) this.repeatFinal(id, now, false);
-      else if (this.answers.askForManifest(id, now))
-        this.publishStatus(topic, id, { rx: this.receiverId, state: 'want-manifest' });
+      if (this.statuses.isFinished(id)) this.statuses.repeatFinal(id, now, false);
+      else {
+        this.early.hold(id, { kind, index, payload });
+        this.statuses.askForManifest(topic, id, now);
+      }
       return;
     }
     if (t.finishing) return;
-    if (!t.chunkKey) return this.store(t, index, payload);
-    const key = t.chunkKey;
-    return openChunk(this.checks.crypto, key, id, index, payload).then((opened) => {
-      if (opened) return this.store(t, index, opened);
+    const take = (bytes: Uint8Array) =>
+      kind === 'page' ? this.storePage(t, index, bytes) : this.store(t, index, bytes);
+    if (!t.chunkKey) return take(payload);
+    const open = kind === 'page' ? openPage : openChunk;
+    return open(this.checks.crypto, t.chunkKey, id, index, payload).then((opened) => {
+      if (opened) return take(opened);
       this.emit({
         event: 'rejected',
         topic,
         code: 'chunk_auth_failed',
-        message: `transfer ${id}: chunk ${index} fails authentication (changed in transit, or sealed under another key); dropped`,
+        message: `transfer ${id}: ${kind} ${index} fails authentication (changed in transit, or sealed under another key); dropped`,
       });
     });
+  }
+
+  private storePage(t: IncomingTransfer, page: number, bytes: Uint8Array): void {
+    if (t.finishing || this.transfers.get(t.id) !== t) return;
+    const outcome = t.storePage(page, bytes);
+    if (outcome.kind === 'rejected') {
+      const message = `transfer ${t.id}: ${outcome.message}`;
+      this.emit({ event: 'rejected', topic: t.topic, code: 'page_hash_mismatch', message });
+      return;
+    }
+    for (const [index, payload] of outcome.waiting) this.store(t, index, payload);
   }
 
   private store(t: IncomingTransfer, index: number, payload: Uint8Array): void {
@@ -276,13 +289,11 @@ export class Receiver {
       else if (outcome.reportNow) this.sendStatus(t, now);
     } else if (outcome.kind === 'write_failed') {
       this.abandon(t, 'write_failed', outcome.message);
-    } else if (outcome.kind === 'rejected' || outcome.conflicting) {
-      const message =
-        outcome.kind === 'rejected'
-          ? `transfer ${t.id}: ${outcome.message}`
-          : `transfer ${t.id}: chunk ${index} arrived again with different bytes; the first copy is kept and the SHA-256 decides`;
-      const code = outcome.kind === 'rejected' ? outcome.code : 'conflicting_chunk';
-      this.emit({ event: 'rejected', topic: t.topic, code, message });
+    } else if (outcome.kind === 'rejected') {
+      const message = `transfer ${t.id}: ${outcome.message}`;
+      this.emit({ event: 'rejected', topic: t.topic, code: outcome.code, message });
+    } else if (outcome.kind === 'waiting' && !outcome.held) {
+      this.sendStatus(t, now); // asks for the missing hash page at once
     }
   }
 
@@ -294,36 +305,27 @@ export class Receiver {
   }
 
   private async finishing(t: IncomingTransfer): Promise<void> {
-    const { manifest, topic, id } = t;
-    const saved = await saveVerified(t, {
-      outDir: this.options.outDir,
-      verifyFile: this.options.verifyFile,
-      replayGuard: this.checks.replayGuard,
+    const { replayGuard } = this.checks;
+    const context = {
+      ...this.options,
+      replayGuard,
       wallNowMs: this.wallClock(),
-    });
-    if (!saved.ok) {
-      this.abandon(t, saved.code, saved.message);
-      return;
-    }
-    this.transfers.delete(id);
-    await t.saving;
-    await removePartialState(this.options.outDir, id);
-    let republished: string | undefined;
-    if (this.options.republishTopic) {
-      try {
-        republished = await republishSaved(this.transport, this.options.republishTopic, topic, saved.path);
-      } catch (error) {
-        this.emit({
-          event: 'rejected',
-          topic,
-          code: 'republish_failed',
-          message: `could not republish ${basename(saved.path)}: ${(error as Error).message}`,
-        });
-      }
-    }
-    const status: Status = { rx: this.receiverId, state: 'complete', next: manifest.chunks };
-    this.answers.finish(id, topic, status, this.clock());
-    this.publishStatus(topic, id, status);
+      receiverId: this.receiverId,
+    };
+    const saved = await saveVerified(t, context);
+    if (!saved.ok) return this.abandon(t, saved.code, saved.message);
+    this.transfers.delete(t.id);
+    const { topic, id, manifest } = t;
+    const onError = (message: string) =>
+      this.emit({ event: 'rejected', topic, code: 'republish_failed', message });
+    const republished = await afterSave(t, saved.path, { ...context, transport: this.transport }, onError);
+    const status: Status = {
+      rx: this.receiverId,
+      state: 'complete',
+      next: manifest.chunks,
+      proof: saved.proof,
+    };
+    this.statuses.final(topic, id, status, this.clock(), t.statusKey);
     this.emit(completedEvent(manifest, topic, saved, this.clock() - t.startedMs, republished));
   }
 
@@ -335,10 +337,20 @@ export class Receiver {
     if (this.transfers.get(t.id) !== t) return;
     this.transfers.delete(t.id);
     t.finishing = true;
-    const resumable = code === 'timeout';
-    if (resumable) void t.keepForResume(this.options.outDir, this.clock(), this.wallClock());
+    const resumable = code === 'timeout' && t.received > 0; // nothing held, nothing to keep
+    // Kept, and resumable by content in this process too (a sender that restarts sends with a new id).
+    if (resumable) this.resumable.set(t.id, t.partialState(this.wallClock()));
+    if (resumable) void this.keepForResume(t);
     else void t.discard(this.options.outDir);
-    this.fail(t.topic, t.id, code, message);
+    this.fail(t.topic, t.id, code, message, t.statusKey);
+  }
+
+  /** Keeps a transfer's partial state for a resume, within --max-bytes of partial state on disk. */
+  private async keepForResume(t: IncomingTransfer): Promise<void> {
+    await t.keepForResume(this.options.outDir, this.clock(), this.wallClock());
+    await trimPartialStates(this.options.outDir, this.maxBytes, new Set(this.transfers.keys())).catch(
+      () => {},
+    );
   }
 
   /**
@@ -350,17 +362,12 @@ export class Receiver {
     id: string,
     code: FailureCode,
     message: string,
-    final = FAILURE_CODES[code].final,
+    key?: Promise<Uint8Array>,
   ): void {
     const status: Status = { rx: this.receiverId, state: 'failed', reason: code };
-    if (final) this.answers.finish(id, topic, status, this.clock());
-    this.publishStatus(topic, id, status);
+    if (FAILURE_CODES[code].final) this.statuses.final(topic, id, status, this.clock(), key);
+    else this.statuses.send(topic, id, status, key);
     this.emit({ event: 'failed', id, topic, code, message });
-  }
-
-  private repeatFinal(id: string, now: number, force: boolean): void {
-    const answer = this.answers.repeatFinal(id, now, force);
-    if (answer) this.publishStatus(answer.topic, id, answer.status);
   }
 
   /** Chunks this receiver offers a sender beyond its `next`: its budget shared among active transfers. */
@@ -369,13 +376,7 @@ export class Receiver {
   }
 
   private sendStatus(t: IncomingTransfer, now: number): void {
-    this.publishStatus(t.topic, t.id, t.status(this.receiverId, this.window(t), now));
-  }
-
-  private publishStatus(topic: string, id: string, status: Status): void {
-    this.transport.publish(statusTopic(topic, id), encodeStatus(status)).catch(() => {
-      // Lost statuses are repeated by the heartbeat; the connection layer reports outages.
-    });
+    this.statuses.send(t.topic, t.id, t.status(this.receiverId, this.window(t), now), t.statusKey);
   }
 
   private tick(): void {
@@ -383,15 +384,13 @@ export class Receiver {
     for (const t of this.transfers.values()) {
       if (t.finishing) continue;
       if (now - t.lastActivityMs > this.timeoutMs) {
-        this.abandon(
-          t,
-          'timeout',
-          `${t.manifest.name}: nothing received for ${Math.round(this.timeoutMs / 1000)} s with ${t.reassembly.received} of ${t.manifest.chunks} chunks held; the sender may be gone`,
-        );
+        this.abandon(t, 'timeout', `${t.manifest.name}: ${t.heldSummary(now)}; the sender may be gone`);
         continue;
       }
       if (t.ack.due(now)) this.sendStatus(t, now);
-      t.saveStateEvery(SAVE_STATE_MS, this.options.outDir, now, this.wallClock());
+      t.saveStateEvery(this.options.outDir, now, this.wallClock());
+      reportProgress(t, now, (event) => this.emit(event));
     }
+    this.pointers.tick(now, this.transfers);
   }
 }

@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from './atomic-write.js';
 import { PARTIAL_DIR } from './partial-file.js';
 
 /** `signatures.json`: signature value -> when it can be forgotten (ms since the epoch). */
@@ -30,6 +31,11 @@ interface SignedManifest {
  * receiver restarted with the same `--out` still refuses them.
  */
 export class ReplayGuard {
+  /** The write running now, if any (writes never overlap). */
+  private writing: Promise<void> | undefined;
+  /** The write that will start after `writing`, shared by every `remember` made meanwhile. */
+  private nextWrite: Promise<void> | undefined;
+
   private constructor(
     private readonly path: string,
     private readonly maxAgeMs: number,
@@ -79,13 +85,40 @@ export class ReplayGuard {
     return undefined;
   }
 
-  /** Records that a file was saved for `manifest`'s signature, and persists the record. */
+  /**
+   * Records that a file was saved for `manifest`'s signature, and persists the record. Safe to call concurrently:
+   * writes run one at a time, each writes every signature remembered so far, and calls made while a write runs
+   * share the next one. Resolves once a write that includes this signature is on disk; throws if that write failed
+   * (the signature stays remembered in memory, and the next write retries it).
+   */
   async remember(manifest: SignedManifest, nowMs: number): Promise<void> {
     if (!manifest.sig) return;
     this.seen.set(manifest.sig.value, manifest.createdMs + this.maxAgeMs + CLOCK_SKEW_MS);
     for (const [value, until] of this.seen) if (until <= nowMs) this.seen.delete(value);
-    await mkdir(join(this.path, '..'), { recursive: true });
-    await writeFile(`${this.path}.tmp`, JSON.stringify(Object.fromEntries(this.seen)));
-    await rename(`${this.path}.tmp`, this.path);
+    await this.persist();
+  }
+
+  /** Resolves after a write that starts after this call; at most one write runs and at most one waits. */
+  private persist(): Promise<void> {
+    if (this.nextWrite) return this.nextWrite;
+    const before = this.writing ?? Promise.resolve();
+    const write = before
+      .catch(() => {}) // the earlier write's callers got its error; this one writes the whole state again
+      .then(async () => {
+        this.nextWrite = undefined; // from now on, a new `remember` needs a write after this one
+        await mkdir(join(this.path, '..'), { recursive: true });
+        await writeFileAtomic(this.path, JSON.stringify(Object.fromEntries(this.seen)));
+      });
+    this.nextWrite = write;
+    this.writing = write;
+    void write.then(
+      () => this.settled(write),
+      () => this.settled(write),
+    );
+    return write;
+  }
+
+  private settled(write: Promise<void>): void {
+    if (this.writing === write) this.writing = undefined;
   }
 }

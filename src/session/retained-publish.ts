@@ -1,13 +1,21 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { nodeCrypto } from '../platform/node-crypto.js';
+import { pageCount } from '../protocol/chunk-hashes.js';
 import type { CryptoProvider } from '../protocol/crypto.js';
-import { parseJson } from '../protocol/manifest.js';
-import { chunkTopic, manifestTopic, parseTopic } from '../protocol/topics.js';
+import { parseJson, TRANSFER_ID_PATTERN } from '../protocol/manifest.js';
+import {
+  chunkTopic,
+  manifestTopic,
+  pageTopic,
+  parseRetainedTopic,
+  parseTopic,
+  retainedTopic,
+} from '../protocol/topics.js';
 import type { MessageTransport } from '../transport/message-transport.js';
 import { type Clock, monotonicClock, wallClock } from './clock.js';
 import { outgoingTransfer, type SendSecurity } from './outgoing-transfer.js';
-import { buildManifest, type SendableImage, type SendResult } from './send-session.js';
+import { prepareTransfer, type SendableImage, type SendResult } from './send-session.js';
 
 /** How long to listen for the retained manifest already on a topic, in milliseconds. */
 const RETAINED_LISTEN_MS = 500;
@@ -16,7 +24,11 @@ const RETAINED_LISTEN_MS = 500;
  * The one field of a retained manifest needed to clear it: its chunk count, readable in plain and encrypted
  * manifests alike (an encrypted one seals the rest).
  */
-const retainedChunkCount = z.object({ chunks: z.number().int().min(1).max(10_000_000) });
+const retainedChunkCount = z.object({
+  id: z.string().regex(TRANSFER_ID_PATTERN),
+  chunks: z.number().int().min(1).max(10_000_000),
+  chunkBytes: z.number().int().min(1).optional(),
+});
 
 /** Options of `publishRetained`. */
 export interface RetainedPublishOptions extends SendSecurity {
@@ -49,7 +61,7 @@ export async function publishRetained(
   const createdMs = (options.wallClock ?? wallClock)();
   const wire = await outgoingTransfer(
     options.crypto ?? nodeCrypto,
-    buildManifest(image, options.topic, options.chunkBytes, createdMs, false, options.secret),
+    prepareTransfer(image, options.chunkBytes, createdMs),
     image.bytes,
     options.topic,
     options,
@@ -66,16 +78,23 @@ export async function publishRetained(
     await Promise.all(inflight);
     inflight = [];
   };
-  // Chunks first and the manifest last: a receiver that sees the manifest finds every chunk already there.
+  // Hash pages and chunks first and the manifest last: a receiver that sees the manifest finds all of them there.
+  for (let j = 0; j < wire.pages.length; j++) {
+    await send(pageTopic(options.topic, manifest.id, j), wire.pages[j] ?? new Uint8Array(0));
+  }
   for (let i = 0; i < manifest.chunks; i++) {
     await send(chunkTopic(options.topic, manifest.id, i), wire.chunk(i));
   }
   await settle();
   await send(manifestTopic(options.topic, manifest.id), wire.manifestBytes);
+  // A copy on the exact topic T/mqimg/retained, for brokers that give retained messages to exact subscriptions
+  // only (RabbitMQ 3.x); it replaces the previous one there.
+  await send(retainedTopic(options.topic), wire.manifestBytes);
   for (const old of previous) {
     if (old.id === manifest.id) continue;
     await send(manifestTopic(options.topic, old.id), '');
     for (let i = 0; i < old.chunks; i++) await send(chunkTopic(options.topic, old.id, i), '');
+    for (let j = 0; j < old.pages; j++) await send(pageTopic(options.topic, old.id, j), '');
   }
   await settle();
   return {
@@ -91,22 +110,27 @@ export async function publishRetained(
 async function retainedManifests(
   transport: MessageTransport,
   topic: string,
-): Promise<Array<{ id: string; chunks: number }>> {
-  const found = new Map<string, number>();
+): Promise<Array<{ id: string; chunks: number; pages: number }>> {
+  const found = new Map<string, { chunks: number; pages: number }>();
   const stop = transport.onMessage((name, payload) => {
     const parsed = parseTopic(name);
-    if (parsed?.kind !== 'manifest' || parsed.topic !== topic || payload.length === 0) return;
+    const fromPointer = parseRetainedTopic(name) === topic;
+    if (!fromPointer && (parsed?.kind !== 'manifest' || parsed.topic !== topic)) return;
+    if (payload.length === 0) return;
     const json = parseJson(payload);
     const retained = json.ok ? retainedChunkCount.safeParse(json.value) : undefined;
-    if (retained?.success) found.set(parsed.id, retained.data.chunks);
+    if (retained?.success) {
+      const { id, chunks, chunkBytes } = retained.data;
+      found.set(id, { chunks, pages: chunkBytes === undefined ? 0 : pageCount(chunks, chunkBytes) });
+    }
   });
-  const filter = manifestTopic(topic, '+');
+  const filters = [manifestTopic(topic, '+'), retainedTopic(topic)];
   try {
-    await transport.subscribe([filter]);
+    await transport.subscribe(filters);
     await delay(RETAINED_LISTEN_MS);
   } finally {
     stop();
-    await transport.unsubscribe([filter]);
+    await transport.unsubscribe(filters);
   }
-  return [...found].map(([id, chunks]) => ({ id, chunks }));
+  return [...found].map(([id, counts]) => ({ id, ...counts }));
 }

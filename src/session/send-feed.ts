@@ -75,6 +75,7 @@ export async function sendFeed(source: AsyncIterable<ImageInput>, options: SendF
       const stop = () => controller.abort();
       options.signal?.addEventListener('abort', stop, { once: true });
       try {
+        options.onSending?.(image, chunkBytes);
         const result: SendResult = await sendTransfer(transport, image, {
           ...options,
           chunkBytes,

@@ -37,6 +37,8 @@ export interface SendImagesOptions
   retain?: boolean;
   /** Called after each image is delivered. */
   onDelivered?: (result: SendResult, image: PreparedImage) => void;
+  /** Called as each image starts to be sent, with the chunk size in bytes it is sent in (e.g. to show progress). */
+  onSending?: (image: PreparedImage, chunkBytes: number) => void;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
     const chunkBytes = chunkBytesFor(transport, options);
     const results: SendResult[] = [];
     for (const image of sendable) {
+      options.onSending?.(image, chunkBytes);
       const result = options.retain
         ? await publishRetained(transport, image, { ...options, chunkBytes })
         : await sendTransfer(transport, image, { ...options, chunkBytes });

@@ -1,19 +1,21 @@
 import { ConnectionError, ExitCode, MqimgError, TransferError, UsageError } from '../errors.js';
 import type { PreparedImage } from '../image/prepare-image.js';
-import { hmacSha256Hex, nodeCrypto, sha256Hex } from '../platform/node-crypto.js';
-import { utf8 } from '../protocol/bytes.js';
+import { chunkHashes, nodeCrypto, pageHashes, receiptVerifier, sha256Hex } from '../platform/node-crypto.js';
+import { toBase64 } from '../protocol/bytes.js';
+import { cutPages, maxChunksFor, minChunkBytesFor } from '../protocol/chunk-hashes.js';
 import { maxWindowFor } from '../protocol/constants.js';
 import type { CryptoProvider } from '../protocol/crypto.js';
 import { definedOnly } from '../protocol/defined.js';
 import type { Manifest } from '../protocol/manifest.js';
 import { composeManifest } from '../protocol/manifest-builder.js';
 import { type ReceiverView, SendPlanner } from '../protocol/send-planner.js';
-import { parseStatus } from '../protocol/status.js';
-import { chunkTopic, manifestTopic, sendTopicProblem, statusTopic } from '../protocol/topics.js';
-import { transferIdText } from '../protocol/transfer-id.js';
+import type { Status } from '../protocol/status.js';
+import { chunkTopic, manifestTopic, pageTopic, sendTopicProblem, statusTopic } from '../protocol/topics.js';
+import { newNonce, newTransferId } from '../protocol/transfer-id.js';
 import type { MessageTransport } from '../transport/message-transport.js';
 import { type Clock, monotonicClock, wallClock } from './clock.js';
 import { outgoingTransfer, type SendSecurity } from './outgoing-transfer.js';
+import { statusReader } from './status-reader.js';
 
 /**
  * A file ready to send: the bytes and what the manifest says about them (what `prepareImage` returns), and its
@@ -44,7 +46,26 @@ export interface SendTransferOptions extends SendSecurity {
   crypto?: CryptoProvider;
   /** Mark the manifest `supersede`: receivers drop unfinished older transfers on this topic. Default false. */
   supersede?: boolean;
+  /** Called while the transfer runs, at most every PROGRESS_EVERY_MS (200 ms), e.g. for a progress bar. */
+  onProgress?: (progress: SendProgress) => void;
 }
+
+/** Where a transfer in progress stands: what `SendTransferOptions.onProgress` receives. */
+export interface SendProgress {
+  /** Chunks in the transfer. */
+  chunks: number;
+  /** Chunk publications so far, first ones and resends. */
+  publishedChunks: number;
+  /** Chunks published more than once so far. */
+  retransmittedChunks: number;
+  /** The receivers that answered, with the chunk position each acknowledged (`next`). */
+  receivers: ReceiverView[];
+  /** Milliseconds since the transfer started. */
+  elapsedMs: number;
+}
+
+/** Least time between two `onProgress` calls, in milliseconds. */
+const PROGRESS_EVERY_MS = 200;
 
 /** What happened to one transfer. */
 export interface SendResult {
@@ -72,25 +93,66 @@ const NUDGE_MAX_MS = 128;
 const BLIND_START_BYTES = 1024 * 1024;
 const BLIND_START_CHUNKS = 64;
 const MANIFEST_REPEAT_MS = 1000;
+/** A hash page is published again at most this often, in milliseconds, whoever asks. */
+const PAGE_REPEAT_MS = 200;
+/**
+ * The slowest delivery a send waits for, in bytes per millisecond (10 kB/s): a send ends at the latest
+ * `timeoutMs` plus its file's size at this rate after it started, whatever statuses arrive.
+ */
+const MIN_RATE_BYTES_PER_MS = 10;
 const MANIFEST_MIN_GAP_MS = 200;
 
+/** A transfer ready to publish: its manifest and its hash pages (protocol/chunk-hashes.ts), both plain. */
+export interface PreparedTransfer {
+  manifest: Manifest;
+  pages: Uint8Array[];
+}
+
+/** Choices `prepareTransfer` takes; `id` and `nonce` are for test vectors only (default: new random ones). */
+export interface PrepareTransferOptions {
+  supersede?: boolean;
+  id?: string;
+  nonce?: string;
+}
+
 /**
- * Builds the manifest for `image` sent to `topic` in chunks of `chunkBytes`, created at `createdMs` (wall clock, ms
- * since the epoch). With a shared `secret` (encrypted transfers) the id is keyed by it. Node's synchronous hashing:
- * the pure part is `composeManifest`.
+ * Builds the manifest and hash pages for `image` in chunks of `chunkBytes`, created at `createdMs` (wall clock, ms
+ * since the epoch), with a new random id and nonce: every send is a transfer of its own. Node's synchronous
+ * hashing (the file's SHA-256 unless already known, and every chunk's hash); the pure part is `composeManifest`.
  */
-export function buildManifest(
+export function prepareTransfer(
   image: SendableImage,
-  topic: string,
   chunkBytes: number,
   createdMs: number,
-  supersede = false,
-  secret?: Uint8Array,
+  options: PrepareTransferOptions = {},
+): PreparedTransfer {
+  const chunks = Math.ceil(image.bytes.length / chunkBytes);
+  if (chunks > maxChunksFor(chunkBytes)) {
+    throw new UsageError(
+      `${image.name} (${image.bytes.length} bytes) needs ${chunks} chunks of ${chunkBytes} bytes, more than the ${maxChunksFor(chunkBytes)} a transfer may have at that chunk size: use a larger --chunk-size (at least ${minChunkBytesFor(image.bytes.length)})`,
+    );
+  }
+  const pages = cutPages(chunkHashes(image.bytes, chunkBytes), chunks, chunkBytes);
+  const manifest = composeManifest(image, {
+    id: options.id ?? newTransferId(nodeCrypto),
+    nonce: options.nonce ?? newNonce(nodeCrypto),
+    sha256: image.sha256 ?? sha256Hex(image.bytes),
+    pages: toBase64(pageHashes(pages)),
+    chunkBytes,
+    createdMs,
+    ...(options.supersede ? { supersede: true } : {}),
+  });
+  return { manifest, pages };
+}
+
+/** The manifest `prepareTransfer` builds, without the hash pages (for tests and tools that craft transfers). */
+export function buildManifest(
+  image: SendableImage,
+  chunkBytes: number,
+  createdMs: number,
+  options: PrepareTransferOptions = {},
 ): Manifest {
-  const sha256 = image.sha256 ?? sha256Hex(image.bytes);
-  const idText = transferIdText(sha256, chunkBytes, topic);
-  const id = (secret ? hmacSha256Hex(secret, idText) : sha256Hex(utf8(idText))).slice(0, 16);
-  return composeManifest(image, { id, sha256, chunkBytes, createdMs, supersede });
+  return prepareTransfer(image, chunkBytes, createdMs, options).manifest;
 }
 
 /**
@@ -110,14 +172,9 @@ export async function sendTransfer(
   const started = clock();
   const wire = await outgoingTransfer(
     options.crypto ?? nodeCrypto,
-    buildManifest(
-      image,
-      options.topic,
-      options.chunkBytes,
-      (options.wallClock ?? wallClock)(),
-      options.supersede,
-      options.secret,
-    ),
+    prepareTransfer(image, options.chunkBytes, (options.wallClock ?? wallClock)(), {
+      supersede: options.supersede ?? false,
+    }),
     image.bytes,
     options.topic,
     options,
@@ -137,6 +194,8 @@ export async function sendTransfer(
     started,
   );
   const ownStatusTopic = statusTopic(options.topic, id);
+  // Whatever others publish, a send ends by this time: claims of progress cannot keep it going for ever.
+  const deadlineMs = started + timeoutMs + manifest.size / MIN_RATE_BYTES_PER_MS;
   let lastManifestMs = Number.NEGATIVE_INFINITY;
   let publishError: unknown;
 
@@ -148,10 +207,30 @@ export async function sendTransfer(
     });
   };
 
+  // Hash pages go out right after the manifest and before any chunk, and again when a receiver asks
+  // (`wantPages`), at most once per PAGE_REPEAT_MS each.
+  const pageQueue: number[] = wire.pages.map((_, j) => j);
+  const pageSentMs = new Float64Array(wire.pages.length).fill(Number.NEGATIVE_INFINITY);
+  const queuePages = (pages: readonly number[], now: number) => {
+    for (const j of pages) {
+      if (j < wire.pages.length && !pageQueue.includes(j) && now - (pageSentMs[j] ?? 0) >= PAGE_REPEAT_MS)
+        pageQueue.push(j);
+    }
+  };
   let wake: (() => void) | undefined;
   const pump = () => {
     const now = clock();
-    while (transport.hasSlot) {
+    while (transport.hasSlot && pageQueue.length > 0) {
+      const j = pageQueue.shift() ?? 0;
+      pageSentMs[j] = now;
+      lastPublishMs = now;
+      transport
+        .publish(pageTopic(options.topic, id, j), wire.pages[j] ?? new Uint8Array(0))
+        .catch((error) => {
+          publishError ??= error;
+        });
+    }
+    while (transport.hasSlot && pageQueue.length === 0) {
       const next = planner.take(now);
       if (!next) break;
       planner.markSent(next.index, now);
@@ -168,14 +247,29 @@ export async function sendTransfer(
   let nudger: NodeJS.Timeout | undefined;
   let nextNudgeMs = NUDGE_MS;
   let deliveredMs = Number.NaN;
+  /** When enough receivers had proved receipt. */
+  let enoughMs: number | undefined;
+  const expectedProof = receiptVerifier(manifest.nonce, image.bytes);
+  let unproven = 0;
+  const readStatus = statusReader(options.crypto ?? nodeCrypto, id, wire.statusKey);
   const stopListening = transport.onMessage((topic, payload) => {
     if (topic !== ownStatusTopic) return;
-    const status = parseStatus(payload);
+    const read = readStatus(payload);
+    if (read instanceof Promise) void read.then(onStatus);
+    else onStatus(read);
+  });
+  function onStatus(status: Status | undefined): void {
     if (!status) return;
+    // Delivered means delivered: a `complete` counts only with the proof that only the whole file gives.
+    if (status.state === 'complete' && status.proof !== expectedProof(status.rx)) {
+      unproven++;
+      return;
+    }
     const now = clock();
+    if (status.wantPages) queuePages(status.wantPages, now);
     if (planner.onStatus(status, now) && now - lastManifestMs >= MANIFEST_MIN_GAP_MS) publishManifest();
     wake?.();
-  });
+  }
   try {
     // The broker handles a connection's packets in order, so the subscription is in place before the manifest
     // reaches anyone; not waiting for SUBACK saves a round trip. (A status that did get lost is repeated.)
@@ -212,13 +306,30 @@ export async function sendTransfer(
   };
 
   async function runUntilDelivered(): Promise<void> {
+    let progressMs = Number.NEGATIVE_INFINITY;
     for (;;) {
       if (options.signal?.aborted) throw new MqimgError('interrupted', 'interrupted', ExitCode.interrupted);
       if (publishError) throw publishError;
       const now = clock();
       planner.tick(now);
+      if (options.onProgress && now - progressMs >= PROGRESS_EVERY_MS) {
+        progressMs = now;
+        options.onProgress({
+          chunks: manifest.chunks,
+          publishedChunks: planner.published,
+          retransmittedChunks: planner.retransmitted,
+          receivers: planner.receiverViews(now),
+          elapsedMs: now - started,
+        });
+      }
       const phase = planner.phase(now);
       if (phase === 'delivered') break;
+      // Enough receivers proved receipt: the others are served for as long again (at least --timeout), then the
+      // send ends delivered. Receivers that never prove anything (forged ones) cannot turn it into a failure.
+      if (planner.completed >= minReceivers) {
+        enoughMs ??= now;
+        if (now - enoughMs > Math.max(timeoutMs, enoughMs - started)) break;
+      }
       if (phase === 'failed') {
         const reasons = planner.receiverViews(now).map((r) => `${r.id}: ${r.reason ?? 'failed'}`);
         throw new TransferError(
@@ -236,7 +347,8 @@ export async function sendTransfer(
       ) {
         publishManifest();
       }
-      if (now - planner.lastProgressMs > timeoutMs) {
+      if (now - planner.lastProgressMs > timeoutMs || now > deadlineMs) {
+        if (planner.completed >= minReceivers) break;
         if (!transport.connected) {
           throw new ConnectionError(
             'connection_lost',
@@ -252,7 +364,7 @@ export async function sendTransfer(
         }
         throw new TransferError(
           'stalled',
-          `the transfer of ${manifest.name} made no progress for ${Math.round(timeoutMs / 1000)} s; receivers: ${describe(planner.receiverViews(now))}`,
+          `the transfer of ${manifest.name} made no progress for ${Math.round(timeoutMs / 1000)} s; receivers: ${describe(planner.receiverViews(now))}${unproven > 0 ? `; ${unproven} claims of completion without a valid proof of receipt were ignored` : ''}`,
           { id },
         );
       }
@@ -272,7 +384,9 @@ export async function sendTransfer(
 
 function describe(receivers: ReceiverView[]): string {
   if (receivers.length === 0) return 'none';
-  return receivers.map((r) => `${r.id} ${r.state} at chunk ${r.next}`).join(', ');
+  return receivers
+    .map((r) => `${r.id} ${r.state} at chunk ${r.next}${r.reason !== undefined ? ` (${r.reason})` : ''}`)
+    .join(', ');
 }
 
 export { checkChunkBytes, fitChunkBytes } from '../protocol/chunk-size.js';

@@ -13,6 +13,8 @@ interface Finished {
   status: Status;
   topic: string;
   lastSentMs: number;
+  /** Encrypted transfers: the status key the status is sealed with. */
+  key?: Promise<Uint8Array> | undefined;
 }
 
 /**
@@ -25,8 +27,8 @@ export class SenderAnswers {
   private readonly unknown = new Map<string, number>();
 
   /** Remembers the final status of transfer `id`, sent at `nowMs`. */
-  finish(id: string, topic: string, status: Status, nowMs: number): void {
-    this.finished.set(id, { status, topic, lastSentMs: nowMs });
+  finish(id: string, topic: string, status: Status, nowMs: number, key?: Promise<Uint8Array>): void {
+    this.finished.set(id, { status, topic, lastSentMs: nowMs, key });
     this.unknown.delete(id);
     if (this.finished.size > MAX_FINISHED) {
       // A sender still asking after this many newer transfers has given up anyway.
@@ -43,7 +45,7 @@ export class SenderAnswers {
    * The final status to repeat for a message about finished transfer `id`, or undefined when it was repeated
    * less than FINAL_REPEAT_MS ago (`force`: a manifest, which is answered every time).
    */
-  repeatFinal(id: string, nowMs: number, force: boolean): { topic: string; status: Status } | undefined {
+  repeatFinal(id: string, nowMs: number, force: boolean): Finished | undefined {
     const done = this.finished.get(id);
     if (!done || (!force && nowMs - done.lastSentMs < FINAL_REPEAT_MS)) return undefined;
     done.lastSentMs = nowMs;

@@ -4,9 +4,11 @@ import { ConnectionError } from '../errors.js';
 import { type ConnectOptions, connectClient } from './connect.js';
 import { InflightLimiter } from './inflight-limiter.js';
 import type { BrokerLimits, MessageHandler, MessageTransport, PublishOptions } from './message-transport.js';
+import { type OversizePacketError, watchOversize } from './oversize-watch.js';
 
 export type { ConnectOptions } from './connect.js';
 export type { BrokerLimits } from './message-transport.js';
+export { OversizePacketError } from './oversize-watch.js';
 
 /** Filters per SUBSCRIBE packet: AWS IoT Core's limit. */
 const FILTERS_PER_SUBSCRIBE = 8;
@@ -19,11 +21,17 @@ const NOT_AUTHORIZED = 0x87;
  * The one place that talks MQTT. Wraps an mqtt.js client: connects (with MQTT 5 to 3.1.1 fallback, connect.ts),
  * turns refusals into clear errors (connect-errors.ts), keeps at most `limits.maxInflight` QoS 1 publishes waiting
  * for PUBACK (inflight-limiter.ts; mqtt.js itself would put all of them on the socket at once), and reconnects on
- * its own after the first connection.
+ * its own after the first connection. A broker that closes the connection at every large PUBLISH (MQTT 3.1.1 and a
+ * packet limit below the chunk size) fails the publishes of that size with an `OversizePacketError`
+ * (oversize-watch.ts) instead of reconnecting for ever.
  */
 export class MqttTransport implements MessageTransport {
   private readonly handlers: MessageHandler[] = [];
   private readonly inflight: InflightLimiter;
+  /** Publishes waiting for their PUBACK, with their payload size, to fail when the broker refuses that size. */
+  private readonly pending = new Set<{ payloadBytes: number; fail: (error: Error) => void }>();
+  /** Set once the broker refused large packets: payloads this large fail at once. */
+  private refusal: OversizePacketError | undefined;
 
   private constructor(
     private readonly client: MqttClient,
@@ -36,6 +44,10 @@ export class MqttTransport implements MessageTransport {
     this.inflight = new InflightLimiter(limits.maxInflight);
     client.on('message', (topic, payload) => {
       for (const handler of this.handlers) handler(topic, payload);
+    });
+    watchOversize(client, protocolVersion, (error) => {
+      this.refusal = error;
+      for (const publish of this.pending) if (publish.payloadBytes >= error.payloadBytes) publish.fail(error);
     });
   }
 
@@ -136,14 +148,24 @@ export class MqttTransport implements MessageTransport {
    * Publishes at QoS 1 (default; or 0), not retained (default), and resolves when the broker acknowledged it. Takes
    * an in-flight slot at once: call it only when `hasSlot` is true, or await `waitForSlot()` first. A `Uint8Array`
    * payload is sent from its own memory, without a copy, and must not change until this resolves (mqtt.js re-sends
-   * it after a reconnection). Throws a `ConnectionError` ('auth_refused') when an MQTT 5 broker refuses the topic.
+   * it after a reconnection). Throws a `ConnectionError` ('auth_refused') when an MQTT 5 broker refuses the topic,
+   * and an `OversizePacketError` ('connection_lost') when the broker keeps closing the connection at payloads this
+   * large (then at once for any later payload as large).
    */
   publish(topic: string, payload: Uint8Array | string, options: PublishOptions = {}): Promise<void> {
     const message = typeof payload === 'string' ? payload : asBuffer(payload);
     const publishOptions = { qos: options.qos ?? 1, retain: options.retain ?? false };
+    const payloadBytes = typeof message === 'string' ? Buffer.byteLength(message) : message.length;
     return this.inflight.run(async () => {
+      if (this.refusal && payloadBytes >= this.refusal.payloadBytes) throw this.refusal;
+      let fail: (error: Error) => void = () => {};
+      const refused = new Promise<never>((_, reject) => {
+        fail = reject;
+      });
+      const entry = { payloadBytes, fail };
+      this.pending.add(entry);
       try {
-        await this.client.publishAsync(topic, message, publishOptions);
+        await Promise.race([this.client.publishAsync(topic, message, publishOptions), refused]);
       } catch (error) {
         // MQTT 5 brokers answer a publish their ACL forbids with PUBACK reason 0x87 (MQTT 3.1.1 ones drop it silently).
         if ((error as { code?: unknown }).code === NOT_AUTHORIZED) {
@@ -154,6 +176,8 @@ export class MqttTransport implements MessageTransport {
           );
         }
         throw error;
+      } finally {
+        this.pending.delete(entry);
       }
     });
   }

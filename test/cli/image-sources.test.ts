@@ -13,9 +13,11 @@ let base: string;
 let broker: EmbeddedBroker;
 
 beforeAll(async () => {
-  // /snapshot answers at once; /hang never answers.
+  // /snapshot answers at once, a new image each time (a live camera); /still always the same one; /hang never.
+  let served = 0;
   server = createServer((request, response) => {
-    if (request.url === '/snapshot') response.end(SNAPSHOT);
+    if (request.url === '/snapshot') response.end(Buffer.concat([SNAPSHOT, Buffer.from(` ${++served}`)]));
+    if (request.url === '/still') response.end(SNAPSHOT);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -42,11 +44,37 @@ describe('pollUrl', () => {
     const errors: unknown[] = [];
     let polls = 0;
     for await (const image of pollUrl(`${base}/snapshot`, 10, controller.signal, (e) => errors.push(e))) {
-      expect(image).toEqual({ name: 'snapshot', bytes: SNAPSHOT });
+      expect(image).toEqual({ name: 'snapshot', bytes: Buffer.from(`${SNAPSHOT} ${polls + 1}`) });
       if (++polls === 20) break;
     }
     expect(errors).toEqual([]);
     // The old hand-written sleep added one listener per poll and never removed it (MaxListenersExceededWarning).
+    expect(getEventListeners(controller.signal, 'abort').length).toBe(0);
+  });
+
+  it('yields an unchanged snapshot once, and says "unchanged" for each repeat instead', async () => {
+    const controller = new AbortController();
+    const unchanged: string[] = [];
+    const repeats: number[] = [];
+    const yielded: unknown[] = [];
+    const polling = (async () => {
+      const source = pollUrl(
+        `${base}/still`,
+        10,
+        controller.signal,
+        () => {},
+        (name, repeat) => {
+          unchanged.push(name);
+          repeats.push(repeat);
+          if (unchanged.length === 5) controller.abort();
+        },
+      );
+      for await (const image of source) yielded.push(image);
+    })();
+    await polling;
+    expect(yielded).toEqual([{ name: 'still', bytes: SNAPSHOT }]);
+    expect(unchanged).toEqual(['still', 'still', 'still', 'still', 'still']);
+    expect(repeats).toEqual([1, 2, 3, 4, 5]);
     expect(getEventListeners(controller.signal, 'abort').length).toBe(0);
   });
 });

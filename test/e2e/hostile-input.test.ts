@@ -3,12 +3,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
+import { encodeManifest } from '../../src/protocol/manifest.js';
 import { chunkTopic, manifestTopic, statusTopic } from '../../src/protocol/topics.js';
 import { buildManifest } from '../../src/session/send-session.js';
 import { type CliProcess, SAMPLES, startReceiver, waitForEvent } from '../helpers/cli.js';
 import { tempDir, visibleFiles } from '../helpers/files.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
+import {
+  chunkOf,
+  craftTransfer,
+  publishChunks,
+  publishManifest,
+  publishPages,
+  publishTransfer,
+  type RawImage,
+  type RawTransfer,
+} from '../helpers/raw-sender.js';
 
 /**
  * Anyone who can publish on the broker can send a receiver anything. Here a raw MQTT client plays the attacker:
@@ -20,7 +30,7 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
   let attacker: MqttClient;
   let out: string;
   let rx: CliProcess;
-  const image = {
+  const image: RawImage = {
     bytes: readFileSync(join(SAMPLES, 'badge-alpha.png')),
     name: 'badge.png',
     mediaType: 'image/png',
@@ -29,10 +39,9 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
   };
   const publish = (topic: string, payload: Uint8Array | string) =>
     attacker.publishAsync(topic, typeof payload === 'string' ? payload : Buffer.from(payload), { qos: 1 });
-  const sendChunks = async (m: Manifest, topic: string, bytes: Uint8Array) => {
-    for (let i = 0; i < m.chunks; i++)
-      await publish(chunkTopic(topic, m.id, i), bytes.subarray(i * m.chunkBytes, (i + 1) * m.chunkBytes));
-  };
+  /** A genuine-looking protocol 2 transfer of `bytes` (the sample image's by default) on `topic`. */
+  const craft = (topic: string, chunkBytes: number, changes: Partial<RawImage> = {}): RawTransfer =>
+    craftTransfer({ ...image, ...changes }, topic, chunkBytes, 0);
 
   /** A receiver with tight limits, as on a small device. */
   const startLimitedReceiver = (dir: string, topicFilter: string) =>
@@ -73,21 +82,21 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
       'an unknown protocol version',
       'h/c2',
       id(2),
-      JSON.stringify({ mqimg: 2, id: id(2) }),
+      JSON.stringify({ mqimg: 3, id: id(2) }),
       'unsupported_version',
     ],
     [
       'a manifest that fails the schema',
       'h/c3',
       id(3),
-      JSON.stringify({ mqimg: 1, id: id(3), name: 'x' }),
+      JSON.stringify({ mqimg: 2, id: id(3), name: 'x' }),
       'invalid_manifest',
     ],
     [
       'an id that differs from its topic',
       'h/c4',
       id(4),
-      encodeManifest(buildManifest(image, 'h/c4', 1024, 0)),
+      encodeManifest(buildManifest(image, 1024, 0)),
       'invalid_manifest',
     ],
   ])('refuses %s', async (_label, topic, topicId, payload, code) => {
@@ -96,24 +105,50 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
     expect(event.code).toBe(code);
   });
 
-  it('drops chunks out of range, of the wrong length, or conflicting, and never saves a file whose SHA-256 differs', async () => {
-    const bytes = Buffer.from(image.bytes);
-    const m = buildManifest({ ...image, bytes, name: 'tampered.png' }, 'h/tamper', 1024, 0);
-    await publish(manifestTopic('h/tamper', m.id), encodeManifest(m));
+  it('refuses a version 1 manifest with a message that names both versions', async () => {
+    // What a version 1 sender publishes: a content-derived id, no nonce, no hash pages.
+    const v1 = { ...buildManifest(image, 1024, 0), mqimg: 1, id: id(5) } as Record<string, unknown>;
+    delete v1.nonce;
+    delete v1.pages;
+    await publish(manifestTopic('h/c5', id(5)), JSON.stringify(v1));
+    const event = await waitForEvent(rx, { event: 'rejected', topic: 'h/c5' });
+    expect(event.code).toBe('unsupported_version');
+    expect(String(event.message)).toMatch(/version 1\b.*version 2\b/);
+  });
+
+  it('drops chunks out of range, of the wrong length or forged (and takes the next copy), and never saves a file whose SHA-256 differs', async () => {
+    const t = craft('h/tamper', 1024, { name: 'tampered.png' });
+    const m = t.manifest;
+    await publishManifest(attacker, t);
     await waitForEvent(rx, { event: 'started', id: m.id });
+    await publishPages(attacker, t);
     await publish(chunkTopic('h/tamper', m.id, m.chunks + 5), Buffer.alloc(10));
-    await waitForEvent(rx, { event: 'rejected', code: 'index_out_of_range' });
+    await waitForEvent(rx, { event: 'rejected', topic: 'h/tamper', code: 'index_out_of_range' });
     await publish(chunkTopic('h/tamper', m.id, 0), Buffer.alloc(7));
-    await waitForEvent(rx, { event: 'rejected', code: 'wrong_length' });
-    // Chunk 0 with bytes the manifest's SHA-256 does not cover, then the genuine chunk 0 again.
-    const evil = Buffer.from(bytes.subarray(0, 1024)).fill(0x41, 100, 200);
+    await waitForEvent(rx, { event: 'rejected', topic: 'h/tamper', code: 'wrong_length' });
+    // Chunk 0 with bytes its hash does not cover is refused on arrival; the genuine copy after it is taken.
+    const evil = chunkOf(t.bytes, 1024, 0).fill(0x41, 100, 200);
     await publish(chunkTopic('h/tamper', m.id, 0), evil);
-    await publish(chunkTopic('h/tamper', m.id, 0), bytes.subarray(0, 1024));
-    await waitForEvent(rx, { event: 'rejected', code: 'conflicting_chunk' });
-    for (let i = 1; i < m.chunks; i++)
-      await publish(chunkTopic('h/tamper', m.id, i), bytes.subarray(i * 1024, (i + 1) * 1024));
-    await waitForEvent(rx, { event: 'failed', id: m.id, code: 'checksum_mismatch' });
-    expect(visibleFiles(out)).not.toContain('tampered.png');
+    const refused = await waitForEvent(rx, {
+      event: 'rejected',
+      topic: 'h/tamper',
+      code: 'chunk_hash_mismatch',
+    });
+    expect(String(refused.message)).toContain(m.id);
+    await publishChunks(attacker, t);
+    const done = await waitForEvent(rx, { event: 'completed', id: m.id });
+    expect(
+      createHash('sha256')
+        .update(readFileSync(String(done.path)))
+        .digest('hex'),
+    ).toBe(m.sha256);
+    expect(createHash('sha256').update(t.bytes).digest('hex')).toBe(m.sha256);
+
+    // A manifest whose chunk hashes are right but whose SHA-256 is not: every chunk passes, the file does not.
+    const lying = craft('h/tamper', 1024, { name: 'lying.png', sha256: 'ab'.repeat(32) });
+    await publishTransfer(attacker, lying);
+    await waitForEvent(rx, { event: 'failed', id: lying.manifest.id, code: 'checksum_mismatch' });
+    expect(visibleFiles(out)).not.toContain('lying.png');
   });
 
   it('answers chunks without a manifest by asking for it, and saves nothing', async () => {
@@ -130,9 +165,9 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
 
   it('saves a file with a hostile name inside --out under a safe name', async () => {
     // Built by hand: mqimg's own sender would already replace the NUL.
-    const m = { ...buildManifest(image, 'h/name', 4096, 0), name: '../../../escaped\u0000.png' };
-    await publish(manifestTopic('h/name', m.id), encodeManifest(m));
-    await sendChunks(m, 'h/name', image.bytes);
+    const t = craft('h/name', 4096);
+    const m = { ...t.manifest, name: '../../../escaped\u0000.png' };
+    await publishTransfer(attacker, t, encodeManifest(m));
     const done = await waitForEvent(rx, { event: 'completed', id: m.id });
     expect(done.path).toBe(join(out, 'escaped.png'));
     expect(existsSync(join(dirname(out), 'escaped.png'))).toBe(false);
@@ -147,40 +182,41 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
     const notPng = Buffer.from(
       'this is text pretending to be a PNG image, with a valid SHA-256 in its manifest',
     );
-    const m = buildManifest({ ...image, bytes: notPng, name: 'fake.png' }, 'h/fake', 1024, 0);
-    await publish(manifestTopic('h/fake', m.id), encodeManifest(m));
-    await sendChunks(m, 'h/fake', notPng);
+    const fake = craft('h/fake', 1024, { bytes: notPng, name: 'fake.png' });
+    const m = fake.manifest;
+    await publishTransfer(attacker, fake);
     const failed = await waitForEvent(rx, { event: 'failed', id: m.id, code: 'not_an_image' });
     expect(String(failed.message)).toMatch(/fake\.png/);
     expect(visibleFiles(out)).not.toContain('fake.png');
     // Still serving: a genuine transfer after all of the above is saved.
-    const ok = buildManifest({ ...image, name: 'genuine.png' }, 'h/ok', 4096, 0);
-    await publish(manifestTopic('h/ok', ok.id), encodeManifest(ok));
-    await sendChunks(ok, 'h/ok', image.bytes);
-    await waitForEvent(rx, { event: 'completed', id: ok.id });
+    const ok = craft('h/ok', 4096, { name: 'genuine.png' });
+    await publishTransfer(attacker, ok);
+    await waitForEvent(rx, { event: 'completed', id: ok.manifest.id });
   });
   it('refuses absurd sizes before committing any disk', async () => {
-    const big = { ...image, bytes: Buffer.alloc(100_000, 1), name: 'big.png' };
-    const m = buildManifest(big, 'h/big', 4096, 0);
+    const m = craft('h/big', 4096, { bytes: Buffer.alloc(100_000, 1), name: 'big.png' }).manifest;
     await publish(manifestTopic('h/big', m.id), encodeManifest(m));
     await waitForEvent(rx, { event: 'failed', id: m.id, code: 'too_large' });
     expect(existsSync(join(out, '.mqimg-partial', `${m.id}.part`))).toBe(false);
   });
 
   it('refuses a transfer that would bring the bytes in progress past --max-bytes, and takes it once there is room', async () => {
-    const a = buildManifest({ ...image, bytes: Buffer.alloc(40_000, 7), name: 'a.png' }, 'h/bytes', 4096, 0);
-    const b = buildManifest({ ...image, bytes: Buffer.alloc(40_000, 8), name: 'b.png' }, 'h/bytes', 4096, 0);
-    await publish(manifestTopic('h/bytes', a.id), encodeManifest(a));
+    const ta = craft('h/bytes', 4096, { bytes: Buffer.alloc(40_000, 7), name: 'a.png' });
+    const tb = craft('h/bytes', 4096, { bytes: Buffer.alloc(40_000, 8), name: 'b.png' });
+    const [a, b] = [ta.manifest, tb.manifest];
+    await publishManifest(attacker, ta);
     await waitForEvent(rx, { event: 'started', id: a.id });
-    await publish(manifestTopic('h/bytes', b.id), encodeManifest(b));
+    await publishManifest(attacker, tb);
     await waitForEvent(rx, { event: 'failed', id: b.id, code: 'too_many_bytes' });
     expect(existsSync(join(out, '.mqimg-partial', `${b.id}.part`))).toBe(false);
     // Finish a (its SHA-256 matches; --verify-image refuses it as not a PNG, which also ends it), then b fits.
-    await sendChunks(a, 'h/bytes', Buffer.alloc(40_000, 7));
+    await publishPages(attacker, ta);
+    await publishChunks(attacker, ta);
     await waitForEvent(rx, { event: 'failed', id: a.id, code: 'not_an_image' });
-    await publish(manifestTopic('h/bytes', b.id), encodeManifest(b));
+    await publishManifest(attacker, tb);
     await waitForEvent(rx, { event: 'started', id: b.id });
-    await sendChunks(b, 'h/bytes', Buffer.alloc(40_000, 8));
+    await publishPages(attacker, tb);
+    await publishChunks(attacker, tb);
     await waitForEvent(rx, { event: 'failed', id: b.id, code: 'not_an_image' });
   });
 
@@ -189,15 +225,15 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
     // otherwise fill the shared receiver's --max-transfers.
     const own = await startLimitedReceiver(join(tempDir('mqimg-hostile-flood-'), 'inbox'), 'flood/1');
     try {
-      const flood = [1, 2, 3].map((n) =>
-        buildManifest({ ...image, bytes: Buffer.alloc(1000, n), name: `f${n}.png` }, 'flood/1', 256, 0),
+      const flood = [1, 2, 3].map(
+        (n) => craft('flood/1', 256, { bytes: Buffer.alloc(1000, n), name: `f${n}.png` }).manifest,
       );
       // One at a time, so that the third is the one beyond the limit.
       for (const [i, m] of flood.slice(0, 2).entries()) {
         await publish(manifestTopic('flood/1', m.id), encodeManifest(m));
         expect((await waitForEvent(own, { event: 'started', id: m.id })).id, `transfer ${i}`).toBe(m.id);
       }
-      const third = flood[2] as Manifest;
+      const third = flood[2] as (typeof flood)[number];
       await publish(manifestTopic('flood/1', third.id), encodeManifest(third));
       const refused = await waitForEvent(own, { event: 'failed', code: 'too_many_transfers' });
       expect(refused.id).toBe(third.id);

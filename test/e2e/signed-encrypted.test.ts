@@ -7,8 +7,8 @@ import { nodeCrypto } from '../../src/platform/node-crypto.js';
 import { pkcs8Of, publicKeyId } from '../../src/platform/node-keys.js';
 import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
 import { signManifest } from '../../src/protocol/signature.js';
-import { chunkTopic, manifestTopic, parseTopic } from '../../src/protocol/topics.js';
-import { buildManifest } from '../../src/session/send-session.js';
+import { chunkTopic, manifestTopic, pageTopic, parseTopic } from '../../src/protocol/topics.js';
+import { prepareTransfer } from '../../src/session/send-session.js';
 import { type CliProcess, runCli, SAMPLES, startCli, startReceiver, waitForEvent } from '../helpers/cli.js';
 import { jsonLines, sha256, tempDir, visibleFiles } from '../helpers/files.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
@@ -61,15 +61,17 @@ describe.skipIf(!mosquittoRequired())('signed and encrypted transfers', () => {
   const send = (topic: string, args: string[]) =>
     runCli(['send', IMAGE, '--topic', topic, '--json', '--timeout', '10', '--url', broker.url, ...args]);
 
+  /** Hash pages of the transfers `signedManifest` made, by transfer id (published before the chunks). */
+  const pagesOf = new Map<string, Uint8Array[]>();
   /** A manifest for the sample image on `topic`, signed with the camera's key, as the real sender makes it. */
   function signedManifest(topic: string, createdMs = Date.now(), bytes = readFileSync(IMAGE)) {
     const privateKey = createPrivateKey(readFileSync(join(keys, 'camera.key')));
-    const manifest = buildManifest(
+    const { manifest, pages } = prepareTransfer(
       { bytes, name: 'landscape.jpg', mediaType: 'image/jpeg', width: 1600, height: 1200 },
-      topic,
       32 * 1024,
       createdMs,
     );
+    pagesOf.set(manifest.id, pages);
     return signManifest(
       nodeCrypto,
       manifest,
@@ -86,6 +88,8 @@ describe.skipIf(!mosquittoRequired())('signed and encrypted transfers', () => {
   ) => {
     const wire = typeof payload === 'string' ? payload : Buffer.from(payload);
     await attacker.publishAsync(manifestTopic(topic, manifest.id), wire, { qos: 1 });
+    for (const [j, page] of (pagesOf.get(manifest.id) ?? []).entries())
+      await attacker.publishAsync(pageTopic(topic, manifest.id, j), Buffer.from(page), { qos: 1 });
     for (let i = 0; i < manifest.chunks; i++) {
       const chunk = bytes.subarray(i * manifest.chunkBytes, (i + 1) * manifest.chunkBytes);
       await attacker.publishAsync(chunkTopic(topic, manifest.id, i), chunk, { qos: 1 });
@@ -260,7 +264,13 @@ describe.skipIf(!mosquittoRequired())('signed and encrypted transfers', () => {
     ]);
     expect(again.code, again.stderr).toBe(0);
     const left = await capture(broker.url, topic, async () => {});
-    const ids = new Set(left.filter((m) => m.payload.length > 0).map((m) => parseTopic(m.topic)?.id));
+    const ids = new Set(
+      left
+        .filter((m) => m.payload.length > 0)
+        .map((m) => parseTopic(m.topic))
+        .map((p) => (p && 'id' in p ? p.id : undefined))
+        .filter((id) => id !== undefined),
+    );
     expect(ids.size).toBe(1);
   });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROKERS, type TestBroker } from '../helpers/brokers.js';
+import { BROKER_START_TIMEOUT_MS, BROKERS, type TestBroker } from '../helpers/brokers.js';
 import { runCli, SAMPLES, startCli, startReceiver } from '../helpers/cli.js';
 import { jsonLines, sha256, tempDir, visibleFiles } from '../helpers/files.js';
 import { sendAsIs, transfer } from '../helpers/transfer.js';
@@ -16,7 +16,7 @@ for (const { name, enabled, start } of BROKERS) {
     let broker: TestBroker;
     beforeAll(async () => {
       broker = await start();
-    });
+    }, BROKER_START_TIMEOUT_MS);
     afterAll(async () => {
       await broker?.stop();
     });
@@ -41,6 +41,43 @@ for (const { name, enabled, start } of BROKERS) {
       expect(visibleFiles(out)).toEqual(['landscape.jpg']);
       const meta = await sharp(saved).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 1600, 1200]);
+    });
+
+    it('leaves a retained image for a receiver of that exact topic that connects after the sender exited', async () => {
+      // Also on brokers that give retained messages only to exact-topic subscriptions (RabbitMQ 3.x): the receiver
+      // finds the transfer on T/mqimg/retained and subscribes to its topics one by one (PROTOCOL.md 8.6).
+      const topic = `late/${Math.random().toString(16).slice(2, 8)}`;
+      const sent = await runCli([
+        'send',
+        CARD,
+        '--topic',
+        topic,
+        '--retain',
+        '--chunk-size',
+        '8192',
+        '--url',
+        broker.url,
+      ]);
+      expect(sent.code, sent.stderr).toBe(0);
+      const out = tempDir();
+      const rx = await runCli([
+        'receive',
+        '--out',
+        out,
+        '--topic',
+        topic,
+        '--once',
+        '--json',
+        '--url',
+        broker.url,
+      ]);
+      expect(rx.code, rx.stderr).toBe(0);
+      expect(visibleFiles(out)).toEqual(['test-card.jpg']);
+      const completed = jsonLines(rx.stdout).find((e) => e.event === 'completed');
+      expect(sha256(readFileSync(join(out, 'test-card.jpg')))).toBe(completed?.sha256);
+      const cleared = await runCli(['clear', '--topic', topic, '--url', broker.url]);
+      expect(cleared.code, cleared.stderr).toBe(0);
+      expect(cleared.stdout + cleared.stderr).toMatch(/removed/);
     });
 
     it('sends the original bytes untouched with --format original, in 1 KiB chunks', async () => {

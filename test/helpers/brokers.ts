@@ -2,6 +2,7 @@ import { startCli } from './cli.js';
 import { mosquittoRequired, startMosquitto } from './mosquitto.js';
 import { natsRequired, startNats } from './nats.js';
 import { freePort } from './ports.js';
+import { rabbitmqRequired, startRabbitMq } from './rabbitmq.js';
 
 /** A broker a test suite runs against. */
 export interface TestBroker {
@@ -10,8 +11,15 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
+/** Longest a broker's start may take, in milliseconds (RabbitMQ waits for another test process using it). */
+export const BROKER_START_TIMEOUT_MS = 150_000;
+
 /** Brokers every end-to-end suite runs against (ARCHITECTURE idea 4: one suite, every implementation). */
-export const BROKERS: Array<{ name: string; enabled: boolean; start: () => Promise<TestBroker> }> = [
+export const BROKERS: Array<{
+  name: string;
+  enabled: boolean;
+  start: () => Promise<TestBroker>;
+}> = [
   {
     name: 'aedes via `mqimg broker` (MQTT 3.1.1 only)',
     enabled: true,
@@ -34,6 +42,13 @@ export const BROKERS: Array<{ name: string; enabled: boolean; start: () => Promi
     // Like Mosquitto: in CI a missing nats-server makes startNats throw (a failure); locally the suite is skipped.
     enabled: natsRequired(),
     start: () => startNats(),
+  },
+  {
+    name: 'RabbitMQ (its MQTT plugin, MQTT 3.1.1)',
+    // The service's plugin, enabled on a port of its own for the suite (test/helpers/rabbitmq.ts). In CI a missing
+    // or stopped RabbitMQ makes startRabbitMq throw (a failure); locally the suite is skipped without rabbitmqctl.
+    enabled: rabbitmqRequired(),
+    start: () => startRabbitMq(),
   },
   {
     name: 'Mosquitto (MQTT 5 and 3.1.1)',

@@ -1,20 +1,32 @@
 import { describe, expect, it } from 'vitest';
+import { toBase64 } from '../../src/protocol/bytes.js';
+import { MAX_HASH_PAGES, maxChunksFor } from '../../src/protocol/chunk-hashes.js';
 import { encodeManifest, type Manifest, parseManifest } from '../../src/protocol/manifest.js';
 
+/** Base64 of `n` page hashes (16 bytes each): what `pages` holds for n hash pages. */
+const pagesOf = (n: number) => toBase64(new Uint8Array(16 * n).fill(0x5a));
+
 const valid: Manifest = {
-  mqimg: 1,
+  mqimg: 2,
   id: '0123456789abcdef',
+  nonce: '00112233445566778899aabbccddeeff',
   name: 'photo.jpg',
   type: 'image/jpeg',
   size: 100_000,
   chunkBytes: 32_768,
   chunks: 4,
   sha256: 'a'.repeat(64),
+  // 4 chunks of 32 KiB: 2,048 hashes fit a page, so one page.
+  pages: pagesOf(1),
   width: 640,
   height: 480,
   createdMs: 1_700_000_000_000,
 };
 const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+const problemOf = (value: unknown) => {
+  const result = parseManifest(bytes(value));
+  return result.ok ? undefined : result.problem;
+};
 
 describe('manifest', () => {
   it('round-trips through its wire encoding', () => {
@@ -51,6 +63,19 @@ describe('manifest', () => {
     expect(parseManifest(bytes({ ...raw, pixelFormat: 'yuv420', stride: 200 })).ok).toBe(false);
   });
 
+  it('counts the length of a name in Unicode code points, as PROTOCOL.md says, not in bytes', () => {
+    const japanese = '\u65e5'.repeat(84); // 84 characters, 252 bytes of UTF-8
+    expect(Buffer.byteLength(japanese)).toBe(252);
+    expect(parseManifest(bytes({ ...valid, name: japanese })).ok).toBe(true);
+    expect(parseManifest(bytes({ ...valid, name: '\u65e5'.repeat(255) })).ok).toBe(true);
+    expect(problemOf({ ...valid, name: '\u65e5'.repeat(256) })?.code).toBe('invalid_manifest');
+    // A character beyond the Basic Multilingual Plane (an emoji, 2 UTF-16 code units, 4 bytes) counts 1.
+    expect(parseManifest(bytes({ ...valid, name: '\u{1f4f7}'.repeat(255) })).ok).toBe(true);
+    expect(problemOf({ ...valid, name: '\u{1f4f7}'.repeat(256) })?.code).toBe('invalid_manifest');
+    // A letter and a combining accent count 2.
+    expect(problemOf({ ...valid, name: 'e\u0301'.repeat(128) })?.code).toBe('invalid_manifest');
+  });
+
   it('refuses a payload that is not JSON', () => {
     expect(parseManifest(Buffer.from('{not json'))).toMatchObject({
       ok: false,
@@ -58,10 +83,55 @@ describe('manifest', () => {
     });
   });
 
-  it('refuses another major version with a message naming both versions', () => {
-    const result = parseManifest(bytes({ ...valid, mqimg: 2 }));
-    expect(result).toMatchObject({ ok: false, problem: { code: 'unsupported_version' } });
-    if (!result.ok) expect(result.problem.message).toMatch(/version 2.*version 1/);
+  it('refuses a version 1 manifest with a message naming both versions', () => {
+    // The test vector of PROTOCOL.md version 1, as a version 1 sender published it.
+    const v1 = {
+      mqimg: 1,
+      id: '7fc8b68764028de3',
+      name: 'vector.bin',
+      type: 'image/png',
+      size: 200,
+      chunkBytes: 64,
+      chunks: 4,
+      sha256: '1901da1c9f699b48f6b2636e65cbf73abf99d0441ef67f5c540a42f7051dec6f',
+      width: 10,
+      height: 5,
+      createdMs: 1767225600000,
+    };
+    const problem = problemOf(v1);
+    expect(problem?.code).toBe('unsupported_version');
+    expect(problem?.message).toMatch(/version 1.*version 2/);
+    expect(problemOf({ ...valid, mqimg: 3 })?.message).toMatch(/version 3.*version 2/);
+  });
+
+  it('refuses pages of the wrong length for the chunk count', () => {
+    expect(problemOf({ ...valid, pages: pagesOf(2) })?.code).toBe('invalid_manifest');
+    expect(problemOf({ ...valid, pages: '' })?.code).toBe('invalid_manifest');
+    expect(problemOf({ ...valid, pages: toBase64(new Uint8Array(15)) })?.code).toBe('invalid_manifest');
+    expect(problemOf({ ...valid, pages: 'not base64!' })?.code).toBe('invalid_manifest');
+    // 64-byte chunks: 4 hashes a page, so 5 chunks need 2 pages.
+    const small = { ...valid, size: 300, chunkBytes: 64, chunks: 5 };
+    expect(parseManifest(bytes({ ...small, pages: pagesOf(2) })).ok).toBe(true);
+    expect(problemOf({ ...small, pages: pagesOf(1) })?.message).toMatch(/pages/);
+  });
+
+  it('refuses more chunks than 128 hash pages hold at its chunk size', () => {
+    // 64-byte chunks: at most 128 pages of 4 hashes, 512 chunks, 32 KiB.
+    expect(maxChunksFor(64)).toBe(512);
+    const most = { ...valid, size: 512 * 64, chunkBytes: 64, chunks: 512, pages: pagesOf(MAX_HASH_PAGES) };
+    expect(parseManifest(bytes(most)).ok).toBe(true);
+    const tooMany = { ...most, size: 512 * 64 + 1, chunks: 513, pages: pagesOf(MAX_HASH_PAGES + 1) };
+    const problem = problemOf(tooMany);
+    expect(problem?.code).toBe('invalid_manifest');
+    expect(problem?.message).toMatch(/too many chunks/);
+  });
+
+  it('refuses a manifest without a nonce, or with a malformed one', () => {
+    const { nonce: _, ...withoutNonce } = valid;
+    expect(problemOf(withoutNonce)?.code).toBe('invalid_manifest');
+    expect(problemOf(withoutNonce)?.message).toMatch(/nonce/);
+    expect(problemOf({ ...valid, nonce: 'ab'.repeat(8) })?.code).toBe('invalid_manifest');
+    expect(problemOf({ ...valid, nonce: 'AB'.repeat(16) })?.code).toBe('invalid_manifest');
   });
 
   it.each([
@@ -74,6 +144,7 @@ describe('manifest', () => {
     ['an empty name', { name: '' }],
     ['a fractional width', { width: 1.5 }],
     ['a missing field', { height: undefined }],
+    ['a missing pages field', { pages: undefined }],
   ])('refuses %s', (_label, change) => {
     const result = parseManifest(bytes({ ...valid, ...change }));
     expect(result).toMatchObject({ ok: false, problem: { code: 'invalid_manifest' } });

@@ -21,7 +21,6 @@ import { buildManifest } from '../../src/session/send-session.js';
 const bytes = randomBytes(5000);
 const plain = buildManifest(
   { bytes, name: 'door.jpg', mediaType: 'image/jpeg', width: 64, height: 48 },
-  'cam/door',
   1024,
   1_767_225_600_000,
 );

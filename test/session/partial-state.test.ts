@@ -9,7 +9,6 @@ import { buildManifest } from '../../src/session/send-session.js';
 describe('partial state on disk', () => {
   const manifest = buildManifest(
     { bytes: Buffer.alloc(5000, 3), name: 'x.png', mediaType: 'image/png', width: 1, height: 1 },
-    'cam/1',
     1024,
     0,
   );

@@ -5,9 +5,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkView } from '../../src/protocol/chunking.js';
 import { encodeManifest } from '../../src/protocol/manifest.js';
-import { chunkTopic, manifestTopic } from '../../src/protocol/topics.js';
+import { chunkTopic, manifestTopic, pageTopic } from '../../src/protocol/topics.js';
 import { type ReceiveEvent, Receiver } from '../../src/session/receiver.js';
-import { buildManifest } from '../../src/session/send-session.js';
+import { prepareTransfer } from '../../src/session/send-session.js';
 import type { MessageHandler, MessageTransport } from '../../src/transport/message-transport.js';
 import { sha256 } from '../helpers/files.js';
 
@@ -41,7 +41,13 @@ class InjectingTransport implements MessageTransport {
 }
 
 /** One message an attacker, a broken sender or a flaky network could deliver. */
-const message = (genuine: { topic: string; id: string; manifest: Uint8Array; chunks: Buffer[] }) =>
+const message = (genuine: {
+  topic: string;
+  id: string;
+  manifest: Uint8Array;
+  pages: Buffer[];
+  chunks: Buffer[];
+}) =>
   fc.oneof(
     fc.constant({ topic: manifestTopic(genuine.topic, genuine.id), payload: genuine.manifest }),
     fc.nat({ max: genuine.chunks.length - 1 }).map((i) => ({
@@ -113,9 +119,8 @@ describe('Receiver under random and mutated input (property)', () => {
 
   it('never throws, never writes outside --out, and never saves a file whose SHA-256 differs from its manifest', async () => {
     const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 31) & 0xff));
-    const manifest = buildManifest(
+    const { manifest, pages } = prepareTransfer(
       { bytes, name: 'genuine.png', mediaType: 'image/png', width: 10, height: 10 },
-      'fuzz',
       256,
       0,
     );
@@ -123,11 +128,12 @@ describe('Receiver under random and mutated input (property)', () => {
       topic: 'fuzz',
       id: manifest.id,
       manifest: encodeManifest(manifest),
+      pages: pages.map((page) => Buffer.from(page)),
       chunks: Array.from({ length: manifest.chunks }, (_, i) => Buffer.from(chunkView(bytes, i, 256))),
     };
     let run = 0;
     let completedRuns = 0;
-    // Noise alone, or noise interleaved with the genuine transfer (manifest, then every chunk once, in order).
+    // Noise alone, or noise interleaved with the genuine transfer (manifest, hash pages, then every chunk once).
     const sequences = fc
       .tuple(
         fc.array(message(genuine), { maxLength: 40 }),
@@ -139,6 +145,7 @@ describe('Receiver under random and mutated input (property)', () => {
         const mixed = [
           ...before,
           { topic: manifestTopic(genuine.topic, genuine.id), payload: genuine.manifest },
+          ...genuine.pages.map((payload, j) => ({ topic: pageTopic(genuine.topic, genuine.id, j), payload })),
         ];
         genuine.chunks.forEach((chunk, i) => {
           mixed.push(...during.slice(i * 6, i * 6 + 6), {
