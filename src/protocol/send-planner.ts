@@ -31,7 +31,7 @@ export interface SendPlannerOptions {
   blindChunks?: number;
 }
 
-/** Requests for the same resent chunk within this many milliseconds are served by one resend. */
+/** Requests for the same resent chunk within this many milliseconds (or one round trip) are served by one resend. */
 const MERGE_REQUESTS_MS = 20;
 /** Most receivers a sender keeps track of; statuses from further receiver ids are ignored. */
 export const MAX_RECEIVERS = 64;
@@ -365,7 +365,10 @@ export class SendPlanner {
     if (Number.isNaN(last) && index >= this.nextFresh) return;
     // Several receivers asking for the same resent chunk at about the same time get one resend. A chunk sent
     // only once is resent at the first request: receivers pace their own repeated requests (RepairRequests).
-    if ((this.sendCount[index] ?? 0) >= 2 && nowMs - last < MERGE_REQUESTS_MS) return;
+    // The window follows the round trip (at least MERGE_REQUESTS_MS): on a loaded host two receivers' reports of
+    // the same loss can arrive further apart than a fixed few milliseconds.
+    const mergeMs = Math.max(MERGE_REQUESTS_MS, Number.isNaN(this.srttMs) ? 0 : this.srttMs);
+    if ((this.sendCount[index] ?? 0) >= 2 && nowMs - last < mergeMs) return;
     this.queued[index] = 1;
     this.resendQueue.push(index);
     r.resends++;
