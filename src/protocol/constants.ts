@@ -18,7 +18,7 @@ export const MIN_CHUNK_BYTES = 64;
 export const MAX_CHUNK_BYTES = 512 * 1024;
 /** Largest image a manifest may announce, in bytes (1 GiB). Receivers apply their own, smaller `--max-bytes`. */
 export const MAX_IMAGE_BYTES = 1024 * 1024 * 1024;
-/** Longest file name in a manifest, in UTF-16 code units. */
+/** Longest file name in a manifest, in Unicode code points (as zod and JSON Schema count them); up to 4 bytes each. */
 export const MAX_NAME_LENGTH = 255;
 /** Levels a sender's topic may have; receivers without `--topic` match transfers on topics of 1..this many levels. */
 export const MAX_TOPIC_LEVELS = 8;
