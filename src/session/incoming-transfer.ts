@@ -13,6 +13,7 @@ import { chunkOffset } from '../protocol/chunking.js';
 import type { RejectionCode } from '../protocol/codes.js';
 import { MAX_STATUS_RANGES } from '../protocol/constants.js';
 import type { Manifest } from '../protocol/manifest.js';
+import type { IndexRange } from '../protocol/ranges.js';
 import { Reassembly } from '../protocol/reassembly.js';
 import { RepairRequests } from '../protocol/repair-requests.js';
 import { MAX_WANT_PAGES, type Status } from '../protocol/status.js';
@@ -203,7 +204,7 @@ export class IncomingTransfer {
   /** The `receiving` status to publish now, offering `windowChunks`; records that it went out. */
   status(receiverId: string, windowChunks: number, nowMs: number): Status {
     const r = this.reassembly;
-    const missing = this.repairs.due(r.missing(MAX_STATUS_RANGES), nowMs);
+    const missing = this.repairs.due(this.withoutWaiting(r.missing(MAX_STATUS_RANGES)), nowMs);
     const wantPages = this.wantPages(nowMs);
     this.ack.sent(nowMs);
     const status: Status = {
@@ -249,6 +250,24 @@ export class IncomingTransfer {
     this.dirty = false;
     this.lastSavedMs = nowMs;
     return savePartialState(outDir, this.partialState(wallNowMs));
+  }
+
+  /** `ranges` without the chunks set aside for their hash page: they are held, not missing (PROTOCOL.md 7.2). */
+  private withoutWaiting(ranges: IndexRange[]): IndexRange[] {
+    if (this.waiting.size === 0) return ranges;
+    const waiting = [...this.waiting.keys()].sort((a, b) => a - b);
+    const out: IndexRange[] = [];
+    for (const [first, last] of ranges) {
+      let from = first;
+      // Cost follows the chunks set aside (at most 1 MiB of them), never the length of a range.
+      for (const i of waiting) {
+        if (i < from || i > last) continue;
+        if (i > from) out.push([from, i - 1]);
+        from = i + 1;
+      }
+      if (from <= last) out.push([from, last]);
+    }
+    return out;
   }
 
   /** "nothing received for N s with X of Y chunks held", as of monotonic `nowMs`. */
