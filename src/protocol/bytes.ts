@@ -1,5 +1,5 @@
 /**
- * Byte helpers for the browser-safe core: Uint8Array, TextEncoder and TextDecoder only (no Buffer), so that the
+ * Byte helpers for the browser-safe core: Uint8Array, TextEncoder and TextDecoder only (no Node types), so that the
  * same protocol code runs in Node and in a display page.
  */
 
@@ -11,7 +11,7 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-/** `bytes` decoded as UTF-8 (invalid sequences become U+FFFD, as Buffer's toString does). */
+/** `bytes` decoded as UTF-8 (invalid sequences become U+FFFD, the WHATWG decoder's replacement). */
 export function fromUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }

@@ -18,7 +18,7 @@ export const MAX_WANT_PAGES = 16;
  * - `failed`: the receiver gave up on this transfer; `reason` is an error code such as `checksum_mismatch`.
  */
 export const statusSchema = z.looseObject({
-  /** Receiver id: 1..64 characters of [A-Za-z0-9_.-], unique per receiver process. */
+  /** Receiver id: 1..64 characters of [A-Za-z0-9_.-], unique per running receiver. */
   rx: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
   state: z.enum(['want-manifest', 'receiving', 'complete', 'failed']),
   next: z.number().int().min(0).optional(),
