@@ -8,7 +8,7 @@ export const TOPIC_MARKER = 'mqimg';
 
 /**
  * Default chunk payload size in bytes: 32 KiB. Fits AWS IoT Core (128 KB per message), EMQX and NATS (1 MB),
- * and PubSubClient's largest buffer (65,535 bytes with `setBufferSize`), and is within ~10% of 64 KiB throughput
+ * and the largest message PubSubClient can be set to take (65,535 bytes), and is within ~10% of 64 KiB throughput
  * on Mosquitto. Displays with small buffers choose `--chunk-size 1024` or smaller.
  */
 export const DEFAULT_CHUNK_BYTES = 32 * 1024;

@@ -1,6 +1,6 @@
 /**
  * The cryptography the protocol core asks for, and nothing more. The core never imports an implementation:
- * `platform/node-crypto.ts` (node:crypto) serves the CLI and the library, `platform/web-crypto.ts` (WebCrypto)
+ * `platform/node-crypto.ts` (Node's crypto module) serves the CLI and the library, `platform/web-crypto.ts` (WebCrypto)
  * serves a browser. Every operation but `randomBytes` is asynchronous because WebCrypto is. Keys are plain bytes,
  * so that the same values work on both and in the wire documents (PROTOCOL.md sections 12 and 13).
  */
