@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Host tests of the C receiver library (firmware/): builds it with gcc and -Werror, runs the unit tests (PROTOCOL.md
+# vectors and rules), the no-allocation test and the fuzz corpus; checks that the library's objects reference no
+# allocator; then does it all again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Needs cmake, gcc, libmbedtls-dev, libsodium-dev (and libmosquitto-dev for the host harness). Outputs: firmware/build-host*/.
+# Usage: bash firmware/scripts/host-test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+
+build_and_test() { # dir, cmake options...
+  local dir=$1
+  shift
+  echo "== $dir: configure $*"
+  CC=${CC:-gcc} cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQIMG_RX_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest --output-on-failure)
+}
+
+build_and_test build-host
+# The unit test prints the state sizes of three image and chunk sizes: show them.
+./build-host/test_rx | grep '^state for'
+
+# No allocator anywhere in the library: every symbol its objects leave undefined is defined by the library itself,
+# or is one of these (string.h, and mbedTLS's SHA-256, which does not allocate: test_no_malloc checks at run time).
+echo "== symbols the library needs from outside"
+lib=build-host/libmqimg_rx.a
+defined=$(nm -g --defined-only "$lib" | awk 'NF == 3 {print $3}' | sort -u)
+undefined=$(nm -g --undefined-only "$lib" | awk 'NF == 2 {print $2}' | sort -u)
+external=$(comm -23 <(echo "$undefined") <(echo "$defined"))
+echo "$external" | sed 's/^/  /'
+allowed='^(memcmp|memcpy|memmove|memset|strcmp|strlen|mbedtls_sha256_(init|free|starts|update|finish)(_ret)?|_GLOBAL_OFFSET_TABLE_|__stack_chk_fail)$'
+bad=$(echo "$external" | grep -Ev "$allowed" || true)
+if [ -n "$bad" ]; then
+  echo "the library references symbols outside its allowed set (an allocator, stdio...):" >&2
+  echo "$bad" >&2
+  exit 1
+fi
+if echo "$external" | grep -Eq '^(malloc|calloc|realloc|free|strdup|aligned_alloc|posix_memalign)$'; then
+  echo "the library calls an allocator" >&2
+  exit 1
+fi
+echo "no allocator: ok"
+
+# Signed manifests (libsodium) too, under the sanitizers.
+build_and_test build-host-asan -DMQIMG_RX_SANITIZE=ON -DMQIMG_RX_WITH_SODIUM=ON
+echo "host tests passed"

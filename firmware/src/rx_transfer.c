@@ -1,0 +1,187 @@
+/* The transfer in progress: hash pages and chunks checked on arrival (6.3), storage, the in-order file hash and
+ * proof (7.1), the status rules of 7.2, completion and failure. */
+#include <string.h>
+#include "rx_internal.h"
+
+/* Ends the transfer in progress with `code` (not MQIMG_RX_OK): status, callback, memory of final failures. */
+void rx_fail(mqimg_rx *rx, mqimg_rx_code code) {
+  uint32_t now = rx_now(rx);
+  rx->active = 0;
+  if (rx->hashing) {
+    rx_sha256_abandon(&rx->file_hash);
+    rx_sha256_abandon(&rx->hmac_inner);
+    rx->hashing = 0;
+  }
+  rx_piece_abandon(rx);
+  rx->stats.failed++;
+  rx_publish_final(rx, rx->topic, strlen(rx->topic), rx->m.id, code, rx->m.chunks, NULL);
+  if (rx_is_final(code)) rx_remember_finished(rx, rx->m.id, code, rx->m.chunks, NULL, now);
+  if (rx->cfg.failed) rx->cfg.failed(rx->cfg.user, &rx->info, code);
+}
+
+/* Feeds the file hash and the proof's HMAC with every held chunk from `hashed` on, in order. `payload` is chunk
+ * `index`'s bytes (just received); other chunks are read back through `read`. 0, or -1 when a read failed. */
+static int hash_in_order(mqimg_rx *rx, uint32_t index, const uint8_t *payload) {
+  uint8_t piece[MQIMG_RX_READ_PIECE];
+  while (rx->hashed < rx->m.chunks && rx_bit(rx->held, rx->hashed)) {
+    uint32_t n = rx->hashed;
+    uint32_t offset = n * rx->m.chunk_bytes;
+    uint32_t len = n == rx->m.chunks - 1 ? rx->m.size - offset : rx->m.chunk_bytes;
+    if (n == index && payload) {
+      rx_sha256_update(&rx->file_hash, payload, len);
+      rx_sha256_update(&rx->hmac_inner, payload, len);
+    } else {
+      for (uint32_t done = 0; done < len;) {
+        uint32_t step = len - done < sizeof piece ? len - done : (uint32_t)sizeof piece;
+        if (rx->cfg.read(rx->cfg.user, offset + done, piece, step) != 0) return -1;
+        rx_sha256_update(&rx->file_hash, piece, step);
+        rx_sha256_update(&rx->hmac_inner, piece, step);
+        done += step;
+      }
+    }
+    rx->hashed++;
+  }
+  return 0;
+}
+
+static void finish(mqimg_rx *rx) {
+  uint8_t digest[32], proof[32];
+  rx_sha256_finish(&rx->file_hash, digest);
+  rx->hashing = 0;
+  if (memcmp(digest, rx->m.sha256, 32) != 0) {
+    rx_sha256_finish(&rx->hmac_inner, proof);
+    rx_fail(rx, MQIMG_RX_CHECKSUM_MISMATCH);
+    return;
+  }
+  rx_sha256_update(&rx->hmac_inner, (const uint8_t *)rx->cfg.rx_id, rx->rx_len);
+  rx_hmac_finish(&rx->hmac_inner, &rx->scratch, rx->m.nonce, 16, proof);
+  if (rx->cfg.complete && rx->cfg.complete(rx->cfg.user, &rx->info) != 0) {
+    rx_fail(rx, MQIMG_RX_WRITE_FAILED);
+    return;
+  }
+  rx->active = 0;
+  rx->stats.completed++;
+  rx_remember_finished(rx, rx->m.id, MQIMG_RX_OK, rx->m.chunks, proof, rx_now(rx));
+  rx_publish_final(rx, rx->topic, strlen(rx->topic), rx->m.id, MQIMG_RX_OK, rx->m.chunks, proof);
+}
+
+uint32_t rx_chunk_length(const rx_manifest *m, uint32_t n) {
+  return n == m->chunks - 1 ? m->size - n * m->chunk_bytes : m->chunk_bytes;
+}
+
+/* Chunk `n`, checked and written, is held now: bookkeeping, hashing, and the status rules of 7.2. */
+void rx_commit(mqimg_rx *rx, uint32_t n, const uint8_t *payload, uint32_t now) {
+  rx_set_bit(rx->held, n);
+  rx->held_count++;
+  rx->stats.chunks_stored++;
+  rx->last_chunk_ms = now;
+  if ((int32_t)n > rx->high) rx->high = (int32_t)n;
+  while (rx->next < rx->m.chunks && rx_bit(rx->held, rx->next)) rx->next++;
+  int repaired = rx_repairs_arrived(rx, n, now);
+  if (hash_in_order(rx, n, payload) != 0) {
+    rx_fail(rx, MQIMG_RX_WRITE_FAILED);
+    return;
+  }
+  if (rx->held_count == rx->m.chunks) {
+    finish(rx);
+    return;
+  }
+  int gap = n > rx->next && !rx_bit(rx->held, n - 1);
+  if (rx->unreported++ == 0) rx->first_unreported_ms = now;
+  if (gap || repaired || rx->unreported >= rx->ack_every) rx_publish_receiving(rx, now);
+}
+
+/* SHA-256 of chunk `n` read back from storage, first 16 bytes compared with its hash. 1 when it matches. */
+static int stored_chunk_matches(mqimg_rx *rx, uint32_t n, int *read_failed) {
+  uint8_t piece[MQIMG_RX_READ_PIECE], digest[32];
+  uint32_t offset = n * rx->m.chunk_bytes, len = rx_chunk_length(&rx->m, n);
+  rx_sha256_start(&rx->scratch);
+  for (uint32_t done = 0; done < len;) {
+    uint32_t step = len - done < sizeof piece ? len - done : (uint32_t)sizeof piece;
+    if (rx->cfg.read(rx->cfg.user, offset + done, piece, step) != 0) {
+      *read_failed = 1;
+      rx_sha256_finish(&rx->scratch, digest);
+      return 0;
+    }
+    rx_sha256_update(&rx->scratch, piece, step);
+    done += step;
+  }
+  rx_sha256_finish(&rx->scratch, digest);
+  return memcmp(digest, rx->hashes + 16 * (size_t)n, 16) == 0;
+}
+
+uint32_t rx_page_length(const mqimg_rx *rx, uint32_t j) {
+  uint32_t first = j * rx->per_page;
+  return 16 * (rx->m.chunks - first < rx->per_page ? rx->m.chunks - first : rx->per_page);
+}
+
+void rx_page_held(mqimg_rx *rx, uint32_t j) {
+  uint32_t first = j * rx->per_page, count = rx_page_length(rx, j) / 16;
+  rx_set_bit(rx->page_held, j);
+  rx->pages_held++;
+  /* Chunks written before this page came are checked now, read back from storage. */
+  uint32_t now = rx_now(rx);
+  for (uint32_t n = first; n < first + count && rx->active && rx->pending_count > 0; n++) {
+    if (!rx_bit(rx->pending, n)) continue;
+    rx_clear_bit(rx->pending, n);
+    rx->pending_count--;
+    int read_failed = 0;
+    if (stored_chunk_matches(rx, n, &read_failed)) {
+      rx_commit(rx, n, NULL, now);
+    } else if (read_failed) {
+      rx_fail(rx, MQIMG_RX_WRITE_FAILED);
+    } else {
+      rx->stats.chunks_rejected++;
+      rx_reject(rx, MQIMG_RX_CHUNK_HASH_MISMATCH, (long)n);
+    }
+  }
+}
+
+mqimg_rx_code rx_on_page(mqimg_rx *rx, uint32_t j, const uint8_t *payload, size_t len) {
+  uint8_t digest[32];
+  if (j >= rx->m.page_count) return MQIMG_RX_PAGE_HASH_MISMATCH;
+  if (rx_bit(rx->page_held, j)) return MQIMG_RX_OK;
+  if (len != rx_page_length(rx, j)) return MQIMG_RX_PAGE_HASH_MISMATCH;
+  rx_sha256_once(&rx->scratch, payload, len, digest);
+  if (memcmp(digest, rx->listed + 16 * (size_t)j, 16) != 0) return MQIMG_RX_PAGE_HASH_MISMATCH;
+  memcpy(rx->hashes + 16 * (size_t)j * rx->per_page, payload, len);
+  rx_page_held(rx, j);
+  return MQIMG_RX_OK;
+}
+
+void rx_set_aside(mqimg_rx *rx, uint32_t n, uint32_t now) {
+  rx_set_bit(rx->pending, n);
+  rx->pending_count++;
+  rx->stats.chunks_pending++;
+  if (rx->unreported++ == 0) rx->first_unreported_ms = now; /* the page is asked for in the next status */
+}
+
+mqimg_rx_code rx_on_chunk(mqimg_rx *rx, uint32_t n, const uint8_t *payload, size_t len) {
+  uint8_t digest[32];
+  if (n >= rx->m.chunks) return MQIMG_RX_INDEX_OUT_OF_RANGE;
+  if (len != rx_chunk_length(&rx->m, n)) return MQIMG_RX_WRONG_LENGTH;
+  if (rx_bit(rx->held, n) || rx_bit(rx->pending, n)) {
+    rx->stats.chunks_duplicate++;
+    return MQIMG_RX_OK;
+  }
+  uint32_t now = rx_now(rx);
+  uint32_t offset = n * rx->m.chunk_bytes;
+  uint32_t j = n / rx->per_page;
+  if (!rx_bit(rx->page_held, j)) {
+    /* Set aside in storage, unchecked (6.3, step 3): checked when the page comes, which is asked for at once. */
+    if (rx->cfg.write(rx->cfg.user, offset, payload, len) != 0) {
+      rx_fail(rx, MQIMG_RX_WRITE_FAILED);
+      return MQIMG_RX_WRITE_FAILED;
+    }
+    rx_set_aside(rx, n, now);
+    return MQIMG_RX_OK;
+  }
+  rx_sha256_once(&rx->scratch, payload, len, digest);
+  if (memcmp(digest, rx->hashes + 16 * (size_t)n, 16) != 0) return MQIMG_RX_CHUNK_HASH_MISMATCH;
+  if (rx->cfg.write(rx->cfg.user, offset, payload, len) != 0) {
+    rx_fail(rx, MQIMG_RX_WRITE_FAILED);
+    return MQIMG_RX_WRITE_FAILED;
+  }
+  rx_commit(rx, n, payload, now);
+  return MQIMG_RX_OK;
+}
