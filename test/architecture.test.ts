@@ -41,6 +41,35 @@ describe('source layout', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('keeps the display page browser-only: nothing it imports, however indirectly, needs Node', () => {
+    const byPath = new Map(files.map((f) => [f.path, f]));
+    const reached = new Set<string>();
+    const visit = (path: string) => {
+      if (reached.has(path)) return;
+      reached.add(path);
+      const file = byPath.get(path);
+      for (const spec of importsOf(file?.text ?? '')) {
+        if (!spec.startsWith('.')) continue;
+        const target = join(path, '..', spec).replaceAll('\\', '/').replace(/\.js$/, '.ts');
+        visit(target);
+      }
+    };
+    for (const f of files) if (f.path.startsWith('display/')) visit(f.path);
+    const offenders = [...reached].flatMap((path) => {
+      const body = code(byPath.get(path)?.text ?? '');
+      const found = [
+        ...importsOf(body).filter(
+          (m) => m.startsWith('node:') || m === 'sharp' || m === 'ws' || m === 'aedes',
+        ),
+        ...(/\bBuffer\b/.test(body) ? ['Buffer'] : []),
+        ...(/\bprocess\./.test(body) ? ['process'] : []),
+      ];
+      return found.map((what) => `${path}: ${what}`);
+    });
+    expect(reached.size).toBeGreaterThan(10);
+    expect(offenders).toEqual([]);
+  });
+
   it('keeps every file under 400 lines', () => {
     const long = files
       .map((f) => ({

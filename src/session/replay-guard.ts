@@ -1,28 +1,20 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
+import {
+  DEFAULT_MAX_AGE_MS,
+  forgetAfterMs,
+  type ReplayProblem,
+  replayProblem,
+  type SignedManifest,
+} from '../protocol/replay-window.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { PARTIAL_DIR } from './partial-file.js';
 
 /** `signatures.json`: signature value -> when it can be forgotten (ms since the epoch). */
 const savedSignaturesSchema = z.record(z.string(), z.number());
 
-/** How far in the future a signed manifest's `createdMs` may be (clocks differ), in milliseconds: 60 s. */
-export const CLOCK_SKEW_MS = 60_000;
-/** Default `--max-age`: signed manifests older than this are refused, in milliseconds: 10 minutes. */
-export const DEFAULT_MAX_AGE_MS = 10 * 60_000;
-
-/** Why a validly signed manifest is refused anyway. */
-export interface ReplayProblem {
-  code: 'expired_signature' | 'future_signature' | 'replayed';
-  message: string;
-}
-
-interface SignedManifest {
-  name: string;
-  createdMs: number;
-  sig?: { value: string } | undefined;
-}
+export { CLOCK_SKEW_MS, DEFAULT_MAX_AGE_MS, type ReplayProblem } from '../protocol/replay-window.js';
 
 /**
  * Refuses signed manifests replayed later: one signed more than `maxAgeMs` ago (by its `createdMs`, which the
@@ -63,26 +55,7 @@ export class ReplayGuard {
 
   /** Returns why `manifest` (already signature-checked) must be refused at wall-clock time `nowMs`, if it must. */
   check(manifest: SignedManifest, nowMs: number): ReplayProblem | undefined {
-    const ageMs = nowMs - manifest.createdMs;
-    if (ageMs > this.maxAgeMs) {
-      return {
-        code: 'expired_signature',
-        message: `${manifest.name} was signed ${Math.round(ageMs / 1000)} s ago, more than --max-age ${Math.round(this.maxAgeMs / 1000)} s: a replay, a clock that is wrong, or a transfer left retained too long`,
-      };
-    }
-    if (ageMs < -CLOCK_SKEW_MS) {
-      return {
-        code: 'future_signature',
-        message: `${manifest.name} is signed ${Math.round(-ageMs / 1000)} s in the future: the sender's or this machine's clock is wrong`,
-      };
-    }
-    if (manifest.sig && this.seen.has(manifest.sig.value)) {
-      return {
-        code: 'replayed',
-        message: `${manifest.name}: this exact signed manifest was already received and saved; a replay is refused`,
-      };
-    }
-    return undefined;
+    return replayProblem(manifest, nowMs, this.maxAgeMs, this.seen);
   }
 
   /**
@@ -93,7 +66,7 @@ export class ReplayGuard {
    */
   async remember(manifest: SignedManifest, nowMs: number): Promise<void> {
     if (!manifest.sig) return;
-    this.seen.set(manifest.sig.value, manifest.createdMs + this.maxAgeMs + CLOCK_SKEW_MS);
+    this.seen.set(manifest.sig.value, forgetAfterMs(manifest.createdMs, this.maxAgeMs));
     for (const [value, until] of this.seen) if (until <= nowMs) this.seen.delete(value);
     await this.persist();
   }

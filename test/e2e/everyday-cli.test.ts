@@ -79,10 +79,10 @@ describe('user mistakes are clear errors, not stack traces (item 3)', () => {
   });
 
   it('an unknown command fails, with --help too', async () => {
-    for (const args of [['display', '--help'], ['display']]) {
+    for (const args of [['show', '--help'], ['show']]) {
       const result = await runCli(args);
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/^mqimg: unknown command 'display' \(commands: send, receive, clear/);
+      expect(result.stderr).toMatch(/^mqimg: unknown command 'show' \(commands: send, receive, clear/);
       expect(result.stdout).toBe('');
     }
   });

@@ -1,0 +1,177 @@
+/// <reference lib="dom" />
+import { plainJsCrypto } from '../platform/js-sha256.js';
+import { webCrypto } from '../platform/web-crypto.js';
+import { toHex } from '../protocol/bytes.js';
+import { receiverSubscriptions } from '../protocol/topics.js';
+import { BrowserTransport } from '../transport/browser-transport.js';
+import { loadLastImage, type StoredImage, saveLastImage } from './image-store.js';
+import { MemoryReplayGuard } from './memory-replay-guard.js';
+import { type EmbeddedConfig, readConfig } from './page-config.js';
+import { PageOverlay } from './page-overlay.js';
+import { PageReceiver, type ReceivedImage } from './page-receiver.js';
+import { PageView, type ShownImage } from './page-view.js';
+
+/** What the page exposes as `window.mqimgDisplay`, for tests and monitoring. */
+interface DisplayStatus {
+  state: string;
+  receiverId: string;
+  /** Images shown, oldest first, with the time from their last chunk to the swap and to the next frame (ms). */
+  shown: Array<{ name: string; sha256: string; lastChunkToSwapMs: number; lastChunkToFrameMs: number }>;
+  failures: Array<{ code: string; message: string }>;
+  rejections: Array<{ code: string; message: string }>;
+}
+
+const element = (id: string) => {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`the page lacks #${id}`);
+  return found;
+};
+
+/**
+ * A receiver id kept in sessionStorage: a reloaded page is the same receiver to senders, and two tabs of one
+ * browser are two receivers (localStorage would give them one id, and a sender would count them as one).
+ */
+function receiverId(): string {
+  const key = 'mqimg-receiver-id';
+  try {
+    const kept = sessionStorage.getItem(key);
+    if (kept && /^[A-Za-z0-9_.-]{1,64}$/.test(kept)) return kept;
+    const made = `page-${toHex(crypto.getRandomValues(new Uint8Array(6)))}`;
+    sessionStorage.setItem(key, made);
+    return made;
+  } catch {
+    return `page-${toHex(crypto.getRandomValues(new Uint8Array(6)))}`;
+  }
+}
+
+/** Keeps the screen on (Screen Wake Lock API, secure contexts only), asking again when the page is shown again. */
+function keepScreenOn(overlay: PageOverlay): void {
+  const wakeLock = (navigator as Navigator & { wakeLock?: { request(type: 'screen'): Promise<unknown> } })
+    .wakeLock;
+  if (!wakeLock) {
+    overlay.set('wake', 'wake lock: not available here (needs https or localhost)');
+    return;
+  }
+  const ask = () =>
+    wakeLock.request('screen').then(
+      () => overlay.set('wake', 'wake lock: held'),
+      (error: Error) => overlay.set('wake', `wake lock: refused (${error.message})`),
+    );
+  void ask();
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') void ask();
+  });
+}
+
+function main(): void {
+  const overlay = new PageOverlay(element('overlay'), new URLSearchParams(location.search).has('debug'));
+  const embedded = JSON.parse(element('mqimg-config').textContent || '{}') as EmbeddedConfig;
+  const config = readConfig(location.search, embedded);
+  const status: DisplayStatus = {
+    state: 'starting',
+    receiverId: '',
+    shown: [],
+    failures: [],
+    rejections: [],
+  };
+  (window as unknown as { mqimgDisplay: DisplayStatus }).mqimgDisplay = status;
+  if ('problem' in config) {
+    status.state = 'misconfigured';
+    overlay.set('problem', `mqimg display: ${config.problem}`, true);
+    return;
+  }
+  // Browsers give WebCrypto to https pages and localhost only; a tablet opening http://192.168.x.x has none, and
+  // checks chunks and files with SHA-256 in JavaScript instead. Signatures and encryption need WebCrypto.
+  const secure = Boolean(globalThis.crypto?.subtle);
+  if (!secure && (config.trust || config.secret)) {
+    status.state = 'misconfigured';
+    overlay.set(
+      'problem',
+      'mqimg display: signed or encrypted transfers need WebCrypto, which this browser gives only to https pages and localhost: serve the page over https, or open it on the display machine itself',
+      true,
+    );
+    return;
+  }
+  document.body.dataset.fit = config.fit;
+  status.receiverId = receiverId();
+  overlay.set('where', `${config.url}  topic ${config.topic}  as ${status.receiverId}`);
+  if (!secure) overlay.set('checks', 'checks: SHA-256 in JavaScript (plain http: no WebCrypto here)');
+  const view = new PageView(element('stage'));
+  const storeKey = `${config.url} ${config.topic}`;
+  let received = false;
+  // Until an image is on screen the overlay says what the page waits for, so that a black screen is explained.
+  const debug = config.debug;
+  overlay.set('waiting', `waiting for an image on ${config.topic}`, true);
+  const firstImage = () => {
+    overlay.set('waiting', '');
+    if (!debug) overlay.hide();
+  };
+  void loadLastImage(storeKey).then((kept) => {
+    if (kept && !received) void view.show(kept, true).then((shown) => shown && firstImage());
+  });
+  keepScreenOn(overlay);
+
+  const onShown = (image: ReceivedImage, shown: ShownImage | undefined) => {
+    if (!shown) return;
+    if (status.shown.length === 0) firstImage();
+    const lastChunkToSwapMs = shown.swappedMs - image.lastChunkMs;
+    const lastChunkToFrameMs = shown.frameMs - image.lastChunkMs;
+    status.shown.push({ name: shown.name, sha256: shown.sha256, lastChunkToSwapMs, lastChunkToFrameMs });
+    overlay.set('image', `shown ${shown.name} (${lastChunkToSwapMs.toFixed(1)} ms from its last chunk)`);
+  };
+  const onImage = (image: ReceivedImage) => {
+    received = true;
+    const { manifest, bytes, sha256 } = image;
+    const stored: StoredImage = {
+      bytes,
+      type: manifest.type,
+      name: manifest.name,
+      sha256,
+      width: manifest.width,
+      height: manifest.height,
+      pixelFormat: manifest.pixelFormat,
+      stride: manifest.stride,
+    };
+    void view.show(stored).then((shown) => onShown(image, shown));
+    void saveLastImage(storeKey, stored);
+  };
+
+  const { manifests, chunks } = receiverSubscriptions(config.topic);
+  const transport = new BrowserTransport({
+    url: config.url,
+    username: config.username,
+    password: config.password,
+    subscriptions: [
+      { filters: manifests, qos: 1 },
+      { filters: chunks, qos: 0 },
+    ],
+    onState: (state, detail) => {
+      status.state = state;
+      overlay.set('link', `${state}${detail ? `: ${detail}` : ''}`);
+    },
+  });
+  const receiver = new PageReceiver({
+    transport,
+    crypto: secure ? webCrypto() : plainJsCrypto(),
+    receiverId: status.receiverId,
+    secret: config.secret,
+    trust: config.trust,
+    replayGuard: config.trust ? new MemoryReplayGuard(config.maxAgeMs) : undefined,
+    onImage,
+    onEvent: (event) => {
+      if (event.event === 'started') overlay.set('transfer', `receiving ${event.name} (${event.size} bytes)`);
+      else if (event.event === 'progress')
+        overlay.set('transfer', `receiving ${event.name}: ${event.received} of ${event.chunks} chunks`);
+      else if (event.event === 'failed') {
+        status.failures.push({ code: event.code, message: event.message });
+        overlay.set('transfer', `failed: ${event.code}: ${event.message}`);
+      } else {
+        status.rejections.push({ code: event.code, message: event.message });
+        overlay.set('rejected', `rejected: ${event.code}: ${event.message}`);
+      }
+    },
+  });
+  receiver.start();
+}
+
+main();
