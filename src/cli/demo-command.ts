@@ -1,5 +1,3 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -8,8 +6,8 @@ import type { RunContext } from './context.js';
 import { formatBytes, formatSeconds, plural } from './output.js';
 import { CLI_GC_EVERY_BYTES } from './receive-command.js';
 
-/** The images shipped with mqimg, sent by `mqimg demo`. */
-export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
+/** The folder of the images shipped with mqimg, sent by `mqimg demo` (two folders up, from dist/bin/ as src/cli/). */
+const samplesDir = () => fileURLToPath(new URL('../../samples/', import.meta.url));
 
 /** `mqimg demo`: embedded broker + receiver + sender in one process, every sample checked byte for byte. */
 export function demoCommand(context: RunContext): Command {
@@ -19,13 +17,16 @@ export function demoCommand(context: RunContext): Command {
     )
     .option('-o, --out <dir>', 'folder for the received files (default: a new temporary folder)')
     .action(async (flags: { out?: string }) => {
+      const { mkdtemp, readdir, readFile, rm } = await import('node:fs/promises');
+      const { tmpdir } = await import('node:os');
       const { startEmbeddedBroker } = await import('../broker/embedded-broker.js');
       const { startReceiving } = await import('../session/receive-images.js');
       const { sendImages } = await import('../session/send-images.js');
       // Without --out the files go to a temporary folder, removed at the end: the demo leaves nothing behind.
       const temporary = flags.out === undefined;
       const out = flags.out ?? (await mkdtemp(join(tmpdir(), 'mqimg-demo-')));
-      const samples = (await readdir(SAMPLES_DIR))
+      const samplesDirectory = samplesDir();
+      const samples = (await readdir(samplesDirectory))
         .filter((f) => /\.(jpe?g|png|webp|avif|gif|tiff?)$/i.test(f))
         .sort();
       const { output } = context;
@@ -45,7 +46,7 @@ export function demoCommand(context: RunContext): Command {
       const verifications: Promise<void>[] = [];
       try {
         await sendImages(
-          samples.map((f) => join(SAMPLES_DIR, f)),
+          samples.map((f) => join(samplesDirectory, f)),
           {
             url: broker.url,
             topic: 'mqimg-demo/display',

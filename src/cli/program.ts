@@ -4,6 +4,7 @@ import { clearCommand } from './clear-command.js';
 import type { RunContext } from './context.js';
 import { debugLevelFromEnvironment, enableDebug } from './debug-log.js';
 import { demoCommand } from './demo-command.js';
+import { displayCommand } from './display-command.js';
 import { keygenCommand } from './keygen-command.js';
 import { ERROR_PREFIX } from './output.js';
 import { receiveCommand } from './receive-command.js';
@@ -36,6 +37,7 @@ export function buildProgram(context: RunContext, version: string): Command {
     clearCommand(context),
     relayCommand(context),
     brokerCommand(context),
+    displayCommand(context),
     demoCommand(context),
     keygenCommand(context),
   ]) {
@@ -46,15 +48,17 @@ export function buildProgram(context: RunContext, version: string): Command {
       .exitOverride();
     program.addCommand(command);
   }
-  program.hook('preAction', (_program, action) => {
-    enableDebug(Math.max(action.opts<{ verbose?: number }>().verbose ?? 0, debugLevelFromEnvironment()));
+  program.hook('preAction', async (_program, action) => {
+    await enableDebug(
+      Math.max(action.opts<{ verbose?: number }>().verbose ?? 0, debugLevelFromEnvironment()),
+    );
   });
   return program;
 }
 
 /**
  * Refuses an unknown command before commander sees it: commander prints the main help and exits 0 for
- * `mqimg display --help`, as if `display` were fine. `args` are the arguments after `node mqimg.js`.
+ * `mqimg show --help`, as if `show` were fine. `args` are the arguments after `node mqimg.js`.
  */
 export function checkCommandName(program: Command, args: readonly string[]): void {
   const name = args.find((arg) => !arg.startsWith('-'));

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { FITS, OUTPUT_FORMATS, type OutputFormat } from '../image/prepare-image.js';
+import { FITS, OUTPUT_FORMATS, type OutputFormat } from '../image/output-formats.js';
 import type { ImageInput } from '../session/send-images.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
@@ -198,9 +198,11 @@ async function inputsOf(
   name: string | undefined,
   signal: AbortSignal,
 ): Promise<ImageInput[]> {
-  const { fetchImage, isUrl } = await import('../session/image-sources.js');
+  const isUrl = (file: string) => /^https?:\/\//i.test(file);
+  // image-sources.ts (node:crypto, fs.watch) only for URLs: a plain `send FILE` starts sooner without it.
+  const fetchImage = files.some(isUrl) ? (await import('../session/image-sources.js')).fetchImage : undefined;
   const { loadInput } = await import('../session/send-images.js');
-  const inputs = await Promise.all(files.map((f) => (isUrl(f) ? fetchImage(f, signal) : f)));
+  const inputs = await Promise.all(files.map((f) => (fetchImage && isUrl(f) ? fetchImage(f, signal) : f)));
   if (name === undefined) return inputs;
   const [only] = inputs;
   const loaded = await loadInput(only ?? '-');

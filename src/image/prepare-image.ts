@@ -2,33 +2,12 @@ import { basename } from 'node:path';
 import type { Sharp } from 'sharp';
 import { InputError } from '../errors.js';
 import { MEDIA_TYPES } from '../protocol/media-types.js';
+import { type ImageHeader, readImageHeader } from './image-header.js';
+import type { Fit, OutputFormat } from './output-formats.js';
 import { type PixelFormat, packPixels, strideFor } from './pixel-formats.js';
 import { SHARP_FORMAT_TO_TYPE } from './sharp-formats.js';
 
-/**
- * Output formats of `mqimg send --format`. `auto` keeps JPEG, PNG, WebP and AVIF as they are and makes JPEG of
- * the rest; the raw pixel formats are described in `pixel-formats.ts` and PROTOCOL.md.
- */
-export const OUTPUT_FORMATS = [
-  'auto',
-  'jpeg',
-  'webp',
-  'png',
-  'avif',
-  'original',
-  'rgb565',
-  'rgb888',
-  'gray8',
-  'gray4',
-  'mono1',
-] as const;
-/** One of OUTPUT_FORMATS. */
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-/** How `--resize` fits the image into the box: sharp's fit modes. */
-export const FITS = ['cover', 'contain', 'inside', 'fill'] as const;
-/** One of FITS. */
-export type Fit = (typeof FITS)[number];
+export { FITS, type Fit, OUTPUT_FORMATS, type OutputFormat } from './output-formats.js';
 
 /** How to prepare an image before it is sent. */
 export interface PrepareOptions {
@@ -73,11 +52,14 @@ export interface PreparedImage {
 /**
  * Decodes, orients (by EXIF), resizes, strips metadata and encodes one image, completely, before anything is
  * published. Throws an `InputError` with a clear message for anything that is not an image sharp can decode.
+ * `whileEncoding` is called once the pixels are handed to sharp's own threads (not for `original`, which sharp
+ * does not touch when the header says enough): work the caller starts then runs alongside the encoding.
  */
 export async function prepareImage(
   input: Buffer,
   sourceName: string,
   options: PrepareOptions = {},
+  whileEncoding?: () => void,
 ): Promise<PreparedImage> {
   if (looksLikeHeic(input)) {
     throw new InputError(
@@ -86,41 +68,21 @@ export async function prepareImage(
       { file: sourceName },
     );
   }
-  const { default: sharp } = await import('sharp');
   const limitInputPixels = options.maxInputPixels ?? 100_000_000;
-  const open = () => sharp(input, { limitInputPixels, failOn: 'error' });
-  let meta: Awaited<ReturnType<Sharp['metadata']>>;
-  try {
-    // Only the header is read here, so no pixel limit is needed yet; the check below says what the header claims.
-    meta = await sharp(input, { limitInputPixels: false, failOn: 'error' }).metadata();
-  } catch (error) {
-    throw decodeError(sourceName, error);
-  }
-  const inputType = meta.format ? SHARP_FORMAT_TO_TYPE[meta.format] : undefined;
-  if (!inputType || !meta.width || !meta.height) {
-    throw new InputError(
-      'input_not_image',
-      `${sourceName} is not an image mqimg can read (JPEG, PNG, WebP, AVIF, GIF, TIFF, SVG)`,
-      { file: sourceName },
-    );
-  }
-  if (meta.width * meta.height > limitInputPixels) {
-    throw new InputError(
-      'input_too_many_pixels',
-      `${sourceName} says it is ${meta.width}x${meta.height} pixels, more than the limit of ${limitInputPixels}: refusing it as a possible decompression bomb`,
-      { file: sourceName, width: meta.width, height: meta.height },
-    );
-  }
   const format = options.format ?? 'auto';
-  if (format === 'original') {
-    return {
-      bytes: input,
-      name: basename(sourceName),
-      mediaType: inputType,
-      width: meta.width,
-      height: meta.height,
-    };
+  // The type and size, from the header where it says them plainly (image-header.ts), else from sharp's metadata.
+  // sharp takes tens of milliseconds to load: `original` needs it only for a header the reader leaves to it.
+  const header = readImageHeader(input);
+  if (format === 'original' && header) {
+    checkPixelCount(sourceName, header.width, header.height, limitInputPixels);
+    return { bytes: input, name: basename(sourceName), mediaType: header.type, ...sizeOf(header) };
   }
+  const { default: sharp } = await import('sharp');
+  const { type: inputType, ...size } = header ?? (await sharpHeader(sharp, input, sourceName));
+  checkPixelCount(sourceName, size.width, size.height, limitInputPixels);
+  if (format === 'original')
+    return { bytes: input, name: basename(sourceName), mediaType: inputType, ...size };
+  const open = () => sharp(input, { limitInputPixels, failOn: 'error' });
   const target = format === 'auto' ? autoFormat(inputType) : format;
   let pipeline = open().rotate(); // rotate() with no angle applies the EXIF orientation
   if (options.maxSize) {
@@ -140,7 +102,7 @@ export async function prepareImage(
       background,
     });
   }
-  if (isRaw(target)) return prepareRaw(pipeline, target, options, sourceName, background);
+  if (isRaw(target)) return prepareRaw(pipeline, target, options, sourceName, background, whileEncoding);
   if (options.keepMetadata) pipeline = pipeline.keepMetadata();
   const quality = options.quality;
   const q = quality !== undefined ? { quality } : {};
@@ -151,13 +113,52 @@ export async function prepareImage(
   else if (target === 'avif') pipeline = pipeline.avif(q);
   else pipeline = pipeline.png();
   try {
-    const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
+    const encoding = pipeline.toBuffer({ resolveWithObject: true });
+    whileEncoding?.();
+    const { data, info } = await encoding;
     const mediaType = `image/${target}`;
     const ext = (MEDIA_TYPES as Record<string, string>)[mediaType] ?? `.${target}`;
     const stem = basename(sourceName).replace(/\.[^.]*$/, '') || 'image';
     return { bytes: data, name: `${stem}${ext}`, mediaType, width: info.width, height: info.height };
   } catch (error) {
     throw decodeError(sourceName, error);
+  }
+}
+
+const sizeOf = (header: ImageHeader) => ({ width: header.width, height: header.height });
+
+/** The type and size sharp's `metadata()` finds (it reads the header only), or the InputError that says why not. */
+async function sharpHeader(
+  sharp: typeof import('sharp')['default'],
+  input: Buffer,
+  sourceName: string,
+): Promise<ImageHeader> {
+  let meta: Awaited<ReturnType<Sharp['metadata']>>;
+  try {
+    // Only the header is read here, so no pixel limit is needed yet; the caller checks what the header claims.
+    meta = await sharp(input, { limitInputPixels: false, failOn: 'error' }).metadata();
+  } catch (error) {
+    throw decodeError(sourceName, error);
+  }
+  const type = meta.format ? SHARP_FORMAT_TO_TYPE[meta.format] : undefined;
+  if (!type || !meta.width || !meta.height) {
+    throw new InputError(
+      'input_not_image',
+      `${sourceName} is not an image mqimg can read (JPEG, PNG, WebP, AVIF, GIF, TIFF, SVG)`,
+      { file: sourceName },
+    );
+  }
+  return { type, width: meta.width, height: meta.height };
+}
+
+/** Refuses an image whose header claims more than `limit` pixels: a possible decompression bomb. */
+function checkPixelCount(sourceName: string, width: number, height: number, limit: number): void {
+  if (width * height > limit) {
+    throw new InputError(
+      'input_too_many_pixels',
+      `${sourceName} says it is ${width}x${height} pixels, more than the limit of ${limit}: refusing it as a possible decompression bomb`,
+      { file: sourceName, width, height },
+    );
   }
 }
 
@@ -174,13 +175,16 @@ async function prepareRaw(
   options: PrepareOptions,
   sourceName: string,
   background: string,
+  whileEncoding: (() => void) | undefined,
 ): Promise<PreparedImage> {
   try {
-    const { data, info } = await pipeline
+    const encoding = pipeline
       .flatten({ background })
       .toColourspace('srgb')
       .raw()
       .toBuffer({ resolveWithObject: true });
+    whileEncoding?.();
+    const { data, info } = await encoding;
     const rgb = info.channels === 3 ? data : dropExtraChannels(data, info.channels);
     const pixelFormat: PixelFormat = target === 'rgb565' ? `rgb565${options.byteOrder ?? 'le'}` : target;
     const stem = basename(sourceName).replace(/\.[^.]*$/, '') || 'image';

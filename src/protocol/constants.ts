@@ -6,6 +6,9 @@ export const PROTOCOL_VERSION = 2;
 /** The topic level that marks mqimg traffic: `<topic>/mqimg/<id>/...`. */
 export const TOPIC_MARKER = 'mqimg';
 
+/** Transfer ids are 16 lowercase hex digits (64 random bits, new for every send); see `newTransferId`. */
+export const TRANSFER_ID_PATTERN = /^[0-9a-f]{16}$/;
+
 /**
  * Default chunk payload size in bytes: 32 KiB. Fits AWS IoT Core (128 KB per message), EMQX and NATS (1 MB),
  * and the largest message PubSubClient can be set to take (65,535 bytes), and is within ~10% of 64 KiB throughput

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fromBase64, fromUtf8, toBase64, toHex, utf8 } from './bytes.js';
 import { MAX_CHUNK_BYTES, MAX_IMAGE_BYTES, MIN_CHUNK_BYTES, PROTOCOL_VERSION } from './constants.js';
 import type { CryptoProvider } from './crypto.js';

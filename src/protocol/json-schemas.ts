@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { sealedManifestSchema } from './encryption.js';
 import { manifestSchema } from './manifest.js';
 import { statusSchema } from './status.js';

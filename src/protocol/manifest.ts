@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fromBase64, fromUtf8, utf8 } from './bytes.js';
 import { HASH_BYTES, MAX_HASH_PAGES, maxChunksFor, pageCount } from './chunk-hashes.js';
 import { chunkCount } from './chunking.js';
@@ -9,12 +9,12 @@ import {
   MIN_CHUNK_BYTES,
   PIXEL_FORMATS,
   PROTOCOL_VERSION,
+  TRANSFER_ID_PATTERN,
 } from './constants.js';
 import { NONCE_PATTERN } from './receipt.js';
 import { signatureSchema } from './signature.js';
 
-/** Transfer ids are 16 lowercase hex digits (64 random bits, new for every send); see `newTransferId`. */
-export const TRANSFER_ID_PATTERN = /^[0-9a-f]{16}$/;
+export { TRANSFER_ID_PATTERN };
 
 /**
  * The manifest: one JSON object, published before the chunks, that says what is coming and how to check it.

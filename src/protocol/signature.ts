@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fromBase64, toBase64, toHex, utf8 } from './bytes.js';
 import type { CryptoProvider } from './crypto.js';
 

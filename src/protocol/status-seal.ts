@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { concatBytes, fromBase64, fromUtf8, toBase64, utf8 } from './bytes.js';
 import type { CryptoProvider } from './crypto.js';
 import { parseStatus, type Status } from './status.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fromUtf8, utf8 } from './bytes.js';
 import { MAX_STATUS_RANGES } from './constants.js';
 import type { IndexRange } from './ranges.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJson } from '../protocol/manifest.js';
 import { parseTopic } from '../protocol/topics.js';
 import type { MessageHandler, MessageTransport } from '../transport/message-transport.js';

@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { InputError } from '../errors.js';
 import { looksComplete } from '../image/complete-image.js';
 import { parseTopic } from '../protocol/topics.js';
-import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
+import type { ConnectOptions } from '../transport/mqtt-transport.js';
 import { type ImageInput, readInput } from './send-images.js';
 
 /** How long one HTTP(S) request for an image may take before it is given up, in milliseconds: 30 s. */
@@ -203,6 +203,9 @@ export async function subscribeImages(
 ): Promise<ImageFeed> {
   // A connection of its own, beside the sender's: with the same client id each would take the other's place.
   const { clientId, ...rest } = options;
+  // Loaded here, not with this module: `mqimg send FILE` reads its files through this module, and loads the MQTT
+  // client later, while sharp prepares the image (send-images.ts).
+  const { MqttTransport } = await import('../transport/mqtt-transport.js');
   const listener = await MqttTransport.connect(clientId ? { ...rest, clientId: `${clientId}-in` } : rest);
   const arrived = new EventEmitter();
   const images = emitted<ImageInput>(arrived, 'image', signal);

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Manifest, TRANSFER_ID_PATTERN, validateManifest } from '../protocol/manifest.js';
 import { isTemporaryName, writeFileAtomic } from './atomic-write.js';
 import { PARTIAL_DIR } from './partial-file.js';

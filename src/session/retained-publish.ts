@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { nodeCrypto } from '../platform/node-crypto.js';
 import { pageCount } from '../protocol/chunk-hashes.js';
 import type { CryptoProvider } from '../protocol/crypto.js';

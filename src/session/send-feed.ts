@@ -2,7 +2,8 @@ import { UsageError } from '../errors.js';
 import type { PreparedImage } from '../image/prepare-image.js';
 import { sendTopicProblem } from '../protocol/topics.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
-import { chunkBytesFor, type ImageInput, loadInput, type SendImagesOptions } from './send-images.js';
+import { type ImageInput, loadInput, type SendImagesOptions } from './send-images.js';
+import { chunkBytesFor } from './send-prepared.js';
 import { type SendResult, sendTransfer } from './send-session.js';
 
 /** Options of a live feed: those of `sendImages`, and what to do with what happens along the way. */

@@ -1,24 +1,13 @@
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { buffer } from 'node:stream/consumers';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InputError, UsageError } from '../errors.js';
 import type { PreparedImage, PrepareOptions } from '../image/prepare-image.js';
-import { DEFAULT_CHUNK_BYTES } from '../protocol/constants.js';
-import { TAG_BYTES } from '../protocol/encryption.js';
+import { checkChunkBytes } from '../protocol/chunk-size.js';
 import { sendTopicProblem } from '../protocol/topics.js';
-import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
+import type { ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
 import { errnoCode, errnoMessage } from './errno-message.js';
-import { publishRetained } from './retained-publish.js';
-import {
-  checkChunkBytes,
-  fitChunkBytes,
-  type SendableImage,
-  type SendResult,
-  type SendTransferOptions,
-  sendTransfer,
-} from './send-session.js';
+import type { SendableImage, SendResult, SendTransferOptions } from './send-session.js';
 
 /** An image to send: a file path, or bytes with a name. */
 export type ImageInput = string | { name: string; bytes: Buffer };
@@ -42,45 +31,83 @@ export interface SendImagesOptions
 }
 
 /**
- * Prepares every input (all of them, before anything is published, so that one bad file publishes nothing),
- * connects, and sends them one after the other. Resolves with one result per image.
+ * Prepares every input (all of them, before anything is published, so that one bad file publishes nothing) while
+ * it connects, and sends them one after the other. Resolves with one result per image. A bad input is reported as
+ * such whatever the broker does: the connection attempt is then dropped.
  */
 export async function sendImages(inputs: ImageInput[], options: SendImagesOptions): Promise<SendResult[]> {
   const problem = sendTopicProblem(options.topic);
   if (problem) throw new UsageError(`invalid --topic: ${problem}`);
   if (inputs.length === 0) throw new UsageError('no image given: name at least one file');
   if (options.chunkBytes !== undefined) checkChunkBytes(options.chunkBytes, 0, undefined);
-  const { prepareImage } = await import('../image/prepare-image.js');
-  const prepared: PreparedImage[] = [];
-  for (const input of inputs) {
-    const { name, bytes } = await loadInput(input);
-    prepared.push(await prepareImage(bytes, name, options));
+  // Connect while the images are read and prepared, loading the MQTT client and the session code on the way: at
+  // once for `original`, otherwise as soon as sharp works on the first image on its own threads (this thread's
+  // work would only hold sharp's start back before). Nothing is published before every image is ready.
+  const stopConnecting = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, stopConnecting.signal])
+    : stopConnecting.signal;
+  let connecting: Promise<MqttTransport> | undefined;
+  const connect = () => {
+    if (!connecting) {
+      connecting = connectForSending(options, signal);
+      connecting.catch(() => {}); // awaited below, once the images are ready: a bad image is what gets reported
+    }
+    return connecting;
+  };
+  if (options.format === 'original') connect();
+  let prepared: PreparedImage[];
+  try {
+    prepared = await prepareAll(inputs, options, connect);
+  } catch (error) {
+    stopConnecting.abort();
+    await connecting?.then((t) => t.close()).catch(() => {});
+    throw error;
   }
   // Hash the images while the connection is being set up (in slices, so the handshake is not held up).
-  const connecting = MqttTransport.connect(options);
   const hashed = Promise.all(prepared.map((image) => hashImage(image)));
   const [transport, sendable] = await Promise.all([
-    connecting,
+    connect(),
     hashed.catch(async (error) => {
-      await connecting.then((t) => t.close()).catch(() => {});
+      await connect()
+        .then((t) => t.close())
+        .catch(() => {});
       throw error;
     }),
   ]);
   try {
-    const chunkBytes = chunkBytesFor(transport, options);
-    const results: SendResult[] = [];
-    for (const image of sendable) {
-      options.onSending?.(image, chunkBytes);
-      const result = options.retain
-        ? await publishRetained(transport, image, { ...options, chunkBytes })
-        : await sendTransfer(transport, image, { ...options, chunkBytes });
-      options.onDelivered?.(result, image);
-      results.push(result);
-    }
-    return results;
+    const { sendPrepared } = await import('./send-prepared.js');
+    return await sendPrepared(transport, sendable, options);
   } finally {
     await transport.close();
   }
+}
+
+/** Connects, and loads the code that sends (send-prepared.ts) while the broker answers. */
+async function connectForSending(options: ConnectOptions, signal: AbortSignal): Promise<MqttTransport> {
+  const { MqttTransport } = await import('../transport/mqtt-transport.js');
+  const connecting = MqttTransport.connect(options, signal);
+  connecting.catch(() => {}); // returned below; this only keeps a failure during the import from going unhandled
+  await import('./send-prepared.js');
+  return connecting;
+}
+
+/**
+ * Reads and prepares every input, in order; throws at the first that cannot be sent. `whileEncoding` is called
+ * when sharp's threads take an image over (prepareImage).
+ */
+async function prepareAll(
+  inputs: ImageInput[],
+  options: PrepareOptions,
+  whileEncoding: () => void,
+): Promise<PreparedImage[]> {
+  const { prepareImage } = await import('../image/prepare-image.js');
+  const prepared: PreparedImage[] = [];
+  for (const input of inputs) {
+    const { name, bytes } = await loadInput(input);
+    prepared.push(await prepareImage(bytes, name, options, whileEncoding));
+  }
+  return prepared;
 }
 
 /**
@@ -89,6 +116,8 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
  * the whole input on it: as slow, and a second copy of the image in memory.)
  */
 async function hashImage(image: PreparedImage): Promise<SendableImage> {
+  // node:crypto takes a few milliseconds to load: not before sharp has the image (send-images.ts loads early).
+  const { createHash } = await import('node:crypto');
   const hash = createHash('sha256');
   const slice = 1024 * 1024;
   for (let at = 0; at < image.bytes.length; at += slice) {
@@ -96,18 +125,6 @@ async function hashImage(image: PreparedImage): Promise<SendableImage> {
     await nextTurn();
   }
   return { ...image, sha256: hash.digest('hex') };
-}
-
-/** The chunk size for this broker: the one asked for (checked against its limit), or the default made to fit. */
-export function chunkBytesFor(
-  transport: MqttTransport,
-  options: { topic: string; chunkBytes?: number | undefined; secret?: Uint8Array | undefined },
-): number {
-  // Longest chunk topic: <topic>/mqimg/<16 hex>/c/<up to 9 digits>; an encrypted chunk also carries its tag.
-  const topicBytes = Buffer.byteLength(options.topic) + 32 + (options.secret ? TAG_BYTES : 0);
-  return options.chunkBytes !== undefined
-    ? checkChunkBytes(options.chunkBytes, topicBytes, transport.limits.maxPacketBytes)
-    : fitChunkBytes(DEFAULT_CHUNK_BYTES, topicBytes, transport.limits.maxPacketBytes);
 }
 
 /**
@@ -124,6 +141,7 @@ export async function loadInput(input: ImageInput): Promise<{ name: string; byte
 export async function readStdin(): Promise<Buffer> {
   if (process.stdin.isTTY)
     throw new InputError('input_unreadable', 'standard input is a terminal: pipe an image into mqimg send -');
+  const { buffer } = await import('node:stream/consumers');
   const bytes = await buffer(process.stdin);
   if (bytes.length === 0)
     throw new InputError('input_not_image', 'standard input was empty: nothing to send');

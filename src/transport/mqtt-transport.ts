@@ -51,9 +51,12 @@ export class MqttTransport implements MessageTransport {
     });
   }
 
-  /** Connects, or throws a `ConnectionError` that says why not (unreachable, refused credentials, timeout). */
-  static async connect(options: ConnectOptions): Promise<MqttTransport> {
-    const { client, protocolVersion, limits } = await connectClient(options);
+  /**
+   * Connects, or throws a `ConnectionError` that says why not (unreachable, refused credentials, timeout). When
+   * `signal` aborts before the broker accepted the connection, gives up and throws an `interrupted` MqimgError.
+   */
+  static async connect(options: ConnectOptions, signal?: AbortSignal): Promise<MqttTransport> {
+    const { client, protocolVersion, limits } = await connectClient(options, signal);
     return new MqttTransport(client, protocolVersion, limits, options.url);
   }
 
