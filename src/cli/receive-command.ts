@@ -31,6 +31,7 @@ interface ReceiveFlags extends ConnectionFlags {
   trust?: string;
   maxAge?: number;
   encrypt?: string;
+  share?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -96,6 +97,10 @@ export function receiveCommand(context: RunContext): Command {
       "accept only transfers encrypted with this shared secret (the sender's --encrypt file), and decrypt them",
     )
     .option(
+      '--share <group>',
+      'join this MQTT shared-subscription group: receivers started with the same group split the transfers, each taken whole by one of them',
+    )
+    .option(
       '--json',
       'print one JSON object per event (started, completed, failed, rejected, skipped), each with its time (ts)',
     )
@@ -130,7 +135,7 @@ export function receiveCommand(context: RunContext): Command {
       await receiveImages({
         onReady: (receiverId) =>
           output.info(
-            `receiving into ${flags.out} from ${flags.url} as ${receiverId}${flags.topic ? ` (topics ${flags.topic})` : ''}; Ctrl-C stops`,
+            `receiving into ${flags.out} from ${flags.url} as ${receiverId}${flags.topic ? ` (topics ${flags.topic})` : ''}${flags.share ? ` in share group ${flags.share}` : ''}; Ctrl-C stops`,
           ),
         ...toConnectOptions(flags, output),
         outDir: flags.out,
@@ -147,6 +152,7 @@ export function receiveCommand(context: RunContext): Command {
           republishTopic: flags.republish,
           verifyFile: flags.verifyImage ? verifyImage : undefined,
           topicFilter: flags.topic,
+          shareGroup: flags.share,
           count,
         }),
         signal: context.signal,

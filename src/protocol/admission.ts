@@ -1,3 +1,6 @@
+import { MAX_STATUS_RANGES } from './constants.js';
+import type { Status } from './status.js';
+
 /** Limits a receiver admits transfers within. */
 export interface AdmissionLimits {
   /** Largest file, and most bytes of all transfers in progress together. */
@@ -75,4 +78,26 @@ export function reclaimFor(
     transfers--;
   }
   return fits() ? chosen : undefined;
+}
+
+/** Most chunks a sender publishes before any receiver answers (blind start, PROTOCOL.md 8.1): 64. */
+export const MAX_BLIND_CHUNKS = 64;
+
+/**
+ * A join status (`receiving`, nothing held yet) that also asks for the blind start, chunks 0 to min(`chunks`, 64)
+ * - 1, except those in `held` (kept from before the manifest): for a receiver that subscribed to a transfer's chunks
+ * only when it took it (a share group member), or that refused it for now while its first chunks went by. Without
+ * this, those chunks come back only by the sender's retransmission timer, a second later. Pure.
+ */
+export function askForBlindStart(status: Status, chunks: number, held: ReadonlySet<number>): Status {
+  if (status.state !== 'receiving' || (status.high ?? -1) >= 0) return status;
+  const ranges: [number, number][] = [];
+  for (let i = 0; i < Math.min(chunks, MAX_BLIND_CHUNKS); i++) {
+    if (held.has(i)) continue;
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === i - 1) last[1] = i;
+    else ranges.push([i, i]);
+  }
+  if (ranges.length === 0) return status;
+  return { ...status, missing: [...ranges, ...(status.missing ?? [])].slice(0, MAX_STATUS_RANGES) };
 }

@@ -34,6 +34,10 @@ export const FAILURE_CODES = {
   encrypted: { final: false, what: 'encrypted, and the receiver has no --encrypt secret' },
   not_encrypted: { final: false, what: 'not encrypted, and the receiver wants encryption (--encrypt)' },
   wrong_key: { final: false, what: 'encrypted under another secret' },
+  taken_by_peer: {
+    final: true,
+    what: 'another member of the same shared-subscription group (receive --share) receives it',
+  },
 } as const;
 
 /** A code in a `failed` status and event. */

@@ -1,6 +1,5 @@
 import { utf8Length } from './bytes.js';
-import { MAX_TOPIC_LEVELS, TOPIC_MARKER } from './constants.js';
-import { TRANSFER_ID_PATTERN } from './manifest.js';
+import { MAX_TOPIC_LEVELS, TOPIC_MARKER, TRANSFER_ID_PATTERN } from './constants.js';
 
 /**
  * Topic layout, for a sender topic T and transfer id ID:
@@ -148,4 +147,38 @@ export function receiverSubscriptions(filter = '#'): {
       `${p}/${TOPIC_MARKER}/+/${TopicKind.chunk}/+`,
     ]),
   };
+}
+
+/** Returns a reason why `group` cannot be a shared-subscription group name (`receive --share`), or undefined. */
+export function shareGroupProblem(group: string): string | undefined {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(group))
+    return `the group name "${group}" must be 1 to 64 of A-Z a-z 0-9 _ . - (it becomes a topic level of $share/GROUP/...)`;
+  return undefined;
+}
+
+/**
+ * The subscriptions of a member of shared-subscription group `group` (`receive --share`), for user filter `filter`:
+ * the manifest filters of `receiverSubscriptions`, each as `$share/GROUP/F/mqimg/+/m` (the broker hands each
+ * manifest to one member); the status filters `F/mqimg/+/r`, not shared (every member sees which peer holds which
+ * transfer); and the hash page filters `F/mqimg/+/h/+`, not shared (pages are small, 16 bytes per chunk, and go
+ * out right after the manifest: the member that takes the transfer has its pages without asking). No chunk
+ * filter: a member subscribes to the chunks of each transfer it takes (`transferSubscriptions`), since shared
+ * chunk filters would split one transfer's chunks among members.
+ */
+export function shareSubscriptions(
+  filter: string,
+  group: string,
+): { manifests: string[]; statuses: string[]; pages: string[] } {
+  const { manifests } = receiverSubscriptions(filter);
+  const prefixes = manifests.map((m) => m.slice(0, -`/+/${TopicKind.manifest}`.length));
+  return {
+    manifests: manifests.map((m) => `$share/${group}/${m}`),
+    statuses: prefixes.map((p) => `${p}/+/${TopicKind.status}`),
+    pages: prefixes.map((p) => `${p}/+/${TopicKind.page}/+`),
+  };
+}
+
+/** The chunk filter of one transfer a share group member takes: `T/mqimg/ID/c/+`. */
+export function transferSubscriptions(topic: string, id: string): string[] {
+  return [`${transferTopic(topic, id)}/${TopicKind.chunk}/+`];
 }

@@ -4,6 +4,32 @@ import { sameContent as isSameContent } from '../protocol/transfer-id.js';
 import type { IncomingTransfer } from './incoming-transfer.js';
 
 /**
+ * Clears the way for new transfer `incoming` on `room.topic`, or refuses it: an unfinished transfer of the same
+ * content (its sender restarted: new id) is given up for it to continue (`timeout`, partial state kept); then, when
+ * it fits (`roomFor`), unfinished older transfers on the same topic are dropped if it says `supersede`. Returns the
+ * refusal, or undefined when it may be admitted.
+ */
+export function clearWayFor(
+  transfers: ReadonlyMap<string, IncomingTransfer>,
+  incoming: Manifest,
+  room: { limits: AdmissionLimits; nowMs: number; firstSeen: FirstSeen; topic: string },
+  giveUp: (t: IncomingTransfer, code: 'timeout' | 'superseded', message: string) => void,
+): Refusal | undefined {
+  const { topic } = room;
+  for (const old of sameContent(transfers, topic, incoming))
+    giveUp(old, 'timeout', `${old.manifest.name}: sent again as transfer ${incoming.id}, which continues it`);
+  const refusal = roomFor(transfers, incoming, room, (t, why) => giveUp(t, 'timeout', why));
+  if (refusal || !incoming.supersede) return refusal;
+  for (const older of [...transfers.values()]) {
+    if (older.topic === topic && older.manifest.createdMs < incoming.createdMs && !older.finishing) {
+      const message = `${older.manifest.name}: a newer image arrived on ${topic} before it finished; dropped`;
+      giveUp(older, 'superseded', message);
+    }
+  }
+  return undefined;
+}
+
+/**
  * Decides whether a new transfer on sender topic `room.topic` fits, giving up others to make room when it is new
  * here (an id never admitted before: a manifest republished after it was given up does not evict others again).
  * Returns the refusal, or undefined when it fits.

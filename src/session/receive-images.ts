@@ -2,9 +2,13 @@ import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.
 import { onlyFreshManifests, type SkippedTransfer } from './fresh-manifests.js';
 import { checkOutDir } from './out-dir-check.js';
 import { type ReceiveEvent, Receiver, type ReceiverOptions } from './receiver.js';
+import type { ShareOptions } from './share-group.js';
 
-/** Options of `startReceiving`: the receiver's, the connection's, and which transfers to skip. */
-export interface StartReceivingOptions extends ReceiverOptions, ConnectOptions {
+/**
+ * Options of `startReceiving`: the receiver's, the connection's, which transfers to skip, and the share group
+ * (`shareGroup`: MQTT shared subscriptions, so that several receivers split the transfers among them).
+ */
+export interface StartReceivingOptions extends ReceiverOptions, ConnectOptions, ShareOptions {
   /**
    * Skip transfers whose manifest was created longer ago than this, in milliseconds (by the sender's clock), such
    * as old retained images (`mqimg receive --max-age` without `--trust`). Default: none skipped. (With `trust`,

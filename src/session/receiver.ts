@@ -1,10 +1,11 @@
 import { UsageError } from '../errors.js';
 import { receiverWindow, STATUS_FLUSH_MS } from '../protocol/ack-policy.js';
+import { askForBlindStart } from '../protocol/admission.js';
 import { FAILURE_CODES, type FailureCode } from '../protocol/codes.js';
 import { openChunk, openPage } from '../protocol/encryption.js';
 import type { Status } from '../protocol/status.js';
 import { statusKey } from '../protocol/status-seal.js';
-import { filterProblem, parseTopic, receiverSubscriptions } from '../protocol/topics.js';
+import { filterProblem, parseTopic } from '../protocol/topics.js';
 import type { MessageTransport } from '../transport/message-transport.js';
 import {
   type CheckedManifest,
@@ -14,22 +15,24 @@ import {
   readCheckedManifest,
 } from './checked-manifest.js';
 import { type Clock, monotonicClock, wallClock } from './clock.js';
-import { EarlyMessages } from './early-messages.js';
+import { type EarlyMessage, EarlyMessages } from './early-messages.js';
+import { finishTransfer } from './finish-transfer.js';
 import type { IncomingTransfer } from './incoming-transfer.js';
 import { isolate } from './isolate-callback.js';
-import { FirstSeen, roomFor, sameContent } from './make-room.js';
+import { clearWayFor, FirstSeen } from './make-room.js';
 import { openTransfer } from './open-transfer.js';
 import { checkOutDir } from './out-dir-check.js';
 import { acquireOutLock, type OutLock } from './out-lock.js';
 import { trimPartialStates } from './partial-budget.js';
 import { loadPartialStates, PARTIAL_TTL_MS, type PartialState } from './partial-state.js';
-import { completedEvent, type ReceiveEvent, type ReceiverOptions, startedEvent } from './receive-events.js';
+import { type ReceiveEvent, type ReceiverOptions, startedEvent } from './receive-events.js';
 import { reportProgress } from './receive-progress.js';
 import { defaultReceiverId } from './receiver-id.js';
+import { RefusedTransfers } from './refused-transfers.js';
 import { ReplayGuard } from './replay-guard.js';
 import { RetainedPointers } from './retained-pointers.js';
-import { afterSave, saveVerified } from './save-verified.js';
 import { SerialQueue } from './serial-queue.js';
+import { ShareGroup, type ShareOptions, subscribeReceiver } from './share-group.js';
 import { StatusPublisher } from './status-publisher.js';
 import { PayloadReclaimer } from './young-gc.js';
 
@@ -47,7 +50,10 @@ export class Receiver {
   private readonly statuses: StatusPublisher;
   private readonly early = new EarlyMessages();
   private readonly firstSeen = new FirstSeen();
+  private readonly refused = new RefusedTransfers();
   private readonly pointers: RetainedPointers;
+  /** Membership of a shared-subscription group (`shareGroup`), if any. */
+  private readonly share: ShareGroup | undefined;
   /** Partial transfers found on disk at start, waiting for their manifest to resume. */
   private resumable = new Map<string, PartialState>();
   private timer: NodeJS.Timeout | undefined;
@@ -68,9 +74,12 @@ export class Receiver {
 
   constructor(
     private readonly transport: MessageTransport,
-    private readonly options: ReceiverOptions,
+    private readonly options: ReceiverOptions & ShareOptions,
   ) {
-    this.receiverId = options.receiverId ?? defaultReceiverId(options.outDir);
+    const { shareGroup: g, ...rest } = options;
+    this.share =
+      g === undefined ? undefined : new ShareGroup(transport, g, { ...rest, refused: this.refused });
+    this.receiverId = this.share?.receiverId ?? options.receiverId ?? defaultReceiverId(options.outDir);
     this.clock = options.clock ?? monotonicClock;
     this.wallClock = options.wallClock ?? wallClock;
     this.reclaimer = (options.gcEveryBytes ?? 0) > 0 ? new PayloadReclaimer(options.gcEveryBytes) : undefined;
@@ -107,9 +116,7 @@ export class Receiver {
     this.stopListening = this.transport.onMessage((topic, payload) =>
       this.queue.run(() => this.onMessage(topic, payload)),
     );
-    const { manifests, chunks, retained } = receiverSubscriptions(this.options.topicFilter);
-    await this.transport.subscribe([...manifests, ...retained], 1);
-    await this.transport.subscribe(chunks, this.options.chunkQos ?? 0);
+    await subscribeReceiver(this.transport, this.options.topicFilter, this.options.chunkQos ?? 0, this.share);
     const { outDir, partialTtlMs } = this.options;
     this.resumable = await loadPartialStates(outDir, partialTtlMs ?? PARTIAL_TTL_MS, this.wallClock());
     // Partial state kept for resuming counts against --max-bytes on disk too: the oldest goes first.
@@ -163,6 +170,13 @@ export class Receiver {
     if (parsed?.kind === 'manifest') return this.onManifest(parsed.topic, parsed.id, payload);
     if (parsed?.kind === 'chunk' || parsed?.kind === 'page')
       return this.onPiece(parsed.kind, parsed.topic, parsed.id, parsed.index, payload);
+    // Statuses: only share group members subscribe to them.
+    if (parsed?.kind === 'status')
+      this.share?.onStatus(parsed.topic, parsed.id, payload, this.clock(), {
+        transfers: this.transfers,
+        statuses: this.statuses,
+        yieldTransfer: (t, message) => this.abandon(t, 'taken_by_peer', message),
+      });
   }
 
   private onManifest(topic: string, id: string, payload: Uint8Array): void | Promise<void> {
@@ -176,6 +190,8 @@ export class Receiver {
       this.sendStatus(current, now);
       return;
     }
+    // A sender's repeat handed to this member while a peer in its share group holds the transfer.
+    if (this.share?.claimedByPeer(id, now)) return;
     const read = readCheckedManifest(payload, topic, this.checks);
     if (!(read instanceof Promise)) {
       this.admit(topic, id, read);
@@ -193,25 +209,16 @@ export class Receiver {
       return;
     }
     const { manifest, chunkKey } = verdict;
-    // A new send of the same image (its sender restarted: new id) continues an unfinished transfer of it.
-    for (const old of sameContent(this.transfers, topic, manifest))
-      this.abandon(old, 'timeout', `${old.manifest.name}: sent again as transfer ${id}, which continues it`);
     const limits = { maxBytes: this.maxBytes, maxTransfers: this.maxTransfers };
     const room = { limits, nowMs: this.clock(), firstSeen: this.firstSeen, topic };
-    const refusal = roomFor(this.transfers, manifest, room, (t, why) => this.abandon(t, 'timeout', why));
+    const refusal = clearWayFor(this.transfers, manifest, room, (t, code, why) => this.abandon(t, code, why));
     if (refusal) {
+      if (!FAILURE_CODES[refusal.code].final) this.refused.note(topic, id, this.clock());
       this.fail(topic, id, refusal.code, refusal.message);
       return;
     }
     this.statuses.known(id);
-    if (manifest.supersede) {
-      for (const older of [...this.transfers.values()]) {
-        if (older.topic === topic && older.manifest.createdMs < manifest.createdMs && !older.finishing) {
-          const message = `${older.manifest.name}: a newer image arrived on ${topic} before it finished; dropped`;
-          this.abandon(older, 'superseded', message);
-        }
-      }
-    }
+    const retried = this.refused.forget(id);
     // From here to `transfers.set` nothing waits (the partial file is created synchronously), so no chunk or
     // repeated manifest of this transfer can arrive in between.
     const { outDir } = this.options;
@@ -226,12 +233,13 @@ export class Receiver {
     const t = opened.transfer;
     if (chunkKey) t.statusKey = statusKey(this.checks.crypto, chunkKey);
     this.transfers.set(id, t);
+    this.share?.follow(topic, id); // before the join status, which makes the sender publish more
     this.emit(startedEvent(manifest, topic, opened.resumedWith));
-    if (t.reassembly.complete) this.finish(t);
-    else this.sendStatus(t, this.clock());
     // Pages and chunks that came before the manifest, in the order they came.
-    for (const m of this.early.take(id))
-      this.queue.run(() => this.onPiece(m.kind, topic, id, m.index, m.payload));
+    const early = this.early.take(id);
+    if (t.reassembly.complete) this.finish(t);
+    else this.sendStatus(t, this.clock(), this.share || retried ? early : undefined);
+    for (const m of early) this.queue.run(() => this.onPiece(m.kind, topic, id, m.index, m.payload));
   }
 
   /** A hash page or a chunk. */
@@ -249,7 +257,8 @@ export class Receiver {
       if (this.statuses.isFinished(id)) this.statuses.repeatFinal(id, now, false);
       else {
         this.early.hold(id, { kind, index, payload });
-        this.statuses.askForManifest(topic, id, now);
+        // Not a loss: a share member gets all pages; a transfer refused for now is asked for with room (tick).
+        if (!this.share && !this.refused.has(id)) this.statuses.askForManifest(topic, id, now);
       }
       return;
     }
@@ -305,28 +314,16 @@ export class Receiver {
   }
 
   private async finishing(t: IncomingTransfer): Promise<void> {
-    const { replayGuard } = this.checks;
-    const context = {
+    const { transport, statuses, clock, receiverId, checks } = this;
+    const saving = {
       ...this.options,
-      replayGuard,
+      replayGuard: checks.replayGuard,
       wallNowMs: this.wallClock(),
-      receiverId: this.receiverId,
+      receiverId,
     };
-    const saved = await saveVerified(t, context);
-    if (!saved.ok) return this.abandon(t, saved.code, saved.message);
-    this.transfers.delete(t.id);
-    const { topic, id, manifest } = t;
-    const onError = (message: string) =>
-      this.emit({ event: 'rejected', topic, code: 'republish_failed', message });
-    const republished = await afterSave(t, saved.path, { ...context, transport: this.transport }, onError);
-    const status: Status = {
-      rx: this.receiverId,
-      state: 'complete',
-      next: manifest.chunks,
-      proof: saved.proof,
-    };
-    this.statuses.final(topic, id, status, this.clock(), t.statusKey);
-    this.emit(completedEvent(manifest, topic, saved, this.clock() - t.startedMs, republished));
+    const ctx = { ...saving, transport, statuses, clock, emit: (event: ReceiveEvent) => this.emit(event) };
+    const failure = await finishTransfer(t, ctx, () => this.transfers.delete(t.id));
+    if (failure) this.abandon(t, failure.code, failure.message);
   }
 
   /**
@@ -375,8 +372,12 @@ export class Receiver {
     return receiverWindow(this.transfers.size, t.manifest.chunkBytes);
   }
 
-  private sendStatus(t: IncomingTransfer, now: number): void {
-    this.statuses.send(t.topic, t.id, t.status(this.receiverId, this.window(t), now), t.statusKey);
+  /** Publishes `t`'s status; a join status after its blind start went by (`early`: what came of it) asks for it. */
+  private sendStatus(t: IncomingTransfer, now: number, early?: readonly EarlyMessage[]): void {
+    let status = t.status(this.receiverId, this.window(t), now);
+    const held = (m: EarlyMessage) => (m.kind === 'chunk' ? [m.index] : []);
+    if (early) status = askForBlindStart(status, t.manifest.chunks, new Set(early.flatMap(held)));
+    this.statuses.send(t.topic, t.id, status, t.statusKey);
   }
 
   private tick(): void {
@@ -392,5 +393,8 @@ export class Receiver {
       reportProgress(t, now, (event) => this.emit(event));
     }
     this.pointers.tick(now, this.transfers);
+    for (const r of this.refused.askNow(now, this.maxTransfers - this.transfers.size)) // room again: ask at once
+      this.statuses.send(r.topic, r.id, { rx: this.receiverId, state: 'want-manifest' });
+    this.share?.tick(now, this.transfers);
   }
 }
