@@ -5,22 +5,28 @@
  *  - baseline: `mosquitto_pub -f FILE -q 1` to `mosquitto_sub -C 1 -N -q 1` (the whole file as one message);
  *  - `mqimg send --format original` (transport only) of 1, 10 and 50 MB at 4 KiB and 64 KiB chunks;
  *  - the slow-receiver case: 10 MB at 4 KiB to a receiver whose link reads 10x slower than the measured mqimg rate;
- *  - start-up: `mqimg --help` against `node -e 0`.
  * End-to-end time runs from the sender's process start to the receiver having saved (or received) the whole file.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
 import { startLossyProxy } from '../test/helpers/lossy-proxy.js';
-import { mosquittoPath, startMosquitto } from '../test/helpers/mosquitto.js';
+import { startMosquitto } from '../test/helpers/mosquitto.js';
+import {
+  BIN,
+  fmt,
+  MB,
+  machineLine,
+  makePayload,
+  median,
+  PRELOAD,
+  RUNS,
+  rssMiB,
+  waitExit,
+  waitForText,
+} from './bench/common.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin/mqimg.js', import.meta.url));
-const PRELOAD = fileURLToPath(new URL('./bench/rss-preload.cjs', import.meta.url));
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const MB = 1_000_000;
 const work = mkdtempSync(join(tmpdir(), 'mqimg-bench-'));
 
 interface Sample {
@@ -31,56 +37,6 @@ interface Sample {
   senderRssMiB: number;
   receiverRssMiB: number;
   ok: boolean;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
-
-function waitExit(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('close', (code) => resolve(code)));
-}
-
-function waitForText(child: ChildProcess, stream: 'stdout' | 'stderr', text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}": ${seen}`)), 20_000);
-    child[stream]?.on('data', (d) => {
-      seen += d;
-      if (seen.includes(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-}
-
-/** A PNG of random pixels, stored uncompressed: a real image file of about `bytes` bytes. */
-async function makePayload(bytes: number): Promise<string> {
-  const side = Math.ceil(Math.sqrt(bytes / 3));
-  const pixels = Buffer.alloc(side * side * 3);
-  let x = 2463534242;
-  for (let i = 0; i < pixels.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    pixels[i] = x & 0xff;
-  }
-  const path = join(work, `payload-${bytes / MB}MB.png`);
-  await sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
-    .png({ compressionLevel: 0 })
-    .toFile(path);
-  return path;
-}
-
-function rssMiB(file: string): number {
-  try {
-    return Number(readFileSync(file, 'utf8')) / 1024;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 async function baseline(url: { port: number }, file: string): Promise<Sample> {
@@ -207,32 +163,12 @@ async function mqimg(
   };
 }
 
-function mosquittoVersion(): string {
-  try {
-    return execFileSync(mosquittoPath() ?? 'mosquitto', ['-h'], { encoding: 'utf8' }).split('\n')[0] ?? '';
-  } catch (error) {
-    // `mosquitto -h` exits 3 after printing its help.
-    return String((error as { stdout?: string }).stdout ?? '').split('\n')[0] ?? 'mosquitto';
-  }
-}
-
-function startupMs(args: string[], runs = 11): number {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    execFileSync(process.execPath, args, { stdio: 'ignore' });
-    times.push(performance.now() - t0);
-  }
-  return median(times);
-}
-
 async function main() {
   const mosquitto = await startMosquitto();
-  const version = mosquittoVersion();
   process.stderr.write(`payloads in ${work}\n`);
   const sizes = [1 * MB, 10 * MB, 50 * MB];
   const files = new Map<number, string>();
-  for (const size of sizes) files.set(size, await makePayload(size));
+  for (const size of sizes) files.set(size, await makePayload(work, size));
   const rows = new Map<string, { size: number; samples: Sample[] }>();
   const add = (name: string, size: number, sample: Sample) => {
     const row = rows.get(name) ?? { size, samples: [] };
@@ -278,10 +214,8 @@ async function main() {
   }
   await mosquitto.stop();
 
-  const nodeMs = startupMs(['-e', '0']);
-  const helpMs = startupMs([BIN, '--help']);
   const lines = [
-    `Machine: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${version.trim()} (default limits)`,
+    machineLine(),
     `Runs: ${RUNS}; every figure is the median of the runs. Command: npm run bench${RUNS !== 3 ? ` (BENCH_RUNS=${RUNS})` : ''}`,
     '',
     'End-to-end: from the sender process start to the file saved (mqimg) or received (mosquitto_sub). Transfer: as the',
@@ -291,7 +225,6 @@ async function main() {
     '| case | end-to-end s | end-to-end MB/s | e2e vs baseline | transfer MB/s | transfer vs baseline | chunks/s | resent chunks | sender peak RSS MiB | receiver peak RSS MiB | all verified |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
-  const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
   for (const [name, { size, samples }] of rows) {
     const seconds = median(samples.map((s) => s.seconds));
     const transfer = median(samples.map((s) => s.transferSeconds));
@@ -312,10 +245,6 @@ async function main() {
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
-  lines.push(
-    '',
-    `Start-up: \`mqimg --help\` ${helpMs.toFixed(0)} ms, \`node -e 0\` ${nodeMs.toFixed(0)} ms: ${(helpMs / nodeMs).toFixed(2)}x (median of 11).`,
-  );
   process.stdout.write(`${lines.join('\n')}\n`);
   rmSync(work, { recursive: true, force: true });
 }

@@ -36,6 +36,12 @@ export class AckPolicy {
   private lastStatusMs = Number.NEGATIVE_INFINITY;
 
   /**
+   * `repeatDue`: true when a repair request has gone unanswered long enough to be repeated
+   * (`RepairRequests.repeatDue`); a status then goes out at the next timer tick instead of the next heartbeat.
+   */
+  constructor(private readonly repeatDue: (nowMs: number) => boolean = () => false) {}
+
+  /**
    * A new chunk was stored. `gap`: it lies beyond a chunk not yet received; `repaired`: it answers a repair
    * request. Returns true when a status must go out now.
    */
@@ -44,9 +50,9 @@ export class AckPolicy {
     return change.gap || change.repaired || this.newSinceStatus >= ackEvery(windowChunks);
   }
 
-  /** Asked every STATUS_FLUSH_MS: true when chunks are unreported or the heartbeat is due. */
+  /** Asked every STATUS_FLUSH_MS: true when chunks are unreported, a repair request is to be repeated, or the heartbeat is due. */
   due(nowMs: number): boolean {
-    return this.newSinceStatus > 0 || nowMs - this.lastStatusMs >= HEARTBEAT_MS;
+    return this.newSinceStatus > 0 || nowMs - this.lastStatusMs >= HEARTBEAT_MS || this.repeatDue(nowMs);
   }
 
   /** A status went out at `nowMs`. */

@@ -42,7 +42,7 @@ export class RepairRequests {
 
   /** Of the `missing` ranges, the parts that are due to be asked for at `nowMs`; marks them as asked. */
   due(missing: readonly IndexRange[], nowMs: number): [number, number][] {
-    const repeatMs = Math.max(MIN_REPEAT_MS, Math.min(MAX_REPEAT_MS, 3 * this.repairMs));
+    const repeatMs = this.repeatMs();
     this.asked = this.asked.filter((a) => nowMs - a.atMs < repeatMs);
     const out: [number, number][] = [];
     for (const [first, last] of missing) {
@@ -60,6 +60,19 @@ export class RepairRequests {
     }
     for (const [first, last] of out) this.asked.push({ first, last, atMs: nowMs });
     return out;
+  }
+
+  /**
+   * True when a request made earlier has gone unanswered for the repeat interval: the chunks are asked for again
+   * in the next status, which is therefore due now (PROTOCOL.md 7.2), not only at the next heartbeat.
+   */
+  repeatDue(nowMs: number): boolean {
+    const repeatMs = this.repeatMs();
+    return this.asked.some((a) => nowMs - a.atMs >= repeatMs);
+  }
+
+  private repeatMs(): number {
+    return Math.max(MIN_REPEAT_MS, Math.min(MAX_REPEAT_MS, 3 * this.repairMs));
   }
 
   /** Smoothed time from asking for a chunk to receiving it, in milliseconds (200 before any sample). */

@@ -1,8 +1,12 @@
 import { FAILURE_CODES } from './codes.js';
 import { MAX_WINDOW_CHUNKS } from './constants.js';
 import { definedOnly } from './defined.js';
+import type { ReceiverState, ReceiverView } from './planner-receivers.js';
 import { expandRanges } from './ranges.js';
+import { MAX_RTO_MS, RttEstimator } from './rtt-estimator.js';
 import type { Status } from './status.js';
+
+export type { ReceiverView } from './planner-receivers.js';
 
 /** Options of `SendPlanner`; every time is in milliseconds of the clock handed to its methods. */
 export interface SendPlannerOptions {
@@ -19,7 +23,11 @@ export interface SendPlannerOptions {
    * per-subscriber queue (20 in flight + 1000 queued), so the broker never has to drop.
    */
   maxWindow?: number;
-  /** A receiver silent this long stops setting the pace (it may come back). Default 10,000. */
+  /**
+   * A receiver silent this long has left: it stops setting the pace and the sender stops waiting for it (it counts
+   * again when it speaks again). Default SILENT_RECEIVER_MS (3,000): six of the heartbeats a receiver MUST send
+   * every 500 ms while a transfer is in progress.
+   */
   stallMs?: number;
   /** Receivers that must confirm before the transfer counts as delivered. Default 1. */
   minReceivers?: number;
@@ -31,6 +39,8 @@ export interface SendPlannerOptions {
   blindChunks?: number;
 }
 
+/** Default `stallMs`: a receiver heard from less recently than this, in milliseconds, is not waited for. */
+export const SILENT_RECEIVER_MS = 3000;
 /** Requests for the same resent chunk within this many milliseconds (or one round trip) are served by one resend. */
 const MERGE_REQUESTS_MS = 20;
 /** Most receivers a sender keeps track of; statuses from further receiver ids are ignored. */
@@ -51,31 +61,6 @@ const RETRY_LATER: ReadonlySet<string> = new Set(
     .filter(([, code]) => 'retry' in code && code.retry)
     .map(([name]) => name),
 );
-
-/** What the sender knows about one receiver. */
-export interface ReceiverView {
-  id: string;
-  state: Status['state'] | 'stalled';
-  /** Every chunk below this index is held by the receiver. */
-  next: number;
-  high: number;
-  reason?: string;
-  lastHeardMs: number;
-}
-
-interface ReceiverState {
-  id: string;
-  state: Status['state'];
-  next: number;
-  high: number;
-  win: number;
-  reason?: string;
-  lastHeardMs: number;
-  lastProgressMs: number;
-  rtoMs: number;
-  /** Resends this receiver's requests and timer caused. */
-  resends: number;
-}
 
 /** Where the transfer stands. `delivered`: enough receivers confirmed and nobody active is still receiving. */
 export type PlannerPhase = 'waiting-for-receivers' | 'sending' | 'delivered' | 'failed';
@@ -103,7 +88,7 @@ export class SendPlanner {
   private cwnd: number;
   private ssthresh: number;
   private recoverUntil = -1;
-  private srttMs = Number.NaN;
+  private readonly rtt = new RttEstimator();
   private retransmissions = 0;
   private publications = 0;
   private lastAnyProgressMs: number;
@@ -114,7 +99,7 @@ export class SendPlanner {
     this.maxWindow = options.maxWindow ?? MAX_WINDOW_CHUNKS;
     this.cwnd = Math.min(options.initialWindow ?? this.maxWindow, this.maxWindow);
     this.ssthresh = this.maxWindow;
-    this.stallMs = options.stallMs ?? 10_000;
+    this.stallMs = options.stallMs ?? SILENT_RECEIVER_MS;
     this.minReceivers = options.minReceivers ?? 1;
     this.blindChunks = Math.min(options.blindChunks ?? 0, this.maxWindow);
     this.lastSentMs = new Float64Array(this.chunks).fill(Number.NaN);
@@ -136,7 +121,7 @@ export class SendPlanner {
         win: this.maxWindow,
         lastHeardMs: nowMs,
         lastProgressMs: nowMs,
-        rtoMs: this.baseRtoMs(),
+        rtoMs: this.rtt.rtoMs,
         resends: 0,
       };
       this.receivers.set(status.rx, r);
@@ -168,10 +153,11 @@ export class SendPlanner {
       if (high > r.high) this.sampleRtt(high, nowMs);
       r.lastProgressMs = nowMs;
       this.lastAnyProgressMs = nowMs;
-      r.rtoMs = this.baseRtoMs();
+      r.rtoMs = this.rtt.rtoMs;
     }
     r.next = Math.max(r.next, next);
     r.high = Math.max(r.high, high);
+    this.resendLostLowest(r, nowMs);
 
     // Grow the window by what the slowest receiver newly acknowledged (slow start, then additive increase).
     const slowestAfter = this.slowestNext(nowMs);
@@ -183,17 +169,13 @@ export class SendPlanner {
       );
     }
 
+    // A gap the receiver reports while later chunks keep arriving is loss on the way (a lossy last hop, a broker
+    // dropping one message), not a queue that overflows: the queue is moving, so the window stays and only the
+    // missing chunks go out again. Congestion shows as a queue that stops moving, which the retransmission timer
+    // detects (tick). The window cap keeps each receiver's broker queue below the broker's limit either way.
     const missing = status.missing ?? [];
-    if (missing.length > 0) {
-      const firstMissing = missing[0]?.[0] ?? 0;
-      // One loss event per round trip: halve once, then hold until the chunks sent before it are acknowledged.
-      if (firstMissing > this.recoverUntil) {
-        this.ssthresh = Math.max(4, Math.floor(this.cwnd / 2));
-        this.cwnd = this.ssthresh;
-        this.recoverUntil = this.nextFresh - 1;
-      }
+    if (missing.length > 0)
       for (const index of expandRanges(missing, this.chunks)) this.queueResend(index, nowMs, r);
-    }
     return false;
   }
 
@@ -231,21 +213,28 @@ export class SendPlanner {
   }
 
   /**
-   * Timer work, called every few tens of milliseconds: a receiver that made no progress for its retransmission
-   * timeout gets the chunks above its highest one sent again (they may have been lost at the tail, where no later
-   * chunk reveals the gap), and the timeout doubles until it progresses again.
+   * Timer work, called every few tens of milliseconds. A receiver that made no progress for its retransmission
+   * timeout while it still lacks published chunks gets a probe: the last chunk published (chunks lost at the tail
+   * have no later chunk to reveal their gap; the probe does, and the receiver then lists them in `missing`) and its
+   * lowest missing chunk. The queue stopped moving, which is congestion: the window halves (once per round trip)
+   * and the timeout doubles until the receiver progresses again.
    */
   tick(nowMs: number): void {
     for (const r of this.receivers.values()) {
       if (r.state !== 'receiving' || this.isStalled(r, nowMs)) continue;
       if (nowMs - r.lastProgressMs < r.rtoMs) continue;
-      const from = Math.max(r.next, r.high + 1);
-      const to = Math.min(this.nextFresh - 1, from + Math.max(1, Math.floor(this.cwnd)) - 1);
-      for (let i = from; i <= to; i++) this.queueResend(i, nowMs, r);
-      // Holes below `high` are the receiver's to report; ask again by resending its lowest missing chunk.
-      if (r.next < r.high) this.queueResend(r.next, nowMs, r);
       r.lastProgressMs = nowMs;
-      r.rtoMs = Math.min(r.rtoMs * 2, 8000);
+      const lastSent = this.nextFresh - 1;
+      // It holds everything published so far: nothing is outstanding, the window is what holds the sender back.
+      if (r.next > lastSent) continue;
+      if (r.high < lastSent) this.queueResend(lastSent, nowMs, r);
+      if (r.next < r.high) this.queueResend(r.next, nowMs, r);
+      r.rtoMs = Math.min(r.rtoMs * 2, MAX_RTO_MS);
+      if (lastSent > this.recoverUntil) {
+        this.ssthresh = Math.max(4, Math.floor(this.cwnd / 2));
+        this.cwnd = this.ssthresh;
+        this.recoverUntil = lastSent;
+      }
     }
   }
 
@@ -311,7 +300,7 @@ export class SendPlanner {
 
   /** Smoothed round-trip time from chunk publication to acknowledgement, NaN until measured. */
   get smoothedRttMs(): number {
-    return this.srttMs;
+    return this.rtt.smoothedMs;
   }
 
   /** What the sender knows about each receiver. */
@@ -341,21 +330,48 @@ export class SendPlanner {
     return slowest;
   }
 
+  /**
+   * First chunk index that may not be published yet. Two limits: the receiver's window `win` counts from its `next`
+   * (what it is ready to hold beyond its first hole: its memory), the congestion window counts from its `high` + 1
+   * (what is in flight on the way to it: the broker's queue). Counting `cwnd` from `next` instead would let one lost
+   * chunk stop the flow for a whole repair round trip, while its repair waits behind the queue.
+   */
   private windowLimit(nowMs: number): number {
     let base = Number.POSITIVE_INFINITY;
+    let top = Number.POSITIVE_INFINITY;
     let win = Number.POSITIVE_INFINITY;
     for (const r of this.receivers.values()) {
       if (r.state !== 'receiving' || this.isStalled(r, nowMs)) continue;
       base = Math.min(base, r.next);
+      top = Math.min(top, Math.max(r.next, r.high + 1));
       win = Math.min(win, r.win);
     }
     // Nobody is receiving: publish nothing into the void, except the blind start while nobody has answered yet.
     if (!Number.isFinite(base))
       return this.receivers.size === 0 ? Math.floor(Math.min(this.blindChunks, this.cwnd)) : 0;
-    return base + Math.max(1, Math.floor(Math.min(this.cwnd, win)));
+    return Math.min(base + Math.max(1, win), top + Math.max(1, Math.floor(this.cwnd)));
   }
 
-  private queueResend(index: number, nowMs: number, r: ReceiverState): void {
+  /**
+   * The receiver's lowest missing chunk (`next`) holds the window back. When the receiver already holds a chunk that
+   * was published once, after the last copy of `next` (its `high`), that copy is lost: brokers keep one publisher's
+   * messages in order for a subscriber, so it would have arrived first. It goes out again at once, without waiting
+   * for the receiver's repeated request (PROTOCOL.md 7.2: a few hundred milliseconds while the window stands still).
+   * Like TCP's RACK; once resent, the rule fires again only when a chunk published after the resend arrives.
+   */
+  private resendLostLowest(r: ReceiverState, nowMs: number): void {
+    const lowest = r.next;
+    const highest = r.high;
+    if (lowest >= highest || highest >= this.chunks) return;
+    if (this.sendCount[highest] !== 1) return; // which copy of it arrived is unknown
+    const lowestSent = this.lastSentMs[lowest] ?? Number.NaN;
+    const highestSent = this.lastSentMs[highest] ?? Number.NaN;
+    if (Number.isNaN(lowestSent) || !(highestSent > lowestSent)) return;
+    this.queueResend(lowest, nowMs, r, true);
+  }
+
+  /** Queues chunk `index` to go out again; `lost`: its last copy is known to be lost, so no merging. */
+  private queueResend(index: number, nowMs: number, r: ReceiverState, lost = false): void {
     if (this.queued[index] === 1) return;
     if (r.resends >= RESEND_BUDGET_PER_RECEIVER * this.chunks + RESEND_ALLOWANCE) return;
     if (this.resendsQueued >= RESEND_BUDGET_TOTAL * this.chunks + 2 * RESEND_ALLOWANCE) return;
@@ -367,8 +383,9 @@ export class SendPlanner {
     // only once is resent at the first request: receivers pace their own repeated requests (RepairRequests).
     // The window follows the round trip (at least MERGE_REQUESTS_MS): on a loaded host two receivers' reports of
     // the same loss can arrive further apart than a fixed few milliseconds.
-    const mergeMs = Math.max(MERGE_REQUESTS_MS, Number.isNaN(this.srttMs) ? 0 : this.srttMs);
-    if ((this.sendCount[index] ?? 0) >= 2 && nowMs - last < mergeMs) return;
+    const srtt = this.rtt.smoothedMs;
+    const mergeMs = Math.max(MERGE_REQUESTS_MS, Number.isNaN(srtt) ? 0 : srtt);
+    if (!lost && (this.sendCount[index] ?? 0) >= 2 && nowMs - last < mergeMs) return;
     this.queued[index] = 1;
     this.resendQueue.push(index);
     r.resends++;
@@ -378,12 +395,6 @@ export class SendPlanner {
   private sampleRtt(index: number, nowMs: number): void {
     if (this.sendCount[index] !== 1) return; // Karn: a resent chunk's acknowledgement is ambiguous
     const sent = this.lastSentMs[index] ?? Number.NaN;
-    if (Number.isNaN(sent)) return;
-    const sample = Math.max(0, nowMs - sent);
-    this.srttMs = Number.isNaN(this.srttMs) ? sample : this.srttMs * 0.875 + sample * 0.125;
-  }
-
-  private baseRtoMs(): number {
-    return Number.isNaN(this.srttMs) ? 1000 : Math.min(8000, Math.max(300, 3 * this.srttMs + 100));
+    if (!Number.isNaN(sent)) this.rtt.sample(sent, nowMs);
   }
 }

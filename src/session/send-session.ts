@@ -35,7 +35,7 @@ export interface SendTransferOptions extends SendSecurity {
   minReceivers?: number;
   /** Flow-control window cap, in chunks. Default `maxWindowFor(chunkBytes)`: 256, fewer above 64 KiB chunks. */
   maxWindow?: number;
-  /** A receiver silent this long stops setting the pace. Default 10,000. */
+  /** A receiver silent this long, in milliseconds, has left: it stops setting the pace. Default 3,000 (SILENT_RECEIVER_MS). */
   stallMs?: number;
   signal?: AbortSignal;
   /** Monotonic milliseconds for timing. Default `performance.now`. */

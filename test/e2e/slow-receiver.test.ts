@@ -61,4 +61,40 @@ describe.skipIf(!mosquittoRequired())('a slow receiver behind a default Mosquitt
       }
     });
   }
+
+  it('a receiver that dies mid-transfer costs no resend storm: the other finishes, the sender with it', async () => {
+    // Two receivers on 100 kB/s links; one is killed (no last word) a second in. The sender stops waiting for it
+    // after 3 s of silence, and probes it meanwhile with a chunk or two, not a window's worth.
+    const small = await writeNoisePng(300);
+    const proxies = [
+      await startLossyProxy(broker.port, { bytesPerSecond: 100_000 }),
+      await startLossyProxy(broker.port, { bytesPerSecond: 100_000 }),
+    ];
+    try {
+      const [live, doomed] = await Promise.all(
+        proxies.map((p) =>
+          startReceiver(['--out', tempDir('mqimg-leave-out-'), '--once', '--json', '--url', p.url]),
+        ),
+      );
+      const killer = setTimeout(() => doomed?.child.kill('SIGKILL'), 1000);
+      const tx = await runCli([
+        'send',
+        ...sendAsIs(small, 'slow/leave', '1K'),
+        '--receivers',
+        '1',
+        '--url',
+        broker.url,
+      ]);
+      clearTimeout(killer);
+      const received = await live?.done;
+      expect(tx.code, tx.stderr).toBe(0);
+      expect(received?.code, received?.stderr).toBe(0);
+      const delivered = jsonLines(tx.stdout)[0] ?? {};
+      const chunks = Number(delivered.chunks);
+      expect(chunks).toBe(Math.ceil(readFileSync(small).length / 1024));
+      expect(Number(delivered.publishedChunks)).toBeLessThanOrEqual(Math.ceil(chunks * 1.05));
+    } finally {
+      for (const p of proxies) await p.close();
+    }
+  });
 });

@@ -46,11 +46,12 @@ function simulate(s: Scenario, maxMs = 120_000) {
   const size = s.chunks * chunkBytes;
   const reassembly = new Reassembly(s.chunks, size, chunkBytes);
   const repairs = new RepairRequests();
-  const ack = new AckPolicy();
+  const ack = new AckPolicy((now) => repairs.repeatDue(now));
   const win = receiverWindow(1, chunkBytes);
   const toReceiver: Array<{ at: number; index: number }> = [];
   const toSender: Array<{ at: number; status: Status }> = [];
   let brokerDrops = 0;
+  let pathDrops = 0;
   const report = (now: number) => {
     const missing = repairs.due(reassembly.missing(MAX_STATUS_RANGES), now);
     ack.sent(now);
@@ -77,6 +78,7 @@ function simulate(s: Scenario, maxMs = 120_000) {
         ms: now,
         retransmitted: planner.retransmitted,
         brokerDrops,
+        pathDrops,
         complete: reassembly.complete,
       };
     }
@@ -84,7 +86,10 @@ function simulate(s: Scenario, maxMs = 120_000) {
       const t = planner.take(now);
       if (!t) break;
       planner.markSent(t.index, now);
-      if (random() < s.loss) continue;
+      if (random() < s.loss) {
+        pathDrops++;
+        continue;
+      }
       if (toReceiver.length >= s.queueLimit) {
         brokerDrops++;
         continue;
@@ -111,6 +116,7 @@ function simulate(s: Scenario, maxMs = 120_000) {
     ms: maxMs,
     retransmitted: planner.retransmitted,
     brokerDrops,
+    pathDrops,
     complete: reassembly.complete,
   };
 }
@@ -308,5 +314,46 @@ describe('SendPlanner', () => {
       seed: 7,
     });
     expect(result).toMatchObject({ delivered: true, brokerDrops: 0, retransmitted: 0 });
+  });
+
+  it('takes random loss on the last hop as loss, not congestion: the window stays open (simulation)', () => {
+    // The target: 5% of chunks lost costs at most 2x the lossless time and 1.5 resends per chunk lost.
+    for (const seed of [1, 2, 3]) {
+      const base = { chunks: 2000, queueLimit: 1000, receiverSpeed: 4, latencyMs: 2, seed };
+      const lossless = simulate({ ...base, loss: 0 });
+      const lossy = simulate({ ...base, loss: 0.05 });
+      expect(lossy.delivered).toBe(true);
+      expect(lossy.ms, JSON.stringify({ lossless, lossy })).toBeLessThanOrEqual(2 * lossless.ms);
+      expect(lossy.retransmitted, JSON.stringify(lossy)).toBeLessThanOrEqual(1.5 * lossy.pathDrops);
+    }
+  });
+
+  it('probes a receiver whose queue stopped moving with one chunk, and halves the window', () => {
+    const planner = new SendPlanner({ chunks: 100, maxWindow: 64 }, 0);
+    planner.onStatus({ rx: 'a', state: 'receiving', next: 0, high: -1 }, 0);
+    for (let t = planner.take(0); t; t = planner.take(0)) planner.markSent(t.index, 0);
+    expect(planner.window).toBe(64);
+    // It holds 0..9 and nothing after: the chunks after may all be lost at the tail, or still queued.
+    planner.onStatus({ rx: 'a', state: 'receiving', next: 10, high: 9 }, 10);
+    // The congestion window counts from the highest chunk held: 10 more may go out (64..73).
+    for (let t = planner.take(10); t; t = planner.take(10)) planner.markSent(t.index, 10);
+    // One round trip measured (10 ms): the timeout is its floor, 100 ms.
+    planner.tick(90);
+    expect(planner.take(90)).toBeUndefined();
+    planner.tick(111);
+    expect(planner.take(111)).toEqual({ index: 73, resend: true }); // the last chunk published, alone
+    expect(planner.take(111)).toBeUndefined(); // halved: 10 + 32 is below what is out already
+    expect(planner.window).toBe(32);
+  });
+
+  it('does not probe a receiver that holds everything published (the window, not loss, holds it back)', () => {
+    const planner = new SendPlanner({ chunks: 100, maxWindow: 8 }, 0);
+    planner.onStatus({ rx: 'a', state: 'receiving', next: 0, high: -1, win: 8 }, 0);
+    for (let t = planner.take(0); t; t = planner.take(0)) planner.markSent(t.index, 0);
+    planner.onStatus({ rx: 'a', state: 'receiving', next: 8, high: 7, win: 0 + 1 }, 10);
+    for (let t = planner.take(10); t; t = planner.take(10)) planner.markSent(t.index, 10);
+    planner.onStatus({ rx: 'a', state: 'receiving', next: 9, high: 8, win: 1 }, 20);
+    planner.tick(5000);
+    expect(planner.retransmitted).toBe(0);
   });
 });
