@@ -5,7 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InputError } from '../errors.js';
-import { looksComplete } from '../image/complete-image.js';
+import { looksComplete, provablyComplete } from '../image/complete-image.js';
 import { parseTopic } from '../protocol/topics.js';
 import type { ConnectOptions } from '../transport/mqtt-transport.js';
 import { type ImageInput, readInput } from './send-images.js';
@@ -15,6 +15,12 @@ export const FETCH_TIMEOUT_MS = 30_000;
 
 /** How long a new file's size must stay the same before it counts as completely written, in milliseconds. */
 const SETTLE_MS = 300;
+/**
+ * The first look at a new file, and the recheck of its size, in milliseconds: a file that is provably a whole image
+ * at the first look (`provablyComplete`: a snapshot renamed into place, as cameras and NVRs write them) and keeps
+ * its size for this long is sent without waiting SETTLE_MS twice.
+ */
+const QUICK_LOOK_MS = 40;
 /**
  * How long a file whose size stopped changing but that does not end like a whole image (no JPEG EOI, PNG IEND...)
  * is waited for before it is sent all the same (and, if it is truncated, reported), in milliseconds: 10 s.
@@ -148,6 +154,21 @@ export async function watchFolder(
     void (async () => {
       let last = -1;
       let stableSince = Number.POSITIVE_INFINITY;
+      const path = join(dir, file);
+      await pause(QUICK_LOOK_MS, signal);
+      const first = await stat(path).catch(() => undefined);
+      if (first?.isFile() && first.size > 0 && !signal.aborted) {
+        last = first.size;
+        const whole = await readFile(path).then(provablyComplete, () => false);
+        await pause(QUICK_LOOK_MS, signal);
+        const again = await stat(path).catch(() => undefined);
+        if (whole && again?.size === first.size && again.mtimeMs === first.mtimeMs && !signal.aborted) {
+          ready.emit('file', file);
+          pending.delete(file);
+          return;
+        }
+        last = again?.size ?? -1;
+      }
       for (;;) {
         await pause(SETTLE_MS, signal);
         const now = await stat(join(dir, file)).catch(() => undefined);
