@@ -3,7 +3,7 @@ import { admit } from '../protocol/admission.js';
 import { toHex } from '../protocol/bytes.js';
 import { HASH_BYTES, hashMatches } from '../protocol/chunk-hashes.js';
 import { chunkOffset } from '../protocol/chunking.js';
-import { FAILURE_CODES, type FailureCode, type RejectionCode } from '../protocol/codes.js';
+import type { FailureCode, RejectionCode } from '../protocol/codes.js';
 import type { CryptoProvider } from '../protocol/crypto.js';
 import { openChunk, openPage } from '../protocol/encryption.js';
 import type { Manifest } from '../protocol/manifest.js';
@@ -295,9 +295,7 @@ export class PageReceiver {
     message: string,
     key?: Promise<Uint8Array>,
   ): void {
-    const status: Status = { rx: this.options.receiverId, state: 'failed', reason: code };
-    if (FAILURE_CODES[code].final) this.statuses.final(topic, id, status, this.now(), key);
-    else this.statuses.send(topic, id, status, key);
+    this.statuses.failed(topic, id, code, this.now(), key);
     this.emit({ event: 'failed', id, code, message });
   }
 

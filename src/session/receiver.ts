@@ -3,7 +3,6 @@ import { receiverWindow, STATUS_FLUSH_MS } from '../protocol/ack-policy.js';
 import { askForBlindStart } from '../protocol/admission.js';
 import { FAILURE_CODES, type FailureCode } from '../protocol/codes.js';
 import { openChunk, openPage } from '../protocol/encryption.js';
-import type { Status } from '../protocol/status.js';
 import { statusKey } from '../protocol/status-seal.js';
 import { filterProblem, parseTopic } from '../protocol/topics.js';
 import type { MessageTransport } from '../transport/message-transport.js';
@@ -350,10 +349,7 @@ export class Receiver {
     );
   }
 
-  /**
-   * Reports a failure. A `final` one is remembered and repeated to the sender; a passing one (timeout, too many
-   * transfers at once) is not, so that the same transfer can start again later.
-   */
+  /** Reports a failure to the sender (StatusPublisher.failed) and as a `failed` event. */
   private fail(
     topic: string,
     id: string,
@@ -361,9 +357,7 @@ export class Receiver {
     message: string,
     key?: Promise<Uint8Array>,
   ): void {
-    const status: Status = { rx: this.receiverId, state: 'failed', reason: code };
-    if (FAILURE_CODES[code].final) this.statuses.final(topic, id, status, this.clock(), key);
-    else this.statuses.send(topic, id, status, key);
+    this.statuses.failed(topic, id, code, this.clock(), key);
     this.emit({ event: 'failed', id, topic, code, message });
   }
 

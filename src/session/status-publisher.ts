@@ -1,3 +1,4 @@
+import { FAILURE_CODES, type FailureCode } from '../protocol/codes.js';
 import type { CryptoProvider } from '../protocol/crypto.js';
 import { encodeStatus, type Status } from '../protocol/status.js';
 import { sealStatus } from '../protocol/status-seal.js';
@@ -32,6 +33,17 @@ export class StatusPublisher {
   final(topic: string, id: string, status: Status, nowMs: number, key?: Promise<Uint8Array>): void {
     this.answers.finish(id, topic, status, nowMs, key);
     this.send(topic, id, status, key);
+  }
+
+  /**
+   * Publishes `failed` with reason `code` for transfer `id`. A `final` code (FAILURE_CODES) is remembered and
+   * repeated to the sender; a passing one (timeout, too many transfers at once) is not, so that the same transfer
+   * can start again later.
+   */
+  failed(topic: string, id: string, code: FailureCode, nowMs: number, key?: Promise<Uint8Array>): void {
+    const status: Status = { rx: this.receiverId, state: 'failed', reason: code };
+    if (FAILURE_CODES[code].final) this.final(topic, id, status, nowMs, key);
+    else this.send(topic, id, status, key);
   }
 
   /** True when transfer `id` finished here (its final status is remembered). */

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64 } from '../../src/protocol/bytes.js';
 import { encodeManifest } from '../../src/protocol/manifest.js';
 import { manifestTopic, parseTopic } from '../../src/protocol/topics.js';
-import { type Attacker, connectAttacker } from '../helpers/attacker.js';
+import { type Attacker, connectAttacker, floodRepairRequests } from '../helpers/attacker.js';
 import { BROKER_START_TIMEOUT_MS, BROKERS, type TestBroker } from '../helpers/brokers.js';
 import { type CliResult, runCli, SAMPLES, startCli, startReceiver } from '../helpers/cli.js';
 import { jsonLines, sha256, tempDir, visibleFiles } from '../helpers/files.js';
@@ -227,25 +227,7 @@ for (const { name, enabled, start } of BROKERS) {
         const topic = 'atk/repair-one';
         const file = readFileSync(noise);
         const chunks = Math.ceil(file.length / 1024);
-        const atk = await connect();
-        const ids = new Set<string>();
-        await atk.onManifest(`${topic}/mqimg/+/m`, (_t, m) => {
-          ids.add(m.id);
-        });
-        let requests = 0;
-        const everything = {
-          state: 'receiving',
-          next: 0,
-          high: chunks - 1,
-          missing: [[0, chunks - 1]],
-          win: 256,
-        };
-        const timer = setInterval(() => {
-          for (const id of ids) {
-            requests++;
-            void atk.forgeStatus(topic, id, { rx: 'rx-evil', ...everything });
-          }
-        }, 20);
+        const flood = await floodRepairRequests(await connect(), topic, chunks, ['rx-evil'], 20);
         let tx: (CliResult & { ms: number }) | undefined;
         const seen = await capture(broker.url, topic, async () => {
           try {
@@ -258,9 +240,10 @@ for (const { name, enabled, start } of BROKERS) {
               broker.url,
             ]);
           } finally {
-            clearInterval(timer);
+            flood.stop();
           }
         });
+        const requests = flood.requests();
         expect(requests).toBeGreaterThan(100);
         expect(tx?.code, tx?.stderr).not.toBe(0);
         expect(tx?.ms).toBeLessThan(5000 + file.length / MIN_RATE_BYTES_PER_MS + DEADLINE_SLACK_MS);
@@ -282,27 +265,8 @@ for (const { name, enabled, start } of BROKERS) {
         const proxy = await startLossyProxy(broker.port, { bytesPerSecond: 20_000 });
         try {
           const rx = await startReceiver(['--out', out, '--once', '--json', '--url', proxy.url]);
-          const atk = await connect();
-          const ids = new Set<string>();
-          await atk.onManifest(`${topic}/mqimg/+/m`, (_t, m) => {
-            ids.add(m.id);
-          });
-          let requests = 0;
-          const everything = {
-            state: 'receiving',
-            next: 0,
-            high: chunks - 1,
-            missing: [[0, chunks - 1]],
-            win: 256,
-          };
-          const timer = setInterval(() => {
-            for (const id of ids) {
-              for (let k = 0; k < 20; k++) {
-                requests++;
-                void atk.forgeStatus(topic, id, { rx: `rx-evil-${k}`, ...everything });
-              }
-            }
-          }, 50);
+          const evil = Array.from({ length: 20 }, (_, k) => `rx-evil-${k}`);
+          const flood = await floodRepairRequests(await connect(), topic, chunks, evil, 50);
           let tx: CliResult | undefined;
           const seen = await capture(broker.url, topic, async () => {
             try {
@@ -315,9 +279,10 @@ for (const { name, enabled, start } of BROKERS) {
                 broker.url,
               ]);
             } finally {
-              clearInterval(timer);
+              flood.stop();
             }
           });
+          const requests = flood.requests();
           const received = await rx.done;
           const { published, distinct } = chunkPublications(seen);
           expect(distinct).toBe(chunks);

@@ -93,3 +93,38 @@ export async function connectAttacker(url: string, name = 'attacker'): Promise<A
     end: () => client.endAsync(),
   };
 }
+
+/** A running flood of forged repair requests (`floodRepairRequests`). */
+export interface RepairFlood {
+  /** Forged statuses published so far. */
+  requests(): number;
+  stop(): void;
+}
+
+/**
+ * Forges, every `everyMs`, a `receiving` status from each of `rxIds` that asks for every one of `chunks` chunks
+ * again, for every transfer `atk` sees a manifest of on `topic`.
+ */
+export async function floodRepairRequests(
+  atk: Attacker,
+  topic: string,
+  chunks: number,
+  rxIds: string[],
+  everyMs: number,
+): Promise<RepairFlood> {
+  const ids = new Set<string>();
+  await atk.onManifest(`${topic}/mqimg/+/m`, (_t, m) => {
+    ids.add(m.id);
+  });
+  const everything = { state: 'receiving', next: 0, high: chunks - 1, missing: [[0, chunks - 1]], win: 256 };
+  let requests = 0;
+  const timer = setInterval(() => {
+    for (const id of ids) {
+      for (const rx of rxIds) {
+        requests++;
+        void atk.forgeStatus(topic, id, { rx, ...everything });
+      }
+    }
+  }, everyMs);
+  return { requests: () => requests, stop: () => clearInterval(timer) };
+}
