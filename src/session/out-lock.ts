@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import * as z from 'zod';
 import { UsageError } from '../errors.js';
-import { temporaryPathFor } from './atomic-write.js';
 import { errnoCode, errnoMessage } from './errno-message.js';
 import { PARTIAL_DIR } from './partial-file.js';
 
@@ -12,8 +12,12 @@ import { PARTIAL_DIR } from './partial-file.js';
 export const OUT_LOCK_NAME = 'receiver.lock';
 /** Age after which a lock file that cannot be read as one is taken over, in milliseconds: 1 minute. */
 export const UNREADABLE_LOCK_STALE_MS = 60_000;
-/** Takeovers tried before giving up, when other processes race for the same stale lock. */
-const ATTEMPTS = 5;
+/** Looks at the lock before giving up, when other processes race for the same stale lock. */
+const ATTEMPTS = 8;
+/** Wait before looking again while another process removes a stale lock, in milliseconds. */
+const GUARD_BUSY_WAIT_MS = 15;
+/** Age after which a takeover guard is taken to be left by a process that died holding it, in milliseconds. */
+const TAKEOVER_GUARD_STALE_MS = 10_000;
 
 /** A held `--out` lock. */
 export interface OutLock {
@@ -43,7 +47,7 @@ export async function acquireOutLock(outDir: string): Promise<OutLock> {
   } catch (error) {
     throw new UsageError(`--out ${outDir}: cannot create ${dir} (${errnoMessage(error)})`, { outDir });
   }
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     try {
       await writeFile(path, content, { flag: 'wx' });
       return heldLock(path, content);
@@ -55,7 +59,17 @@ export async function acquireOutLock(outDir: string): Promise<OutLock> {
       }
     }
     const held = await readFile(path, 'utf8').catch(() => undefined);
-    if (held === undefined) continue; // released meanwhile: try again
+    const keepTaking = () =>
+      new UsageError(
+        `--out ${outDir}: other receivers keep taking ${path}: give each receiver its own --out`,
+        {
+          outDir,
+        },
+      );
+    if (held === undefined) {
+      if (attempt >= ATTEMPTS) throw keepTaking();
+      continue; // released meanwhile: try again
+    }
     const holder = parseLock(held);
     if (holder === undefined) {
       const info = await stat(path).catch(() => undefined);
@@ -76,14 +90,10 @@ export async function acquireOutLock(outDir: string): Promise<OutLock> {
         { outDir, pid: holder.pid },
       );
     }
-    await takeAway(path, held);
+    if (attempt >= ATTEMPTS) throw keepTaking();
+    // a successful takeover is always followed by another exclusive create
+    if (!(await takeAway(path, held))) await delay(GUARD_BUSY_WAIT_MS);
   }
-  throw new UsageError(
-    `--out ${outDir}: other receivers keep taking ${path}: give each receiver its own --out`,
-    {
-      outDir,
-    },
-  );
 }
 
 function heldLock(path: string, content: string): OutLock {
@@ -120,18 +130,27 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * Removes the stale lock whose content was `stale`, and only that one: another process may have taken it over
- * since it was read. Moves it aside under a unique name (atomic), checks that what moved is what was judged stale,
- * and puts it back otherwise.
+ * Removes the stale lock whose content was `stale`, and only that one: another process may have taken the lock
+ * since it was read. Only the process that holds the takeover guard (`<lock>.takeover`, created exclusively and
+ * held for a read and an unlink, a few milliseconds) may delete the lock, and only if it still reads `stale`; a
+ * fresh lock carries a new random token, so it never matches. Returns false when another process holds the
+ * guard (the caller waits a moment and looks again). A guard older than TAKEOVER_GUARD_STALE_MS was left by a
+ * process that died holding it and is removed.
  */
-async function takeAway(path: string, stale: string): Promise<void> {
-  const aside = temporaryPathFor(path); // loadPartialStates deletes it if this process dies before the unlink
+async function takeAway(path: string, stale: string): Promise<boolean> {
+  const guard = `${path}.takeover`;
   try {
-    await rename(path, aside);
+    await writeFile(guard, String(process.pid), { flag: 'wx' });
   } catch {
-    return; // gone already: the caller tries again
+    const info = await stat(guard).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > TAKEOVER_GUARD_STALE_MS) await unlink(guard).catch(() => {});
+    return false;
   }
-  const moved = await readFile(aside, 'utf8').catch(() => undefined);
-  if (moved !== stale) await link(aside, path).catch(() => {}); // someone's fresh lock: give it back
-  await unlink(aside).catch(() => {});
+  try {
+    const now = await readFile(path, 'utf8').catch(() => undefined);
+    if (now === stale) await unlink(path).catch(() => {});
+    return true;
+  } finally {
+    await unlink(guard).catch(() => {});
+  }
 }

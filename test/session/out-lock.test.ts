@@ -68,11 +68,34 @@ describe('the --out lock', () => {
     await expect(acquireOutLock(out)).rejects.toThrow(/receiver on host elsewhere \(pid 1234\)/);
   });
 
-  it('lets exactly one of many concurrent acquisitions of a stale lock win', async () => {
+  it('lets exactly one of many concurrent acquisitions of a stale lock win, round after round', async () => {
+    // 50 rounds: the race this guards against (a takeover removing the lock another racer had just taken)
+    // showed in about one round in three before the takeover guard, so one round alone rarely caught it.
+    const pid = deadPid();
+    const winners: number[] = [];
+    for (let round = 0; round < 50; round++) {
+      const out = mkdtempSync(join(tmpdir(), 'mqimg-lock-'));
+      writeLock(out, JSON.stringify({ pid, host: hostname(), token: 'old' }));
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => acquireOutLock(out)));
+      winners.push(results.filter((r) => r.status === 'fulfilled').length);
+      for (const r of results) if (r.status === 'fulfilled') await r.value.release();
+      for (const r of results) {
+        if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(UsageError);
+      }
+    }
+    expect(winners).toEqual(Array.from({ length: 50 }, () => 1));
+  });
+
+  it('removes a takeover guard left by a process that died holding it', async () => {
     const out = mkdtempSync(join(tmpdir(), 'mqimg-lock-'));
     writeLock(out, JSON.stringify({ pid: deadPid(), host: hostname(), token: 'old' }));
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => acquireOutLock(out)));
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results) if (r.status === 'fulfilled') await r.value.release();
+    const guard = `${lockPath(out)}.takeover`;
+    writeFileSync(guard, '1');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(guard, old, old);
+    const lock = await acquireOutLock(out);
+    expect(JSON.parse(readFileSync(lockPath(out), 'utf8'))).toMatchObject({ pid: process.pid });
+    expect(existsSync(guard)).toBe(false);
+    await lock.release();
   });
 });
