@@ -13,6 +13,8 @@ export interface ImageFlags
   format?: OutputFormat;
   /** `--profile`: a display preset (profiles.ts). */
   profile?: string;
+  /** `--optimize`: PrepareOptions.optimizeCoding. */
+  optimize?: boolean;
   /** `--chunk-size`, in bytes. */
   chunkSize?: number;
 }
@@ -68,6 +70,7 @@ export function imageOptionProblem(flags: ImageFlags & { keepMetadata?: boolean 
       ['background', '--background'],
       ['quality', '--quality'],
       ['progressive', '--progressive'],
+      ['optimize', '--optimize'],
       ['byteOrder', '--byte-order'],
     ] as const
   )
@@ -82,6 +85,8 @@ export function imageOptionProblem(flags: ImageFlags & { keepMetadata?: boolean 
     return `--quality applies to JPEG, WebP and AVIF, not to --format ${format}`;
   if (flags.progressive && !PROGRESSIVE_FORMATS.includes(format))
     return `--progressive applies to JPEG, not to --format ${format}`;
+  if (flags.optimize && !PROGRESSIVE_FORMATS.includes(format))
+    return `--optimize applies to JPEG, not to --format ${format}`;
   if (flags.byteOrder !== undefined && format !== 'rgb565')
     return `--byte-order applies to --format rgb565 only, not to ${format}`;
   if (flags.keepMetadata && RAW_FORMATS.includes(format))
@@ -105,6 +110,7 @@ export function imageOptions(flags: ImageFlags): PrepareOptions & { chunkBytes?:
     fit: flags.fit,
     background: flags.background,
     progressive: flags.progressive,
+    optimizeCoding: flags.optimize,
     byteOrder: flags.byteOrder,
     chunkBytes: flags.chunkSize,
   });

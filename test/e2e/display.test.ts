@@ -97,6 +97,16 @@ describe.skipIf(!mosquittoRequired())('display-ready output, end to end through 
     expect(hasMarker(progressive.bytes, 0xc2)).toBe(true);
   });
 
+  it('--optimize makes a smaller JPEG of the same pixels (optimised Huffman tables; off by default)', async () => {
+    const args = [join(SAMPLES, 'landscape.jpg'), '--resize', '320x240'];
+    const plain = await display([...args, '--topic', 'tft/4']);
+    const optimized = await display([...args, '--topic', 'tft/5', '--optimize']);
+    expect(optimized.bytes.length).toBeLessThan(plain.bytes.length);
+    expect(hasMarker(optimized.bytes, 0xc0)).toBe(true);
+    const pixels = (bytes: Buffer) => sharp(bytes).raw().toBuffer();
+    expect((await pixels(optimized.bytes)).equals(await pixels(plain.bytes))).toBe(true);
+  });
+
   it('the e-paper profile gives 296x128 mono1, 37 bytes a row, in 1 KiB chunks', async () => {
     const { completed, delivered, bytes } = await display([
       CARD,
