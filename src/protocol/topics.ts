@@ -149,6 +149,20 @@ export function receiverSubscriptions(filter = '#'): {
   };
 }
 
+/**
+ * The topic a `--share` member publishes its probe on (session/share-group.ts): `<fixed>/mqimg/probe/<hex>`, where
+ * `<fixed>` is the user filter's levels before its first wildcard (none for '#'), so that the probe stays where the
+ * receiver may publish; the three levels after them match none of a receiver's manifest, status, page or chunk filters.
+ */
+export function shareProbeTopic(filter: string, hex: string): string {
+  const fixed: string[] = [];
+  for (const level of filter.split('/')) {
+    if (level === '+' || level === '#') break;
+    fixed.push(level);
+  }
+  return [...fixed, TOPIC_MARKER, 'probe', hex].join('/');
+}
+
 /** Returns a reason why `group` cannot be a shared-subscription group name (`receive --share`), or undefined. */
 export function shareGroupProblem(group: string): string | undefined {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(group))

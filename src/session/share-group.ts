@@ -1,10 +1,11 @@
-import { UsageError } from '../errors.js';
-import { fromUtf8 } from '../protocol/bytes.js';
+import { ExitCode, MqimgError, UsageError } from '../errors.js';
+import { fromUtf8, toHex } from '../protocol/bytes.js';
 import { SILENT_RECEIVER_MS } from '../protocol/send-planner.js';
 import type { Status } from '../protocol/status.js';
 import {
   receiverSubscriptions,
   shareGroupProblem,
+  shareProbeTopic,
   shareSubscriptions,
   transferSubscriptions,
 } from '../protocol/topics.js';
@@ -21,6 +22,12 @@ export interface ShareOptions {
    * takes the transfer whole (PROTOCOL.md 8.3). Default: none (every transfer is received).
    */
   shareGroup?: string;
+  /**
+   * Check at start that the broker delivers through shared subscriptions (one probe message and its round trip,
+   * `checkSharedSubscriptions`). Default true; false skips it (a broker known to have them, or a test broker that
+   * stands in for one).
+   */
+  checkShare?: boolean;
 }
 
 /**
@@ -29,6 +36,12 @@ export interface ShareOptions {
  * taken for gone, and the transfer may be taken over.
  */
 export const PEER_CLAIM_MS = SILENT_RECEIVER_MS;
+
+/**
+ * How long a share member waits for its probe message to come back through a shared subscription before it says
+ * the broker has none (`checkSharedSubscriptions`), in milliseconds: 3 s, a few round trips to a distant broker.
+ */
+export const SHARE_PROBE_MS = 3000;
 
 /** Most transfer ids whose peer statuses are remembered at once (older ones are forgotten first). */
 const MAX_TRACKED = 4096;
@@ -73,13 +86,20 @@ export class ShareGroup {
   private readonly claims = new Map<string, PeerClaim[]>();
   private readonly followed = new Map<string, string[]>();
   private readonly chunkQos: 0 | 1;
+  private readonly checkShare: boolean;
   /** Transfers this member refused for now (the receiver's). */
   private readonly refused: RefusedTransfers;
 
   constructor(
     private readonly transport: MessageTransport,
     readonly group: string,
-    options: { outDir: string; receiverId?: string; chunkQos?: 0 | 1; refused?: RefusedTransfers },
+    options: {
+      outDir: string;
+      receiverId?: string;
+      chunkQos?: 0 | 1;
+      refused?: RefusedTransfers;
+      checkShare?: boolean;
+    },
   ) {
     this.refused = options.refused ?? new RefusedTransfers();
     const problem = shareGroupProblem(group);
@@ -91,6 +111,7 @@ export class ShareGroup {
         `a receiver id of share group ${group} must start with ${this.prefix}, so that its peers recognise it (got ${this.receiverId})`,
       );
     this.chunkQos = options.chunkQos ?? 0;
+    this.checkShare = options.checkShare ?? true;
   }
 
   /**
@@ -98,10 +119,55 @@ export class ShareGroup {
    * (default '#'). Pages at the chunks' QoS, so that no broker lets a chunk overtake its page.
    */
   async subscribe(filter = '#'): Promise<void> {
+    if (this.checkShare) await this.checkSharedSubscriptions(filter);
     const { manifests, statuses, pages } = shareSubscriptions(filter, this.group);
     await this.transport.subscribe(statuses, 1);
     await this.transport.subscribe(pages, this.chunkQos);
     await this.transport.subscribe(manifests, 1);
+  }
+
+  /**
+   * Makes sure the broker delivers through shared subscriptions: some accept a `$share/...` subscription and
+   * never deliver anything through it (aedes, so `mqimg broker`, takes it for an ordinary topic filter), and a
+   * member of such a group would wait for ever. Subscribes to `$share/GROUP/<probe topic>` (shareProbeTopic, under
+   * the filter's fixed levels, where the receiver's rights already are), publishes one message there, and throws
+   * an `MqimgError` (`share_unsupported`, exit 2) when it has not come back within SHARE_PROBE_MS.
+   */
+  private async checkSharedSubscriptions(filter: string): Promise<void> {
+    const random = new Uint8Array(8);
+    globalThis.crypto.getRandomValues(random);
+    const topic = shareProbeTopic(filter, toHex(random));
+    const shared = `$share/${this.group}/${topic}`;
+    let arrived: () => void = () => {};
+    const back = new Promise<boolean>((resolve) => {
+      arrived = () => resolve(true);
+    });
+    const stopListening = this.transport.onMessage((t) => {
+      if (t === topic) arrived();
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await this.transport.subscribe([shared], 1);
+      await this.transport.publish(topic, 'mqimg share probe');
+      const delivered = await Promise.race([
+        back,
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), SHARE_PROBE_MS);
+        }),
+      ]);
+      if (!delivered) {
+        throw new MqimgError(
+          'share_unsupported',
+          `--share ${this.group}: this broker does not deliver through MQTT shared subscriptions ($share/${this.group}/...): a message published on ${topic} did not come back through one within ${SHARE_PROBE_MS / 1000} s. Use a broker that has them (Mosquitto 2, EMQX, HiveMQ, VerneMQ, AWS IoT Core; not aedes, so not mqimg broker), or run one receiver without --share`,
+          ExitCode.usage,
+          { group: this.group, probeTopic: topic },
+        );
+      }
+    } finally {
+      clearTimeout(timer);
+      stopListening();
+      await this.transport.unsubscribe([shared]);
+    }
   }
 
   /** True when a group peer spoke for transfer `id` (not a failure) less than PEER_CLAIM_MS ago. */

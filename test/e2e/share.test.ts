@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CliProcess, cliEvents, runCli, startReceiver } from '../helpers/cli.js';
+import { SHARE_PROBE_MS } from '../../src/session/share-group.js';
+import { type CliProcess, cliEvents, runCli, startCli, startReceiver } from '../helpers/cli.js';
 import { sha256, tempDir } from '../helpers/files.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
+import { freePort } from '../helpers/ports.js';
 import { waitUntil } from '../helpers/wait.js';
 
 /** Distinct images (random pixels, stored uncompressed: about 3 x side^2 bytes each), one seed each. */
@@ -151,5 +153,47 @@ describe.skipIf(!mosquittoRequired())('receive --share: members of a group split
     const result = await runCli(['receive', '--out', out, '--share', 'a/b', '--url', broker.url]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('invalid --share');
+  });
+});
+
+/**
+ * A broker without shared subscriptions: aedes (`mqimg broker`) takes `$share/GROUP/...` for an ordinary filter
+ * and delivers nothing through it, so a member would wait for ever. The member's probe finds that out at start.
+ */
+describe('receive --share on a broker without shared subscriptions', () => {
+  it('says so and exits 2 within the probe time, instead of waiting for transfers that never come', async () => {
+    const port = await freePort();
+    const broker = startCli(['broker', '--port', String(port)]);
+    try {
+      await broker.waitForOutput('listening');
+      const out = tempDir('mqimg-share-out-');
+      const started = Date.now();
+      const result = await runCli([
+        'receive',
+        '--out',
+        out,
+        '--topic',
+        'cam/+',
+        '--share',
+        'archive',
+        '--json',
+        '--url',
+        `mqtt://127.0.0.1:${port}`,
+      ]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(
+        /--share archive: this broker does not deliver through MQTT shared subscriptions/,
+      );
+      expect(result.stderr).toMatch(/cam\/mqimg\/probe\/[0-9a-f]{16}/);
+      expect(JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({
+        event: 'failed',
+        code: 'share_unsupported',
+        exitCode: 2,
+      });
+      expect(Date.now() - started).toBeLessThan(SHARE_PROBE_MS + 5000);
+    } finally {
+      broker.child.kill('SIGINT');
+      await broker.done;
+    }
   });
 });

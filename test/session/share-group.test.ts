@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { askForBlindStart } from '../../src/protocol/admission.js';
 import { encodeStatus, type Status } from '../../src/protocol/status.js';
-import { shareSubscriptions, transferSubscriptions } from '../../src/protocol/topics.js';
+import {
+  receiverSubscriptions,
+  shareProbeTopic,
+  shareSubscriptions,
+  transferSubscriptions,
+} from '../../src/protocol/topics.js';
 import type { IncomingTransfer } from '../../src/session/incoming-transfer.js';
 import { type ReceiveEvent, Receiver } from '../../src/session/receiver.js';
 import { shareMemberId, shareMemberPrefix } from '../../src/session/receiver-id.js';
@@ -11,13 +16,30 @@ import { RefusedTransfers } from '../../src/session/refused-transfers.js';
 import { sendTransfer } from '../../src/session/send-session.js';
 import { PEER_CLAIM_MS, type ShareActions, ShareGroup } from '../../src/session/share-group.js';
 import type { StatusPublisher } from '../../src/session/status-publisher.js';
-import { LoopbackBroker, type LoopbackTransport } from '../../src/transport/loopback-transport.js';
+import {
+  LoopbackBroker,
+  type LoopbackTransport,
+  topicMatches,
+} from '../../src/transport/loopback-transport.js';
 import { sha256, tempDir } from '../helpers/files.js';
 
 const GROUP = 'archive';
 const PREFIX = shareMemberPrefix(GROUP);
 
 describe('share group topics and ids', () => {
+  it("probes on a topic under the filter's fixed levels that no receiver filter takes for mqimg traffic", () => {
+    expect(shareProbeTopic('cam/+', 'ab')).toBe('cam/mqimg/probe/ab');
+    expect(shareProbeTopic('site/a/#', 'ab')).toBe('site/a/mqimg/probe/ab');
+    expect(shareProbeTopic('#', 'ab')).toBe('mqimg/probe/ab');
+    for (const filter of ['#', 'cam/+', 'site/a/#', '+/+/+']) {
+      const probe = shareProbeTopic(filter, '28d2ef2b922ac601');
+      const { manifests, chunks, retained } = receiverSubscriptions(filter);
+      const shared = shareSubscriptions(filter, GROUP);
+      const all = [...manifests, ...chunks, ...retained, ...shared.statuses, ...shared.pages];
+      expect(all.filter((f) => topicMatches(f, probe))).toEqual([]);
+    }
+  });
+
   it('shares the manifest filters only, follows statuses unshared, and takes one transfer whole', () => {
     expect(shareSubscriptions('cam/+', GROUP)).toEqual({
       manifests: ['$share/archive/cam/+/mqimg/+/m'],
@@ -165,6 +187,7 @@ describe('two members and a sender in one process', () => {
         outDir,
         topicFilter: 'cam/+',
         shareGroup: GROUP,
+        checkShare: false, // the in-memory broker has no $share: the test deals the manifests
         receiverId: `${PREFIX}${suffix}`,
         onEvent: (e) => events.push(e),
       } as ConstructorParameters<typeof Receiver>[1]);
@@ -229,6 +252,7 @@ describe('a member that dies mid-transfer', () => {
         outDir: tempDir('mqimg-share-'),
         topicFilter: 'cam/+',
         shareGroup: GROUP,
+        checkShare: false, // the in-memory broker has no $share: the test deals the manifests
         receiverId: `${PREFIX}${suffix}`,
         onEvent: (e) => events.push(e),
       } as ConstructorParameters<typeof Receiver>[1]);
