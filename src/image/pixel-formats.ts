@@ -1,7 +1,7 @@
-import type { PixelFormat } from '../protocol/constants.js';
+import { type PixelFormat, strideFor } from '../protocol/constants.js';
 
 /** A raw pixel format's name as manifests carry it (`PIXEL_FORMATS`). */
-export type { PixelFormat };
+export { type PixelFormat, strideFor };
 
 /**
  * Raw pixel formats a microcontroller can copy to a display without a decoder. Pure functions from interleaved
@@ -17,23 +17,6 @@ export type { PixelFormat };
  * Dithering is Floyd-Steinberg (7/16 right, 3/16 down-left, 5/16 down, 1/16 down-right), rows left to right,
  * on the BT.601 luma.
  */
-
-/** Bytes per row of `width` pixels in `format`. */
-export function strideFor(format: PixelFormat, width: number): number {
-  switch (format) {
-    case 'rgb888':
-      return width * 3;
-    case 'rgb565le':
-    case 'rgb565be':
-      return width * 2;
-    case 'gray8':
-      return width;
-    case 'gray4':
-      return Math.ceil(width / 2);
-    case 'mono1':
-      return Math.ceil(width / 8);
-  }
-}
 
 /** Packs `rgb` (width * height * 3 bytes) into `format`. */
 export function packPixels(rgb: Uint8Array, width: number, height: number, format: PixelFormat): Buffer {

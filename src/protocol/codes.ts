@@ -24,7 +24,10 @@ export const FAILURE_CODES = {
   superseded: { final: true, what: 'a newer image on the same topic replaced it (send --supersede)' },
   write_failed: { final: true, what: 'the partial or final file could not be written' },
   checksum_mismatch: { final: true, what: "the received bytes do not have the manifest's SHA-256" },
-  not_an_image: { final: true, what: 'the verified file failed --verify-image' },
+  not_an_image: {
+    final: true,
+    what: 'the verified file failed --verify-image, or a raw image has a stride that is not one row',
+  },
   unsigned: { final: false, what: 'not signed, and the receiver wants signatures (--trust)' },
   untrusted_key: { final: false, what: 'signed by a key the receiver does not trust' },
   bad_signature: { final: false, what: 'the signature does not match the manifest and topic' },

@@ -43,3 +43,20 @@ export function maxWindowFor(chunkBytes: number): number {
 /** Raw pixel formats a manifest may name in `pixelFormat` (layouts in PROTOCOL.md, code in image/pixel-formats.ts). */
 export const PIXEL_FORMATS = ['rgb565le', 'rgb565be', 'rgb888', 'gray8', 'gray4', 'mono1'] as const;
 export type PixelFormat = (typeof PIXEL_FORMATS)[number];
+
+/** Bytes per row of `width` pixels in `format` (PROTOCOL.md 5.1): rows are padded to a whole byte, never further. */
+export function strideFor(format: PixelFormat, width: number): number {
+  switch (format) {
+    case 'rgb888':
+      return width * 3;
+    case 'rgb565le':
+    case 'rgb565be':
+      return width * 2;
+    case 'gray8':
+      return width;
+    case 'gray4':
+      return Math.ceil(width / 2);
+    case 'mono1':
+      return Math.ceil(width / 8);
+  }
+}

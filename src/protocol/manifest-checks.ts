@@ -1,4 +1,5 @@
 import type { FailureCode, RejectionCode } from './codes.js';
+import { strideFor } from './constants.js';
 import type { CryptoProvider } from './crypto.js';
 import type { Manifest } from './manifest.js';
 import { checkSignature } from './signature.js';
@@ -79,6 +80,12 @@ export function manifestVerdict(read: CheckedManifest, id: string): ManifestVerd
   if (read.manifest.id !== id) {
     const message = `manifest id ${read.manifest.id} does not match its topic's id ${id}`;
     return { kind: 'reject', rejection: { code: 'invalid_manifest', message } };
+  }
+  const { pixelFormat, stride, width } = read.manifest;
+  if (pixelFormat !== undefined && stride !== strideFor(pixelFormat, width)) {
+    // Final, as the C receiver has it: the same manifest will never describe this layout.
+    const message = `raw ${pixelFormat} rows of ${width} pixels take ${strideFor(pixelFormat, width)} bytes, the manifest says stride ${stride}`;
+    return { kind: 'fail', code: 'not_an_image', message };
   }
   return { kind: 'take', manifest: read.manifest, chunkKey: 'chunkKey' in read ? read.chunkKey : undefined };
 }

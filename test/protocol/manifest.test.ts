@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toBase64 } from '../../src/protocol/bytes.js';
 import { MAX_HASH_PAGES, maxChunksFor } from '../../src/protocol/chunk-hashes.js';
 import { encodeManifest, type Manifest, parseManifest } from '../../src/protocol/manifest.js';
+import { manifestVerdict } from '../../src/protocol/manifest-checks.js';
 
 /** Base64 of `n` page hashes (16 bytes each): what `pages` holds for n hash pages. */
 const pagesOf = (n: number) => toBase64(new Uint8Array(16 * n).fill(0x5a));
@@ -61,6 +62,30 @@ describe('manifest', () => {
     expect(parseManifest(bytes({ ...raw, pixelFormat: 'rgb565le', stride: 199 })).ok).toBe(false);
     expect(parseManifest(bytes({ ...raw, pixelFormat: 'rgb565le' })).ok).toBe(false);
     expect(parseManifest(bytes({ ...raw, pixelFormat: 'yuv420', stride: 200 })).ok).toBe(false);
+  });
+
+  it('a raw image whose stride is not the bytes of one row is a final not_an_image (as the C receiver has it)', () => {
+    const raw = { ...valid, type: 'application/octet-stream', width: 100, height: 100, chunks: 1 };
+    const verdict = (pixelFormat: string, stride: number) => {
+      const read = parseManifest(bytes({ ...raw, pixelFormat, stride, size: stride * 100 }));
+      expect(read.ok).toBe(true); // the schema only checks size = stride x height
+      return manifestVerdict(read, valid.id);
+    };
+    expect(verdict('rgb565le', 200).kind).toBe('take');
+    expect(verdict('mono1', 13).kind).toBe('take'); // 100 pixels: 12.5 bytes, padded to 13
+    expect(verdict('gray4', 50).kind).toBe('take');
+    for (const [format, stride] of [
+      ['rgb565le', 100], // a row shorter than its pixels
+      ['rgb565be', 256], // padded beyond the byte
+      ['mono1', 12],
+      ['gray8', 101],
+    ] as const) {
+      expect(verdict(format, stride)).toMatchObject({
+        kind: 'fail',
+        code: 'not_an_image',
+        message: expect.stringContaining(`stride ${stride}`),
+      });
+    }
   });
 
   it('counts the length of a name in Unicode code points, as PROTOCOL.md says, not in bytes', () => {
