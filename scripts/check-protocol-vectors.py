@@ -130,7 +130,7 @@ salt = bytes(range(0xA0, 0xB0))
 secret_kid = hashlib.sha256(b"mqimg-secret-id\0" + secret).hexdigest()[:16]
 check("secret id", f"secret id `{secret_kid}`")
 transfer_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt,
-                    info=f"mqimg-enc-v2 {ID}".encode()).derive(secret)
+                    info=f"mqimg-enc-v2 {ID} {TOPIC}".encode()).derive(secret)
 check("transfer key", f"transfer key =\n`{transfer_key.hex()}`")
 gcm = AESGCM(transfer_key)
 

@@ -89,7 +89,7 @@ export async function protocolVectors(crypto: CryptoProvider = nodeCrypto) {
   const signed = await signManifest(crypto, plain, VECTOR_TOPIC, pkcs8, kid);
   const text = fromUtf8(signingText(plain, VECTOR_TOPIC, kid) ?? new Uint8Array(0));
 
-  const { sealed, key } = await sealManifest(crypto, plain, VECTOR_SECRET, VECTOR_SALT);
+  const { sealed, key } = await sealManifest(crypto, plain, VECTOR_SECRET, VECTOR_SALT, VECTOR_TOPIC);
   return {
     manifest: fromUtf8(encodeManifest(plain)),
     sha256: plain.sha256,
@@ -127,7 +127,7 @@ export async function protocolVectors(crypto: CryptoProvider = nodeCrypto) {
     signature: signed.sig.value,
     signedManifest: fromUtf8(encodeManifest(signed)),
     secretKid: await secretKeyId(crypto, VECTOR_SECRET),
-    transferKeyHex: toHex(await transferKey(crypto, VECTOR_SECRET, VECTOR_SALT, plain.id)),
+    transferKeyHex: toHex(await transferKey(crypto, VECTOR_SECRET, VECTOR_SALT, plain.id, VECTOR_TOPIC)),
     sealedManifest: JSON.stringify(sealed),
     sealedPages: await Promise.all(
       prepared.pages.map(async (page, j) => toHex(await sealPage(crypto, key, plain.id, j, page))),

@@ -70,14 +70,19 @@ export async function secretKeyId(crypto: CryptoProvider, secret: Uint8Array): P
   return toHex(await crypto.sha256(input)).slice(0, 16);
 }
 
-/** The transfer key: HKDF-SHA256(secret, salt, info `mqimg-enc-v2 <id>`), 32 bytes. */
+/**
+ * The transfer key: HKDF-SHA256(secret, salt, info `mqimg-enc-v2 <id> <topic>`), 32 bytes. `topic` is the
+ * transfer's topic `T` (as in `T/mqimg/ID/m`): a transfer republished under another topic does not open there, so
+ * that nobody without the secret can move one camera's images to another's topic.
+ */
 export function transferKey(
   crypto: CryptoProvider,
   secret: Uint8Array,
   salt: Uint8Array,
   id: string,
+  topic: string,
 ): Promise<Uint8Array> {
-  return crypto.hkdfSha256(secret, salt, utf8(`mqimg-enc-v2 ${id}`), 32);
+  return crypto.hkdfSha256(secret, salt, utf8(`mqimg-enc-v2 ${id} ${topic}`), 32);
 }
 
 /**
@@ -139,16 +144,17 @@ export function openPage(
 }
 
 /**
- * Seals a manifest: `enc.meta` holds all of it, encrypted; outside it only the fields not in HIDDEN_FIELDS remain.
- * `salt` must be SALT_BYTES fresh random bytes.
+ * Seals a manifest of a transfer on `topic`: `enc.meta` holds all of it, encrypted; outside it only the fields not
+ * in HIDDEN_FIELDS remain. `salt` must be SALT_BYTES fresh random bytes.
  */
 export async function sealManifest(
   crypto: CryptoProvider,
   manifest: Record<string, unknown> & { id: string },
   secret: Uint8Array,
   salt: Uint8Array,
+  topic: string,
 ): Promise<{ sealed: SealedManifest; key: Uint8Array }> {
-  const key = await transferKey(crypto, secret, salt, manifest.id);
+  const key = await transferKey(crypto, secret, salt, manifest.id, topic);
   const visible: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(manifest)) {
     if (!(HIDDEN_FIELDS as readonly string[]).includes(field)) visible[field] = value;
@@ -180,12 +186,14 @@ export interface OpenProblem {
 /**
  * Opens a sealed manifest with `secret`: returns the plain manifest object decrypted from `enc.meta` (still to be
  * validated with the manifest schema; the readable copies outside are not authenticated and are ignored) and the
- * transfer key for its chunks.
+ * transfer key for its chunks. `topic` is the topic `T` it arrived on (`T/mqimg/ID/m`): one sealed for another
+ * topic fails authentication (`wrong_key`).
  */
 export async function openManifest(
   crypto: CryptoProvider,
   sealed: SealedManifest,
   secret: Uint8Array,
+  topic: string,
 ): Promise<
   { ok: true; manifest: Record<string, unknown>; key: Uint8Array } | { ok: false; problem: OpenProblem }
 > {
@@ -199,7 +207,8 @@ export async function openManifest(
       },
     };
   }
-  const key = await transferKey(crypto, secret, fromBase64(sealed.enc.salt) ?? new Uint8Array(0), sealed.id);
+  const salt = fromBase64(sealed.enc.salt) ?? new Uint8Array(0);
+  const key = await transferKey(crypto, secret, salt, sealed.id, topic);
   const meta = fromBase64(sealed.enc.meta) ?? new Uint8Array(0);
   const plain =
     meta.length < TAG_BYTES ? undefined : await crypto.aesGcmOpen(key, nonceFor(1, 0), utf8(sealed.id), meta);
@@ -208,7 +217,7 @@ export async function openManifest(
       ok: false,
       problem: {
         code: 'wrong_key',
-        message: `transfer ${sealed.id}: its encrypted manifest fails authentication with this receiver's secret (changed in transit, or a different secret with the same id)`,
+        message: `transfer ${sealed.id}: its encrypted manifest fails authentication with this receiver's secret on topic ${topic} (changed in transit, sealed for another topic, or a different secret with the same id)`,
       },
     };
   }

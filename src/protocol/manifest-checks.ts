@@ -50,7 +50,7 @@ export function readCheckedManifest(
   const { secret, trust, replayGuard, crypto } = checks;
   if (!secret && !trust) return readManifest(payload);
   return (async () => {
-    const read = secret ? await readSealedManifest(crypto, payload, secret) : readManifest(payload);
+    const read = secret ? await readSealedManifest(crypto, payload, secret, topic) : readManifest(payload);
     if (!read.ok || !trust) return read;
     if (!replayGuard) throw new Error('a receiver that trusts keys needs a replay guard');
     const refused =

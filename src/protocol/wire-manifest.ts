@@ -26,12 +26,14 @@ export function readManifest(payload: Uint8Array): ManifestRead {
 /**
  * Reads a manifest payload as a receiver with a shared `secret` does: encrypted ones only (a plain one is refused
  * as `not_encrypted`, so that nobody can slip a cleartext transfer past a receiver that expects encryption); it
- * returns the transfer key the chunks are opened with. Never rejects.
+ * returns the transfer key the chunks are opened with. `topic` is the transfer's topic `T`, which the key binds.
+ * Never rejects.
  */
 export async function readSealedManifest(
   crypto: CryptoProvider,
   payload: Uint8Array,
   secret: Uint8Array,
+  topic: string,
 ): Promise<SealedManifestRead> {
   const json = parseJson(payload);
   if (!json.ok) return json;
@@ -53,7 +55,7 @@ export async function readSealedManifest(
     const plain = version !== PROTOCOL_VERSION ? validateManifest(value) : undefined;
     return plain && !plain.ok ? plain : { ok: false, problem: schemaProblem(sealed.error) };
   }
-  const opened = await openManifest(crypto, sealed.data, secret);
+  const opened = await openManifest(crypto, sealed.data, secret, topic);
   if (!opened.ok) return opened;
   const plain = validateManifest(opened.manifest);
   if (!plain.ok) return plain;

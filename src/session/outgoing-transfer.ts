@@ -69,7 +69,8 @@ export async function outgoingTransfer(
       chunk: plainChunk,
     };
   }
-  const { sealed, key } = await sealManifest(crypto, signed, security.secret, crypto.randomBytes(SALT_BYTES));
+  const salt = crypto.randomBytes(SALT_BYTES);
+  const { sealed, key } = await sealManifest(crypto, signed, security.secret, salt, topic);
   const chunks = await Promise.all(
     Array.from({ length: manifest.chunks }, (_, index) =>
       sealChunk(crypto, key, manifest.id, index, plainChunk(index)),

@@ -210,6 +210,30 @@ describe.skipIf(!mosquittoRequired())('signed and encrypted transfers', () => {
     }
   });
 
+  it('refuses a captured encrypted transfer republished under another topic (the topic is in its key)', async () => {
+    const secret = join(keys, 'site.secret');
+    const captured = await capture(broker.url, 'enc/front', async () => {
+      const { rx } = await receiver('enc/front', ['--encrypt', secret, '--once']);
+      const sent = await send('enc/front', ['--encrypt', secret]);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect((await rx.done).code).toBe(0);
+    });
+    // Someone on the broker without the secret moves the front camera's image to the back camera's topic.
+    const { rx, out } = await receiver('enc/back', ['--encrypt', secret]);
+    let moved = 0;
+    for (const { topic: name, payload } of captured) {
+      if (parseTopic(name)?.kind === 'status') continue;
+      await attacker.publishAsync(name.replace(/^enc\/front\//, 'enc/back/'), payload, { qos: 1 });
+      moved++;
+    }
+    expect(moved).toBeGreaterThan(2);
+    const failed = await waitForEvent(rx, { event: 'failed', topic: 'enc/back' });
+    expect(failed.code).toBe('wrong_key');
+    expect(String(failed.message)).toContain('sealed for another topic');
+    await stop(rx);
+    expect(visibleFiles(out)).toEqual([]);
+  });
+
   it.each([
     ['another secret', ['--encrypt', 'other.secret'], ['--encrypt', 'site.secret'], 'wrong_key'],
     ['no secret', [], ['--encrypt', 'site.secret'], 'encrypted'],

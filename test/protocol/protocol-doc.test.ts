@@ -244,8 +244,10 @@ describe('PROTOCOL.md', () => {
       const trusted = new Map([[v.kid, Buffer.from(v.publicKeyHex, 'hex')]]);
       expect(await checkSignature(crypto, signed.manifest, VECTOR_TOPIC, trusted)).toBeUndefined();
       expect((await checkSignature(crypto, signed.manifest, 'cam/2', trusted))?.code).toBe('bad_signature');
-      const sealed = await readSealedManifest(crypto, utf8(v.sealedManifest), VECTOR_SECRET);
+      const sealed = await readSealedManifest(crypto, utf8(v.sealedManifest), VECTOR_SECRET, VECTOR_TOPIC);
       expect(sealed.ok).toBe(true);
+      const elsewhere = await readSealedManifest(crypto, utf8(v.sealedManifest), VECTOR_SECRET, 'cam/2');
+      expect(elsewhere.ok ? undefined : elsewhere.problem.code).toBe('wrong_key');
       if (!sealed.ok) return;
       expect(fromUtf8(encodeManifest(sealed.manifest))).toBe(v.manifest);
       const openedPage = await openPage(

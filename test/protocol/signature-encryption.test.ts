@@ -85,7 +85,7 @@ describe.each<[string, CryptoProvider]>([
 
   describe('sealed chunks and manifests', () => {
     const secret = randomBytes(32);
-    const newKey = () => transferKey(crypto, secret, randomBytes(SALT_BYTES), plain.id);
+    const newKey = () => transferKey(crypto, secret, randomBytes(SALT_BYTES), plain.id, 'cam/door');
 
     it('round-trip, and refuse a changed byte, another index, another transfer or another key', async () => {
       const key = await newKey();
@@ -112,18 +112,18 @@ describe.each<[string, CryptoProvider]>([
     it('hide the name, type, checksum, dimensions and signature, and open only with the same secret', async () => {
       const kid = await publicKeyId(crypto, mine.raw);
       const signed = await signManifest(crypto, plain, 'cam/door', mine.pkcs8, kid);
-      const { sealed } = await sealManifest(crypto, signed, secret, randomBytes(SALT_BYTES));
+      const { sealed } = await sealManifest(crypto, signed, secret, randomBytes(SALT_BYTES), 'cam/door');
       const wire = utf8(JSON.stringify(sealed));
       for (const field of ['name', 'type', 'sha256', 'width', 'height', 'sig'])
         expect(sealed).not.toHaveProperty(field);
       expect(fromUtf8(wire)).not.toContain('door.jpg');
-      const opened = await readSealedManifest(crypto, wire, secret);
+      const opened = await readSealedManifest(crypto, wire, secret, 'cam/door');
       expect(opened.ok && opened.manifest).toEqual(signed);
-      const wrong = await readSealedManifest(crypto, wire, randomBytes(32));
+      const wrong = await readSealedManifest(crypto, wire, randomBytes(32), 'cam/door');
       expect(wrong.ok ? undefined : wrong.problem.code).toBe('wrong_key');
       const none = readManifest(wire);
       expect(none.ok ? undefined : none.problem.code).toBe('encrypted');
-      const cleartext = await readSealedManifest(crypto, encodeManifest(plain), secret);
+      const cleartext = await readSealedManifest(crypto, encodeManifest(plain), secret, 'cam/door');
       expect(cleartext.ok ? undefined : cleartext.problem.code).toBe('not_encrypted');
       // The readable copies are not what counts: changing them changes nothing, or breaks authentication (the id
       // is in the key derivation and the additional data).
@@ -131,14 +131,20 @@ describe.each<[string, CryptoProvider]>([
         crypto,
         utf8(JSON.stringify({ ...sealed, size: 1, chunks: 1, supersede: true })),
         secret,
+        'cam/door',
       );
       expect(resized.ok && resized.manifest).toEqual(signed);
       const moved = await readSealedManifest(
         crypto,
         utf8(JSON.stringify({ ...sealed, id: '0123456789abcdef' })),
         secret,
+        'cam/door',
       );
       expect(moved.ok ? undefined : moved.problem.code).toBe('wrong_key');
+      // Republished under another topic by someone without the secret: the topic is in the key derivation.
+      const redirected = await readSealedManifest(crypto, wire, secret, 'cam/garage');
+      expect(redirected.ok ? undefined : redirected.problem.code).toBe('wrong_key');
+      expect(redirected.ok ? undefined : redirected.problem.message).toContain('sealed for another topic');
     });
   });
 });
