@@ -23,6 +23,8 @@ import { build, transform } from 'esbuild';
 const OUT = 'dist/bin';
 /** External packages that are ES modules only: imported with a real `import()`, never require(). */
 const ESM_ONLY = ['aedes'];
+/** The entry file of the bundle, the one package.json "bin" names. */
+const ENTRY = 'mqimg.js';
 
 /**
  * Dependency files whose `require`s are made lazy, each with what is rewritten and how many times it must occur:
@@ -105,9 +107,14 @@ for (const file of (await readdir(OUT)).filter((f) => f.endsWith('.js'))) {
     loader: 'js',
     // import() of a chunk, of Node's modules and of CommonJS packages becomes require(): no ES module loader.
     supported: { 'dynamic-import': false },
+    // import() of an ESM_ONLY package goes through the entry file, which Node compiles itself: the other files may
+    // be compiled by src/bin/code-cache.ts with vm.Script, where Node 20 has no working import() (the entry file
+    // is loaded before that cache is installed).
     banner: [
       'const __mqimgModule = { get url() { return require("node:url").pathToFileURL(__filename).href; } };',
-      'const __mqimgImportEsm = (specifier) => import(specifier);',
+      file === ENTRY
+        ? 'const __mqimgImportEsm = (globalThis.__mqimgImportEsm = (specifier) => import(specifier));'
+        : 'const __mqimgImportEsm = (specifier) => globalThis.__mqimgImportEsm(specifier);',
     ].join('\n'),
     logLevel: 'warning',
   });

@@ -42,11 +42,9 @@ export function installCodeCache(binDir: string): void {
     } catch {
       cachedData = undefined;
     }
-    const script = new vm.Script(Module.wrap(content), {
-      filename,
-      ...(cachedData ? { cachedData } : {}),
-      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-    });
+    // No import() in these files: the build routes it through the entry file (scripts/build-cli.mjs), because
+    // vm.Script on Node 20 has no working one.
+    const script = new vm.Script(Module.wrap(content), { filename, ...(cachedData ? { cachedData } : {}) });
     if (!cachedData || script.cachedDataRejected) toWrite.push({ path, script });
     const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
     return wrapper.call(

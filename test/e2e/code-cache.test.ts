@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MQIMG_BIN } from '../helpers/cli.js';
+import { MQIMG_BIN, startCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/files.js';
+import { freePort } from '../helpers/ports.js';
 
 /** Runs `mqimg ...args` with its cache under `cacheHome` (XDG_CACHE_HOME); returns stdout, after a zero exit. */
 function run(cacheHome: string, args: string[], env: Record<string, string> = {}): string {
@@ -44,6 +45,22 @@ describe.runIf(ownCache)('the code cache of the CLI bundle (Node 20)', () => {
     // Accepted data is not written again: the same files, untouched, and the same output.
     expect(run(home, ['--help'])).toBe(help);
     expect(cacheFiles(home)).toEqual(written);
+  });
+
+  it('runs mqimg broker, which imports an ES module (aedes), from cached code as well as fresh', async () => {
+    const home = tempDir('mqimg-cache-');
+    for (const run of ['fresh', 'cached']) {
+      const broker = startCli(['broker', '--port', String(await freePort())], {
+        XDG_CACHE_HOME: home,
+        MQIMG_CODE_CACHE: '',
+      });
+      await broker.waitForOutput('listening');
+      broker.child.kill('SIGINT');
+      expect((await broker.done).code, run).toBe(130);
+      expect([...cacheFiles(home).keys()].some((name) => name.startsWith('mqimg-embedded-broker-'))).toBe(
+        true,
+      );
+    }
   });
 
   it('replaces data V8 refuses (damaged), and the command works as before', () => {
