@@ -82,9 +82,10 @@ export function manifestVerdict(read: CheckedManifest, id: string): ManifestVerd
     return { kind: 'reject', rejection: { code: 'invalid_manifest', message } };
   }
   const { pixelFormat, stride, width } = read.manifest;
-  if (pixelFormat !== undefined && stride !== strideFor(pixelFormat, width)) {
+  const rowBytes = pixelFormat === undefined ? undefined : strideFor(pixelFormat, width);
+  if (rowBytes !== undefined && stride !== rowBytes) {
     // Final, as the C receiver has it: the same manifest will never describe this layout.
-    const message = `raw ${pixelFormat} rows of ${width} pixels take ${strideFor(pixelFormat, width)} bytes, the manifest says stride ${stride}`;
+    const message = `raw ${pixelFormat} rows of ${width} pixels take ${rowBytes} bytes, the manifest says stride ${stride}`;
     return { kind: 'fail', code: 'not_an_image', message };
   }
   return { kind: 'take', manifest: read.manifest, chunkKey: 'chunkKey' in read ? read.chunkKey : undefined };

@@ -47,6 +47,10 @@ export async function acquireOutLock(outDir: string): Promise<OutLock> {
   } catch (error) {
     throw new UsageError(`--out ${outDir}: cannot create ${dir} (${errnoMessage(error)})`, { outDir });
   }
+  const keepTaking = () =>
+    new UsageError(`--out ${outDir}: other receivers keep taking ${path}: give each receiver its own --out`, {
+      outDir,
+    });
   for (let attempt = 1; ; attempt++) {
     try {
       await writeFile(path, content, { flag: 'wx' });
@@ -59,13 +63,6 @@ export async function acquireOutLock(outDir: string): Promise<OutLock> {
       }
     }
     const held = await readFile(path, 'utf8').catch(() => undefined);
-    const keepTaking = () =>
-      new UsageError(
-        `--out ${outDir}: other receivers keep taking ${path}: give each receiver its own --out`,
-        {
-          outDir,
-        },
-      );
     if (held === undefined) {
       if (attempt >= ATTEMPTS) throw keepTaking();
       continue; // released meanwhile: try again

@@ -134,27 +134,25 @@ export class ShareGroup {
    * an `MqimgError` (`share_unsupported`, exit 2) when it has not come back within SHARE_PROBE_MS.
    */
   private async checkSharedSubscriptions(filter: string): Promise<void> {
-    const random = new Uint8Array(8);
-    globalThis.crypto.getRandomValues(random);
-    const topic = shareProbeTopic(filter, toHex(random));
+    const topic = shareProbeTopic(filter, toHex(globalThis.crypto.getRandomValues(new Uint8Array(8))));
     const shared = `$share/${this.group}/${topic}`;
-    let arrived: () => void = () => {};
-    const back = new Promise<boolean>((resolve) => {
-      arrived = () => resolve(true);
-    });
+    let delivered = false;
+    let wake = () => {};
     const stopListening = this.transport.onMessage((t) => {
-      if (t === topic) arrived();
+      if (t !== topic) return;
+      delivered = true;
+      wake();
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await this.transport.subscribe([shared], 1);
       await this.transport.publish(topic, 'mqimg share probe');
-      const delivered = await Promise.race([
-        back,
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), SHARE_PROBE_MS);
-        }),
-      ]);
+      if (!delivered) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, SHARE_PROBE_MS);
+        });
+      }
       if (!delivered) {
         throw new MqimgError(
           'share_unsupported',
