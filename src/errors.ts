@@ -82,3 +82,8 @@ export class TransferError extends MqimgError {
     super(code, message, code === 'receiver_failed' ? ExitCode.transferFailed : ExitCode.timeout, details);
   }
 }
+
+/** The message of a thrown value: an Error's `message`, else the value as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -161,7 +161,9 @@ function main(): void {
     onEvent: (event) => {
       if (event.event === 'started') overlay.set('transfer', `receiving ${event.name} (${event.size} bytes)`);
       else if (event.event === 'progress')
-        overlay.set('transfer', `receiving ${event.name}: ${event.received} of ${event.chunks} chunks`);
+        overlay.set('transfer', `receiving ${event.name}: ${event.receivedChunks} of ${event.chunks} chunks`);
+      // Shown (or about to be): the progress line of this transfer says nothing true any more.
+      else if (event.event === 'completed') overlay.set('transfer', '');
       else if (event.event === 'failed') {
         status.failures.push({ code: event.code, message: event.message });
         overlay.set('transfer', `failed: ${event.code}: ${event.message}`);

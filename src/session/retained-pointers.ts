@@ -1,7 +1,7 @@
 import { chunkTopic, pageTopic, parseRetainedTopic } from '../protocol/topics.js';
+import type { CoreTransfer as IncomingTransfer } from '../receiver-core/core-transfer.js';
 import type { MessageTransport } from '../transport/message-transport.js';
 import { idOf } from './checked-manifest.js';
-import type { IncomingTransfer } from './incoming-transfer.js';
 
 /** How long a transfer announced on `T/mqimg/retained` may receive nothing before its topics are subscribed one by one. */
 const EXACT_AFTER_MS = 500;

@@ -9,11 +9,11 @@ import {
   shareSubscriptions,
   transferSubscriptions,
 } from '../protocol/topics.js';
+import type { CoreTransfer as IncomingTransfer } from '../receiver-core/core-transfer.js';
+import type { StatusPublisher } from '../receiver-core/status-publisher.js';
 import type { MessageTransport } from '../transport/message-transport.js';
-import type { IncomingTransfer } from './incoming-transfer.js';
 import { shareMemberId, shareMemberPrefix } from './receiver-id.js';
 import { RefusedTransfers } from './refused-transfers.js';
-import type { StatusPublisher } from './status-publisher.js';
 
 /** Options of a receiver that is a member of a shared-subscription group (`mqimg receive --share GROUP`). */
 export interface ShareOptions {

@@ -48,8 +48,8 @@ import {
   statusTopic,
 } from '../../src/protocol/topics.js';
 import { readManifest, readSealedManifest } from '../../src/protocol/wire-manifest.js';
+import { FINAL_REPEAT_MS, WANT_MANIFEST_MS } from '../../src/receiver-core/sender-answers.js';
 import { prepareTransfer } from '../../src/session/send-session.js';
-import { FINAL_REPEAT_MS, WANT_MANIFEST_MS } from '../../src/session/sender-answers.js';
 
 /** PROTOCOL.md is the wire contract: these tests fail when the code and the document disagree. */
 const doc = readFileSync(new URL('../../PROTOCOL.md', import.meta.url), 'utf8');

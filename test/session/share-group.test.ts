@@ -9,13 +9,13 @@ import {
   shareSubscriptions,
   transferSubscriptions,
 } from '../../src/protocol/topics.js';
-import type { IncomingTransfer } from '../../src/session/incoming-transfer.js';
+import type { CoreTransfer as IncomingTransfer } from '../../src/receiver-core/core-transfer.js';
+import type { StatusPublisher } from '../../src/receiver-core/status-publisher.js';
 import { type ReceiveEvent, Receiver } from '../../src/session/receiver.js';
 import { shareMemberId, shareMemberPrefix } from '../../src/session/receiver-id.js';
 import { RefusedTransfers } from '../../src/session/refused-transfers.js';
 import { sendTransfer } from '../../src/session/send-session.js';
 import { PEER_CLAIM_MS, type ShareActions, ShareGroup } from '../../src/session/share-group.js';
-import type { StatusPublisher } from '../../src/session/status-publisher.js';
 import {
   LoopbackBroker,
   type LoopbackTransport,

@@ -1,32 +1,54 @@
 import { type AdmissionLimits, admit, type Refusal, reclaimFor } from '../protocol/admission.js';
 import type { Manifest } from '../protocol/manifest.js';
 import { sameContent as isSameContent } from '../protocol/transfer-id.js';
-import type { IncomingTransfer } from './incoming-transfer.js';
+import type { CoreTransfer } from './core-transfer.js';
+
+/**
+ * The one supersede rule of every receiver: when a new transfer is admitted on a sender topic, unfinished transfers
+ * on that topic created before it are dropped (`superseded`) if the new manifest says `supersede`, or if the
+ * receiver keeps only the newest image anyway (`keepsOnlyNewest`: the display page, which shows one image). An
+ * archive (`mqimg receive`) keeps every image unless the sender asked.
+ */
+export interface SupersedeRule {
+  keepsOnlyNewest: boolean;
+}
 
 /**
  * Clears the way for new transfer `incoming` on `room.topic`, or refuses it: an unfinished transfer of the same
  * content (its sender restarted: new id) is given up for it to continue (`timeout`, partial state kept); then, when
- * it fits (`roomFor`), unfinished older transfers on the same topic are dropped if it says `supersede`. Returns the
+ * it fits (`roomFor`), unfinished older transfers on the same topic are dropped by the SupersedeRule. Returns the
  * refusal, or undefined when it may be admitted.
  */
-export function clearWayFor(
-  transfers: ReadonlyMap<string, IncomingTransfer>,
+export function clearWayFor<T extends CoreTransfer>(
+  transfers: ReadonlyMap<string, T>,
   incoming: Manifest,
-  room: { limits: AdmissionLimits; nowMs: number; firstSeen: FirstSeen; topic: string },
-  giveUp: (t: IncomingTransfer, code: 'timeout' | 'superseded', message: string) => void,
+  room: { limits: AdmissionLimits; nowMs: number; firstSeen: FirstSeen; topic: string } & SupersedeRule,
+  giveUp: (t: T, code: 'timeout' | 'superseded', message: string) => void,
 ): Refusal | undefined {
   const { topic } = room;
   for (const old of sameContent(transfers, topic, incoming))
     giveUp(old, 'timeout', `${old.manifest.name}: sent again as transfer ${incoming.id}, which continues it`);
+  // The newest image only needs room once the older ones on its topic are gone.
+  if (room.keepsOnlyNewest) dropOlder(transfers, incoming, topic, giveUp);
   const refusal = roomFor(transfers, incoming, room, (t, why) => giveUp(t, 'timeout', why));
   if (refusal || !incoming.supersede) return refusal;
+  dropOlder(transfers, incoming, topic, giveUp);
+  return undefined;
+}
+
+/** Gives up the unfinished transfers on `topic` created before `incoming` (`superseded`). */
+function dropOlder<T extends CoreTransfer>(
+  transfers: ReadonlyMap<string, T>,
+  incoming: Manifest,
+  topic: string,
+  giveUp: (t: T, code: 'superseded', message: string) => void,
+): void {
   for (const older of [...transfers.values()]) {
     if (older.topic === topic && older.manifest.createdMs < incoming.createdMs && !older.finishing) {
       const message = `${older.manifest.name}: a newer image arrived on ${topic} before it finished; dropped`;
       giveUp(older, 'superseded', message);
     }
   }
-  return undefined;
 }
 
 /**
@@ -34,11 +56,11 @@ export function clearWayFor(
  * here (an id never admitted before: a manifest republished after it was given up does not evict others again).
  * Returns the refusal, or undefined when it fits.
  */
-export function roomFor(
-  transfers: ReadonlyMap<string, IncomingTransfer>,
+export function roomFor<T extends CoreTransfer>(
+  transfers: ReadonlyMap<string, T>,
   incoming: Manifest,
   room: { limits: AdmissionLimits; nowMs: number; firstSeen: FirstSeen; topic: string },
-  giveUp: (t: IncomingTransfer, message: string) => void,
+  giveUp: (t: T, message: string) => void,
 ): Refusal | undefined {
   const { maxBytes, maxTransfers } = room.limits;
   const limits = { maxBytes, maxTransfers };
@@ -55,19 +77,19 @@ export function roomFor(
  * flood of manifests on one topic cannot crowd out another camera). A transfer that makes progress is never given
  * up for one that has not started. Each one given up goes to `giveUp` with a message.
  */
-export function makeRoom(
-  transfers: ReadonlyMap<string, IncomingTransfer>,
+export function makeRoom<T extends CoreTransfer>(
+  transfers: ReadonlyMap<string, T>,
   incoming: { name: string; size: number },
   topic: string,
   limits: AdmissionLimits,
   nowMs: number,
-  giveUp: (t: IncomingTransfer, message: string) => void,
+  giveUp: (t: T, message: string) => void,
 ): void {
   const active = [...transfers.values()].filter((t) => !t.finishing);
   const crowding = crowdingTopic(active, topic);
   // A transfer that never received anything is idle since it was first admitted, however often it was again;
   // one that crowds the newcomer's topic out counts as idle longer than any other.
-  const idleMs = (t: IncomingTransfer) =>
+  const idleMs = (t: T) =>
     t.received === 0 && t.topic === crowding
       ? Number.MAX_SAFE_INTEGER / 2 + (nowMs - t.startedMs)
       : nowMs - (t.received === 0 ? t.startedMs : t.lastActivityMs);
@@ -83,7 +105,7 @@ export function makeRoom(
  * The sender topic whose transfers that never received anything should make room for a newcomer on `topic`: the
  * one with the most of them (two or more), when `topic` has no transfer in progress; undefined otherwise.
  */
-function crowdingTopic(active: readonly IncomingTransfer[], topic: string): string | undefined {
+function crowdingTopic<T extends CoreTransfer>(active: readonly T[], topic: string): string | undefined {
   if (active.some((t) => t.topic === topic)) return undefined;
   const idleByTopic = new Map<string, number>();
   for (const t of active) if (t.received === 0) idleByTopic.set(t.topic, (idleByTopic.get(t.topic) ?? 0) + 1);
@@ -93,11 +115,11 @@ function crowdingTopic(active: readonly IncomingTransfer[], topic: string): stri
 }
 
 /** Unfinished transfers on `topic` of the same content as `manifest` (protocol/transfer-id.ts `sameContent`). */
-export function sameContent(
-  transfers: ReadonlyMap<string, IncomingTransfer>,
+export function sameContent<T extends CoreTransfer>(
+  transfers: ReadonlyMap<string, T>,
   topic: string,
   manifest: Manifest,
-): IncomingTransfer[] {
+): T[] {
   return [...transfers.values()].filter(
     (t) => t.topic === topic && !t.finishing && t.id !== manifest.id && isSameContent(t.manifest, manifest),
   );

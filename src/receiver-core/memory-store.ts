@@ -1,0 +1,53 @@
+import { toHex } from '../protocol/bytes.js';
+import { chunkOffset } from '../protocol/chunking.js';
+import type { CryptoProvider } from '../protocol/crypto.js';
+import type { Manifest } from '../protocol/manifest.js';
+import { receiptProof } from '../protocol/receipt.js';
+import type { FileDigests, OpenedFile, StoredFile, TransferStore } from './transfer-store.js';
+
+/** One transfer's bytes in memory, as the display page keeps them. */
+export class MemoryFile implements StoredFile {
+  readonly bytes: Uint8Array;
+  private sha256 = '';
+
+  constructor(
+    readonly manifest: Manifest,
+    private readonly crypto: CryptoProvider,
+    private readonly receiverId: string,
+    private readonly onPublish: (file: MemoryFile, sha256: string) => void,
+  ) {
+    this.bytes = new Uint8Array(manifest.size);
+  }
+
+  write(index: number, bytes: Uint8Array): string | undefined {
+    this.bytes.set(bytes, chunkOffset(index, this.manifest.chunkBytes));
+    return undefined;
+  }
+
+  async digests(): Promise<FileDigests> {
+    this.sha256 = toHex(await this.crypto.sha256(this.bytes));
+    const proof = await receiptProof(this.crypto, this.manifest.nonce, this.bytes, this.receiverId);
+    return { sha256: this.sha256, proof };
+  }
+
+  async publish(): Promise<string> {
+    this.onPublish(this, this.sha256);
+    return '';
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Keeps transfers in memory (the display page): nothing survives a reload, so nothing resumes. */
+export class MemoryStore implements TransferStore<MemoryFile> {
+  constructor(
+    private readonly crypto: CryptoProvider,
+    private readonly receiverId: string,
+    /** Receives each verified file as it is published. */
+    private readonly onPublish: (file: MemoryFile, sha256: string) => void,
+  ) {}
+
+  open(manifest: Manifest): OpenedFile<MemoryFile> {
+    return { ok: true, file: new MemoryFile(manifest, this.crypto, this.receiverId, this.onPublish) };
+  }
+}
