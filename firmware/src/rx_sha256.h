@@ -5,7 +5,7 @@
 #define RX_SHA256_H
 #include <stddef.h>
 #include <stdint.h>
-#include "mqimg_rx_opts.h"
+#include "mqimg_rx.h" /* and through it mqimg_rx_opts.h */
 
 #if MQIMG_RX_BUILTIN_SHA256
 typedef struct {
