@@ -115,8 +115,13 @@ int rx_work_waiting(const mqimg_rx *rx) {
   if (rx->hashed == rx->m.chunks) return 1; /* the completion */
   if (rx_bit(rx->held, rx->hashed)) return 1;
   if (rx->pending_count == 0) return 0;
-  for (uint32_t n = rx->check_from; n < rx->m.chunks; n++)
+  for (uint32_t n = rx->check_from; n < rx->m.chunks; n++) {
+    if ((n & 7) == 0 && rx->pending[n >> 3] == 0) {
+      n += 7;
+      continue;
+    }
     if (rx_bit(rx->pending, n) && rx_bit(rx->page_held, n / rx->per_page)) return 1;
+  }
   return 0;
 }
 
