@@ -18,7 +18,8 @@
 #   MQIMG_RX_LIB=DIR   replay another copy of firmware/ (src/ and include/; e.g. an older commit's, exported with
 #                      git archive) instead of this one; a library without MQIMG_RX_BUILTIN_SHA256 gets the SHA-256
 #                      stand-in (firmware/tests/stubs/sha256_stub.c: the same SHA-256 code under mbedTLS's names).
-#                      Only the replay and the size are done then.
+#                      Only the size, the replay and its bound are done then (the library before issue 22 fails
+#                      the bound: its largest call was 24 chunks' worth).
 set -euo pipefail
 fw=$(cd "$(dirname "$0")/.." && pwd)
 cd "$fw"
@@ -99,15 +100,15 @@ chunk=$(sed -n 's/^instructions per 1 KiB chunk: \([0-9]*\)$/\1/p' "$out/device.
 largest=$(sed -n 's/^largest call: \([0-9]*\) instructions.*/\1/p' "$out/device.txt")
 [ -n "$chunk" ] && [ -n "$largest" ] || { echo "the replay printed no instruction counts" >&2; exit 1; }
 echo "largest call / instructions per chunk = $(awk -v l="$largest" -v c="$chunk" 'BEGIN { printf "%.2f", l / c }')"
-if [ -n "${MQIMG_RX_LIB:-}" ]; then
-  echo "(another library: the bound is not checked; nothing else is run)"
-  exit 0
-fi
 if [ "$largest" -gt $((4 * chunk)) ]; then
   echo "the largest call ($largest instructions) is more than 4 chunks' worth ($((4 * chunk)))" >&2
   exit 1
 fi
 echo "bounded work per call: ok (at most 4 chunks' worth)"
+if [ -n "${MQIMG_RX_LIB:-}" ]; then
+  echo "(another library: the examples and the amalgamation are not built)"
+  exit 0
+fi
 
 bash "$fw/scripts/examples-test.sh"
 echo "device tests passed"
