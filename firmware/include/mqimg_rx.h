@@ -181,7 +181,7 @@ size_t mqimg_rx_state_size(uint32_t max_chunks, uint32_t max_pages);
  * `max_pages` hash pages. The config is copied, but `rx_id` and `trusted_keys` must stay valid. Returns the
  * receiver, or NULL when `buf` is too small, the config is invalid (a required callback missing, a bad rx_id), or
  * the application was compiled with other options (mqimg_rx_opts.h) than the library. On NULL, `buf` holds a
- * one-line reason, NUL-terminated (cut to `len` bytes), e.g. "mqimg_rx_init: buffer of 4000 bytes, 5859 needed":
+ * one-line reason, NUL-terminated (cut to `len` bytes), e.g. "mqimg_rx_init: a buffer of 4000 bytes; 5859 needed":
  * print it. mqimg_rx_init is a macro that passes the application's options (MQIMG_RX_OPTS_CHECK) along.
  */
 mqimg_rx *(mqimg_rx_init)(void *buf, size_t len, uint32_t max_chunks, uint32_t max_pages, const mqimg_rx_config *cfg);
@@ -219,7 +219,8 @@ void mqimg_rx_poll(mqimg_rx *rx);
 /**
  * Non-zero while catching up is waiting for mqimg_rx_poll (chunks to read back and hash, chunks to check against a
  * page that came, a completion): call mqimg_rx_poll again soon. 0 when a call of mqimg_rx_poll would only run the
- * timers. No call of the library ever does more than its own message plus MQIMG_RX_WORK_PER_CALL chunks of this.
+ * timers. No call of the library does more than its own message plus about MQIMG_RX_WORK_PER_CALL chunks' worth
+ * of this (2 x MQIMG_RX_WORK_PER_CALL SHA-256 passes over a chunk).
  */
 int mqimg_rx_work_left(const mqimg_rx *rx);
 
