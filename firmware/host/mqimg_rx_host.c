@@ -348,7 +348,9 @@ int main(int argc, char **argv) {
   }
   uint32_t start = now_ms(NULL);
   while (!h.done) {
-    int rc = mosquitto_loop(h.mosq, 5, 100);
+    /* As firmware would: while the library has catching up to do (a gap filled), poll again at once, between
+     * messages, instead of waiting for the next one. */
+    int rc = mosquitto_loop(h.mosq, mqimg_rx_work_left(h.rx) ? 0 : 5, 100);
     if (rc != MOSQ_ERR_SUCCESS) {
       fprintf(stderr, "mqimg-rx-host: connection lost (%s)\n", mosquitto_strerror(rc));
       h.exit_code = 1;

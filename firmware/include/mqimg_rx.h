@@ -33,34 +33,21 @@
 extern "C" {
 #endif
 
-/** Longest sender topic `T` the receiver answers on, in bytes (statuses go to `T/mqimg/ID/r`). */
-#ifndef MQIMG_RX_MAX_TOPIC
-#define MQIMG_RX_MAX_TOPIC 128
+/* The tunables (MQIMG_RX_MAX_TOPIC, MQIMG_RX_MAX_RANGES, ..., MQIMG_RX_WORK_PER_CALL, MQIMG_RX_BUILTIN_SHA256) are in
+ * mqimg_rx_opts.h, which the library includes too: change them there. */
+#include "mqimg_rx_opts.h"
+
+/** The options that shape the state, as one number: mqimg_rx_init() compares the application's with the library's. */
+#ifdef MQIMG_RX_WITH_SODIUM
+#define MQIMG_RX_OPTS_SODIUM_ 1u
+#else
+#define MQIMG_RX_OPTS_SODIUM_ 0u
 #endif
-/** Most ranges in a status's `missing` (the protocol allows 64; fewer keep the status buffer small). */
-#ifndef MQIMG_RX_MAX_RANGES
-#define MQIMG_RX_MAX_RANGES 32
-#endif
-/** Repair requests remembered for their repeat interval (section 7.2, item 3); the oldest is forgotten first. */
-#ifndef MQIMG_RX_MAX_ASKED
-#define MQIMG_RX_MAX_ASKED 48
-#endif
-/** Finished transfers whose final status is repeated when their messages come again (section 7.2, item 7). */
-#ifndef MQIMG_RX_MAX_FINISHED
-#define MQIMG_RX_MAX_FINISHED 4
-#endif
-/** Unknown transfer ids answered with `want-manifest` at most once a second each (section 7.2, item 6). */
-#ifndef MQIMG_RX_MAX_UNKNOWN
-#define MQIMG_RX_MAX_UNKNOWN 4
-#endif
-/** Trusted Ed25519 keys (builds with MQIMG_RX_WITH_SODIUM only). */
-#ifndef MQIMG_RX_MAX_KEYS
-#define MQIMG_RX_MAX_KEYS 2
-#endif
-/** Bytes read back at a time through `read` (stored chunks hashed for the file's SHA-256); on the stack. */
-#ifndef MQIMG_RX_READ_PIECE
-#define MQIMG_RX_READ_PIECE 256
-#endif
+#define MQIMG_RX_OPTS_CHECK                                                                                       \
+  ((((((((uint32_t)(MQIMG_RX_MAX_TOPIC)*131u + (uint32_t)(MQIMG_RX_MAX_RANGES)) * 131u +                          \
+        (uint32_t)(MQIMG_RX_MAX_ASKED)) * 131u + (uint32_t)(MQIMG_RX_MAX_FINISHED)) * 131u +                      \
+      (uint32_t)(MQIMG_RX_MAX_UNKNOWN)) * 131u + (uint32_t)(MQIMG_RX_MAX_KEYS)) * 131u + MQIMG_RX_OPTS_SODIUM_) *  \
+       131u + (uint32_t)(MQIMG_RX_BUILTIN_SHA256))
 
 /**
  * Upper bound of the fixed part of the state, in bytes (the exact figure is mqimg_rx_state_size(0, 0), which
@@ -192,9 +179,16 @@ size_t mqimg_rx_state_size(uint32_t max_chunks, uint32_t max_pages);
 /**
  * Lays the receiver out in `buf` (`len` bytes, any alignment) for transfers of at most `max_chunks` chunks and
  * `max_pages` hash pages. The config is copied, but `rx_id` and `trusted_keys` must stay valid. Returns the
- * receiver, or NULL when `buf` is too small or the config is invalid (a required callback missing, a bad rx_id).
+ * receiver, or NULL when `buf` is too small, the config is invalid (a required callback missing, a bad rx_id), or
+ * the application was compiled with other options (mqimg_rx_opts.h) than the library. On NULL, `buf` holds a
+ * one-line reason, NUL-terminated (cut to `len` bytes), e.g. "mqimg_rx_init: a buffer of 4000 bytes; 5859 needed":
+ * print it. mqimg_rx_init is a macro that passes the application's options (MQIMG_RX_OPTS_CHECK) along.
  */
-mqimg_rx *mqimg_rx_init(void *buf, size_t len, uint32_t max_chunks, uint32_t max_pages, const mqimg_rx_config *cfg);
+mqimg_rx *(mqimg_rx_init)(void *buf, size_t len, uint32_t max_chunks, uint32_t max_pages, const mqimg_rx_config *cfg);
+mqimg_rx *mqimg_rx_init_checked(void *buf, size_t len, uint32_t max_chunks, uint32_t max_pages,
+                                const mqimg_rx_config *cfg, uint32_t opts_check);
+#define mqimg_rx_init(buf, len, max_chunks, max_pages, cfg)                                                       \
+  mqimg_rx_init_checked((buf), (len), (max_chunks), (max_pages), (cfg), MQIMG_RX_OPTS_CHECK)
 
 /**
  * Hands the library one MQTT message: `topic` (`topic_len` bytes, NUL not needed) and its payload. Topics that are
@@ -214,8 +208,21 @@ mqimg_rx_code mqimg_rx_on_message(mqimg_rx *rx, const char *topic, size_t topic_
 mqimg_rx_code mqimg_rx_on_message_part(mqimg_rx *rx, const char *topic, size_t topic_len, const uint8_t *data,
                                        size_t len, size_t offset, size_t total);
 
-/** Runs the timers (flush, heartbeat, page requests, timeout). Call at least every 15 ms. */
+/**
+ * Runs the timers (flush, heartbeat, page requests, timeout) and a bounded share of the catching up that a filled
+ * gap or a late hash page leaves (MQIMG_RX_WORK_PER_CALL in mqimg_rx_opts.h): chunks read back to feed the file's
+ * SHA-256 and proof in order, chunks checked against a page that came after them, and then the completion. Call at
+ * least every 15 ms, and again at once (releasing any lock in between) while mqimg_rx_work_left() is non-zero.
+ */
 void mqimg_rx_poll(mqimg_rx *rx);
+
+/**
+ * Non-zero while catching up is waiting for mqimg_rx_poll (chunks to read back and hash, chunks to check against a
+ * page that came, a completion): call mqimg_rx_poll again soon. 0 when a call of mqimg_rx_poll would only run the
+ * timers. No call of the library does more than its own message plus about MQIMG_RX_WORK_PER_CALL chunks' worth
+ * of this (2 x MQIMG_RX_WORK_PER_CALL SHA-256 passes over a chunk).
+ */
+int mqimg_rx_work_left(const mqimg_rx *rx);
 
 /** True while a transfer is in progress. */
 int mqimg_rx_busy(const mqimg_rx *rx);

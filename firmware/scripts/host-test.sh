@@ -41,6 +41,17 @@ if echo "$external" | grep -Eq '^(malloc|calloc|realloc|free|strdup|aligned_allo
   exit 1
 fi
 echo "no allocator: ok"
+# The library with its built-in SHA-256 needs nothing but string.h.
+lib=build-host/libmqimg_rx_builtin_sha.a
+external=$(comm -23 <(nm -g --undefined-only "$lib" | awk 'NF == 2 {print $2}' | sort -u) \
+  <(nm -g --defined-only "$lib" | awk 'NF == 3 {print $3}' | sort -u))
+bad=$(echo "$external" | grep -Ev '^(memcmp|memcpy|memmove|memset|strcmp|strlen|_GLOBAL_OFFSET_TABLE_|__stack_chk_fail)$' || true)
+if [ -n "$bad" ]; then
+  echo "the library with the built-in SHA-256 references symbols outside string.h:" >&2
+  echo "$bad" >&2
+  exit 1
+fi
+echo "built-in SHA-256: the library needs only $(echo $external)"
 
 # Signed manifests (libsodium) too, under the sanitizers.
 build_and_test build-host-asan -DMQIMG_RX_SANITIZE=ON -DMQIMG_RX_WITH_SODIUM=ON

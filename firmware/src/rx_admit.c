@@ -114,6 +114,7 @@ mqimg_rx_code rx_on_manifest(mqimg_rx *rx, const char *topic, size_t t_len, cons
   rx->ack_every = rx->win / 8 < 1 ? 1 : rx->win / 8 > 16 ? 16 : rx->win / 8;
   rx->next = rx->held_count = rx->pending_count = rx->pages_held = rx->hashed = 0;
   rx->high = -1;
+  rx->check_from = rx->m.chunks;
   rx->started_ms = rx->last_chunk_ms = now;
   rx->unreported = 0;
   rx_repairs_reset(rx);

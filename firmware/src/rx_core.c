@@ -27,10 +27,55 @@ static int valid_rx_id(const char *id) {
   return n >= 1;
 }
 
-mqimg_rx *mqimg_rx_init(void *buf, size_t len, uint32_t max_chunks, uint32_t max_pages, const mqimg_rx_config *cfg) {
-  if (!buf || !cfg || !cfg->publish || !cfg->write || !cfg->read || !cfg->now_ms || !cfg->rx_id) return NULL;
-  if (!valid_rx_id(cfg->rx_id) || max_chunks == 0 || max_pages == 0 || max_pages > 128) return NULL;
-  if (len < mqimg_rx_state_size(max_chunks, max_pages)) return NULL;
+/* The reason mqimg_rx_init refused, written into the caller's buffer (no stdio here). */
+typedef struct {
+  char *p;
+  size_t cap, len;
+} why_buf;
+static void why_s(why_buf *w, const char *s) {
+  while (*s && w->len + 1 < w->cap) w->p[w->len++] = *s++;
+  w->p[w->len] = 0;
+}
+static void why_u(why_buf *w, size_t v) {
+  char d[24];
+  int i = 23;
+  d[i] = 0;
+  do {
+    d[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  why_s(w, d + i);
+}
+static mqimg_rx *refused(void *buf, size_t len, const char *a, size_t n, const char *b, size_t m, const char *c) {
+  if (!buf || len == 0) return NULL;
+  why_buf w = {(char *)buf, len, 0};
+  w.p[0] = 0;
+  why_s(&w, "mqimg_rx_init: ");
+  why_s(&w, a);
+  if (b) {
+    why_u(&w, n);
+    why_s(&w, b);
+    why_u(&w, m);
+    why_s(&w, c);
+  }
+  return NULL;
+}
+
+mqimg_rx *mqimg_rx_init_checked(void *buf, size_t len, uint32_t max_chunks, uint32_t max_pages,
+                                const mqimg_rx_config *cfg, uint32_t opts_check) {
+  if (opts_check != MQIMG_RX_OPTS_CHECK)
+    return refused(buf, len,
+                   "the application was compiled with other options than the library (MQIMG_RX_MAX_TOPIC, "
+                   "MQIMG_RX_WITH_SODIUM...): set them in mqimg_rx_opts.h for both; the library has MQIMG_RX_MAX_TOPIC ",
+                   MQIMG_RX_MAX_TOPIC, ", MQIMG_RX_MAX_RANGES ", MQIMG_RX_MAX_RANGES, "");
+  if (!cfg || !cfg->publish || !cfg->write || !cfg->read || !cfg->now_ms || !cfg->rx_id)
+    return refused(buf, len, "a required callback (publish, write, read, now_ms) or rx_id is missing", 0, NULL, 0,
+                   NULL);
+  if (!valid_rx_id(cfg->rx_id)) return refused(buf, len, "rx_id must be 1-64 of A-Z a-z 0-9 _ . -", 0, NULL, 0, NULL);
+  if (max_chunks == 0 || max_pages == 0 || max_pages > 128)
+    return refused(buf, len, "max_chunks must be 1 or more and max_pages 1 to 128", 0, NULL, 0, NULL);
+  size_t need = mqimg_rx_state_size(max_chunks, max_pages);
+  if (!buf || len < need) return refused(buf, len, "a buffer of ", len, " bytes; ", need, " needed");
   uintptr_t at = ALIGN_UP((uintptr_t)buf, 8);
   mqimg_rx *rx = (mqimg_rx *)at;
   memset(rx, 0, sizeof *rx);
@@ -56,6 +101,11 @@ mqimg_rx *mqimg_rx_init(void *buf, size_t len, uint32_t max_chunks, uint32_t max
   rx_sig_init(rx);
 #endif
   return rx;
+}
+
+/* The function behind the name, for callers that bypass the macro (no check of the options). */
+mqimg_rx *(mqimg_rx_init)(void *buf, size_t len, uint32_t max_chunks, uint32_t max_pages, const mqimg_rx_config *cfg) {
+  return mqimg_rx_init_checked(buf, len, max_chunks, max_pages, cfg, MQIMG_RX_OPTS_CHECK);
 }
 
 int mqimg_rx_busy(const mqimg_rx *rx) { return rx->active; }
@@ -92,8 +142,11 @@ mqimg_rx_code mqimg_rx_on_message(mqimg_rx *rx, const char *topic, size_t topic_
   case TOPIC_CHUNK: {
     if (current(rx, topic, &t)) {
       int page = t.kind == TOPIC_PAGE;
-      return counted(rx, page, t.index,
+      rx_work_begin(rx);
+      code = counted(rx, page, t.index,
                      page ? rx_on_page(rx, t.index, payload, len) : rx_on_chunk(rx, t.index, payload, len));
+      rx_work(rx); /* a share of any catching up, and the completion */
+      return code;
     }
     uint32_t now = rx_now(rx);
     rx_finished *f = rx_find_finished(rx, t.id);
@@ -119,14 +172,20 @@ mqimg_rx_code mqimg_rx_on_message_part(mqimg_rx *rx, const char *topic, size_t t
     if (!rx->piece_active) return MQIMG_RX_OK;
     int page = rx->piece_page;
     uint32_t index = rx->piece_index;
-    return counted(rx, page, index, rx_on_piece(rx, page, index, data, len, offset, total));
+    rx_work_begin(rx);
+    mqimg_rx_code code = counted(rx, page, index, rx_on_piece(rx, page, index, data, len, offset, total));
+    rx_work(rx);
+    return code;
   }
   topic_parts t;
   rx_piece_abandon(rx);
   rx_parse_topic(topic, topic_len, &t);
   if ((t.kind == TOPIC_PAGE || t.kind == TOPIC_CHUNK) && current(rx, topic, &t)) {
     int page = t.kind == TOPIC_PAGE;
-    return counted(rx, page, t.index, rx_on_piece(rx, page, t.index, data, len, 0, total));
+    rx_work_begin(rx);
+    mqimg_rx_code code = counted(rx, page, t.index, rx_on_piece(rx, page, t.index, data, len, 0, total));
+    rx_work(rx);
+    return code;
   }
   /* Anything else in pieces (a manifest larger than the client's buffer, a page or chunk of another transfer) is
    * handled as its first piece alone would be: a manifest is then refused (`not_json`); an unknown transfer is
@@ -134,7 +193,12 @@ mqimg_rx_code mqimg_rx_on_message_part(mqimg_rx *rx, const char *topic, size_t t
   return mqimg_rx_on_message(rx, topic, topic_len, data, len);
 }
 
+int mqimg_rx_work_left(const mqimg_rx *rx) { return rx_work_waiting(rx); }
+
 void mqimg_rx_poll(mqimg_rx *rx) {
+  if (!rx->active) return;
+  rx_work_begin(rx);
+  rx_work(rx); /* a share of the catching up a filled gap or a late page left */
   if (!rx->active) return;
   uint32_t now = rx_now(rx);
   if (now - rx->last_chunk_ms >= rx->cfg.timeout_ms) {

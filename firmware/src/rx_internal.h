@@ -68,6 +68,11 @@ struct mqimg_rx {
   rx_asked asked[MQIMG_RX_MAX_ASKED];
   rx_sha256 file_hash, hmac_inner, scratch;
   int hashing; /* file_hash and hmac_inner started and not finished */
+  /* Catching up, spread over calls (rx_work): pending chunks from `check_from` on whose page is held are checked;
+   * held chunks from `hashed` on are fed to the file hash. `budget`: bytes of SHA-256 input left in this call. */
+  uint32_t check_from;
+  uint32_t budget;
+  int worked; /* an item of catching up was done in this call */
   /* A chunk arriving in pieces (mqimg_rx_on_message_part). */
   int piece_active, piece_page;
   uint32_t piece_index, piece_total, piece_received;
@@ -123,8 +128,15 @@ void rx_fail(mqimg_rx *rx, mqimg_rx_code code);
 mqimg_rx_code rx_on_page(mqimg_rx *rx, uint32_t j, const uint8_t *payload, size_t len);
 mqimg_rx_code rx_on_chunk(mqimg_rx *rx, uint32_t n, const uint8_t *payload, size_t len);
 uint32_t rx_chunk_length(const rx_manifest *m, uint32_t n);
-/** Chunk `n` was checked and written: held now (`payload`: its bytes, or NULL to read them back when hashing). */
+/** Chunk `n` was checked and written: held now (`payload`: its bytes, fed to the file hash at once when it is next in
+ *  order; NULL: read back later by rx_work). */
 void rx_commit(mqimg_rx *rx, uint32_t n, const uint8_t *payload, uint32_t now);
+/** A new call of the library: the budget of catching up for it (MQIMG_RX_WORK_PER_CALL). */
+void rx_work_begin(mqimg_rx *rx);
+/** Catching up within this call's budget: pending chunks whose page came, the file hash in order, completion. */
+void rx_work(mqimg_rx *rx);
+/** Is catching up waiting? */
+int rx_work_waiting(const mqimg_rx *rx);
 /** Chunk `n` was written before its hash page came: held aside, checked when the page comes. */
 void rx_set_aside(mqimg_rx *rx, uint32_t n, uint32_t now);
 

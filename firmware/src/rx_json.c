@@ -16,7 +16,7 @@ int rx_json_expect(rx_json *j, uint8_t c) {
   return 0;
 }
 
-static int hex_value(uint8_t c) {
+static int json_hex_value(uint8_t c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -27,7 +27,7 @@ static int read_u16(rx_json *j, uint32_t *out) {
   if (j->end - j->p < 4) return -1;
   uint32_t v = 0;
   for (int i = 0; i < 4; i++) {
-    int h = hex_value(j->p[i]);
+    int h = json_hex_value(j->p[i]);
     if (h < 0) return -1;
     v = (v << 4) | (uint32_t)h;
   }

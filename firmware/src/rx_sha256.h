@@ -1,12 +1,22 @@
-/* SHA-256 over mbedTLS (2.28 on Debian, 3.x in ESP-IDF 5) and HMAC-SHA256 built on it: no allocation
- * (mbedtls_md_setup would allocate its context). */
+/* SHA-256 and HMAC-SHA256 built on it, with no allocation (mbedtls_md_setup would allocate its context): over
+ * mbedTLS (2.28 on Debian, 3.x in ESP-IDF 5), or, with MQIMG_RX_BUILTIN_SHA256 = 1 (mqimg_rx_opts.h), the portable
+ * implementation in rx_sha256.c, for targets without mbedTLS. */
 #ifndef RX_SHA256_H
 #define RX_SHA256_H
 #include <stddef.h>
 #include <stdint.h>
-#include "mbedtls/sha256.h"
+#include "mqimg_rx.h" /* and through it mqimg_rx_opts.h */
 
+#if MQIMG_RX_BUILTIN_SHA256
+typedef struct {
+  uint32_t h[8];
+  uint32_t total_low, total_high; /* bytes hashed */
+  uint8_t block[64];
+} rx_sha256;
+#else
+#include "mbedtls/sha256.h"
 typedef mbedtls_sha256_context rx_sha256;
+#endif
 
 void rx_sha256_start(rx_sha256 *c);
 void rx_sha256_update(rx_sha256 *c, const uint8_t *data, size_t len);

@@ -19,27 +19,16 @@ void rx_fail(mqimg_rx *rx, mqimg_rx_code code) {
   if (rx->cfg.failed) rx->cfg.failed(rx->cfg.user, &rx->info, code);
 }
 
-/* Feeds the file hash and the proof's HMAC with every held chunk from `hashed` on, in order. `payload` is chunk
- * `index`'s bytes (just received); other chunks are read back through `read`. 0, or -1 when a read failed. */
-static int hash_in_order(mqimg_rx *rx, uint32_t index, const uint8_t *payload) {
+/* Feeds the file hash and the proof's HMAC with `len` bytes of the file at `offset`, read back through `read` in
+ * pieces. 0, or -1 when a read failed. */
+static int hash_stored(mqimg_rx *rx, uint32_t offset, uint32_t len) {
   uint8_t piece[MQIMG_RX_READ_PIECE];
-  while (rx->hashed < rx->m.chunks && rx_bit(rx->held, rx->hashed)) {
-    uint32_t n = rx->hashed;
-    uint32_t offset = n * rx->m.chunk_bytes;
-    uint32_t len = n == rx->m.chunks - 1 ? rx->m.size - offset : rx->m.chunk_bytes;
-    if (n == index && payload) {
-      rx_sha256_update(&rx->file_hash, payload, len);
-      rx_sha256_update(&rx->hmac_inner, payload, len);
-    } else {
-      for (uint32_t done = 0; done < len;) {
-        uint32_t step = len - done < sizeof piece ? len - done : (uint32_t)sizeof piece;
-        if (rx->cfg.read(rx->cfg.user, offset + done, piece, step) != 0) return -1;
-        rx_sha256_update(&rx->file_hash, piece, step);
-        rx_sha256_update(&rx->hmac_inner, piece, step);
-        done += step;
-      }
-    }
-    rx->hashed++;
+  for (uint32_t done = 0; done < len;) {
+    uint32_t step = len - done < sizeof piece ? len - done : (uint32_t)sizeof piece;
+    if (rx->cfg.read(rx->cfg.user, offset + done, piece, step) != 0) return -1;
+    rx_sha256_update(&rx->file_hash, piece, step);
+    rx_sha256_update(&rx->hmac_inner, piece, step);
+    done += step;
   }
   return 0;
 }
@@ -69,7 +58,8 @@ uint32_t rx_chunk_length(const rx_manifest *m, uint32_t n) {
   return n == m->chunks - 1 ? m->size - n * m->chunk_bytes : m->chunk_bytes;
 }
 
-/* Chunk `n`, checked and written, is held now: bookkeeping, hashing, and the status rules of 7.2. */
+/* Chunk `n`, checked and written, is held now: bookkeeping, hashing when it is next in order, and the status rules
+ * of 7.2. The file hash of chunks held beyond a gap, and the completion, are left to rx_work. */
 void rx_commit(mqimg_rx *rx, uint32_t n, const uint8_t *payload, uint32_t now) {
   rx_set_bit(rx->held, n);
   rx->held_count++;
@@ -78,17 +68,96 @@ void rx_commit(mqimg_rx *rx, uint32_t n, const uint8_t *payload, uint32_t now) {
   if ((int32_t)n > rx->high) rx->high = (int32_t)n;
   while (rx->next < rx->m.chunks && rx_bit(rx->held, rx->next)) rx->next++;
   int repaired = rx_repairs_arrived(rx, n, now);
-  if (hash_in_order(rx, n, payload) != 0) {
-    rx_fail(rx, MQIMG_RX_WRITE_FAILED);
-    return;
+  if (n == rx->hashed && payload) { /* in order: its bytes are at hand, nothing to read back */
+    uint32_t len = rx_chunk_length(&rx->m, n);
+    rx_sha256_update(&rx->file_hash, payload, len);
+    rx_sha256_update(&rx->hmac_inner, payload, len);
+    rx->hashed++;
   }
-  if (rx->held_count == rx->m.chunks) {
-    finish(rx);
-    return;
-  }
+  if (rx->held_count == rx->m.chunks) return; /* completion (or the rest of the file hash) comes in rx_work */
   int gap = n > rx->next && !rx_bit(rx->held, n - 1);
   if (rx->unreported++ == 0) rx->first_unreported_ms = now;
   if (gap || repaired || rx->unreported >= rx->ack_every) rx_publish_receiving(rx, now);
+}
+
+void rx_work_begin(mqimg_rx *rx) {
+  rx->budget = rx->active ? 2u * MQIMG_RX_WORK_PER_CALL * rx->m.chunk_bytes : 0;
+  rx->worked = 0;
+}
+
+/* May an item costing `cost` bytes of SHA-256 input be done in this call? The first always may (progress). */
+static int afford(mqimg_rx *rx, uint32_t cost) {
+  if (rx->worked && cost > rx->budget) return 0;
+  rx->budget = cost > rx->budget ? 0 : rx->budget - cost;
+  rx->worked = 1;
+  return 1;
+}
+
+/* The next chunk set aside before its page whose page is held now, from check_from on; m.chunks when none. */
+static uint32_t next_check(mqimg_rx *rx) {
+  uint32_t n = rx->check_from;
+  while (n < rx->m.chunks) {
+    if ((n & 7) == 0 && rx->pending[n >> 3] == 0) {
+      n += 8;
+      continue;
+    }
+    if (rx_bit(rx->pending, n) && rx_bit(rx->page_held, n / rx->per_page)) break;
+    n++;
+  }
+  rx->check_from = n < rx->m.chunks ? n : rx->m.chunks;
+  return rx->check_from;
+}
+
+static int stored_chunk_matches(mqimg_rx *rx, uint32_t n, int *read_failed);
+
+int rx_work_waiting(const mqimg_rx *rx) {
+  if (!rx->active) return 0;
+  if (rx->hashed == rx->m.chunks) return 1; /* the completion */
+  if (rx_bit(rx->held, rx->hashed)) return 1;
+  if (rx->pending_count == 0) return 0;
+  for (uint32_t n = rx->check_from; n < rx->m.chunks; n++) {
+    if ((n & 7) == 0 && rx->pending[n >> 3] == 0) {
+      n += 7;
+      continue;
+    }
+    if (rx_bit(rx->pending, n) && rx_bit(rx->page_held, n / rx->per_page)) return 1;
+  }
+  return 0;
+}
+
+void rx_work(mqimg_rx *rx) {
+  while (rx->active) {
+    /* Chunks written before their page came, checked now that it has (read back from storage). */
+    if (rx->pending_count > 0 && next_check(rx) < rx->m.chunks) {
+      uint32_t n = rx->check_from;
+      if (!afford(rx, rx_chunk_length(&rx->m, n))) return;
+      rx_clear_bit(rx->pending, n);
+      rx->pending_count--;
+      int read_failed = 0;
+      if (stored_chunk_matches(rx, n, &read_failed)) {
+        rx_commit(rx, n, NULL, rx_now(rx));
+      } else if (read_failed) {
+        rx_fail(rx, MQIMG_RX_WRITE_FAILED);
+      } else {
+        rx->stats.chunks_rejected++;
+        rx_reject(rx, MQIMG_RX_CHUNK_HASH_MISMATCH, (long)n);
+      }
+      continue;
+    }
+    /* The file hash, in order, over chunks held beyond what was hashed (read back). */
+    if (rx->hashed < rx->m.chunks && rx_bit(rx->held, rx->hashed)) {
+      uint32_t n = rx->hashed, len = rx_chunk_length(&rx->m, n);
+      if (!afford(rx, 2 * len)) return;
+      if (hash_stored(rx, n * rx->m.chunk_bytes, len) != 0) {
+        rx_fail(rx, MQIMG_RX_WRITE_FAILED);
+        return;
+      }
+      rx->hashed++;
+      continue;
+    }
+    if (rx->hashed == rx->m.chunks) finish(rx);
+    return;
+  }
 }
 
 /* SHA-256 of chunk `n` read back from storage, first 16 bytes compared with its hash. 1 when it matches. */
@@ -116,25 +185,10 @@ uint32_t rx_page_length(const mqimg_rx *rx, uint32_t j) {
 }
 
 void rx_page_held(mqimg_rx *rx, uint32_t j) {
-  uint32_t first = j * rx->per_page, count = rx_page_length(rx, j) / 16;
   rx_set_bit(rx->page_held, j);
   rx->pages_held++;
-  /* Chunks written before this page came are checked now, read back from storage. */
-  uint32_t now = rx_now(rx);
-  for (uint32_t n = first; n < first + count && rx->active && rx->pending_count > 0; n++) {
-    if (!rx_bit(rx->pending, n)) continue;
-    rx_clear_bit(rx->pending, n);
-    rx->pending_count--;
-    int read_failed = 0;
-    if (stored_chunk_matches(rx, n, &read_failed)) {
-      rx_commit(rx, n, NULL, now);
-    } else if (read_failed) {
-      rx_fail(rx, MQIMG_RX_WRITE_FAILED);
-    } else {
-      rx->stats.chunks_rejected++;
-      rx_reject(rx, MQIMG_RX_CHUNK_HASH_MISMATCH, (long)n);
-    }
-  }
+  /* Chunks written before this page came are checked by rx_work (read back from storage), a few per call. */
+  if (j * rx->per_page < rx->check_from) rx->check_from = j * rx->per_page;
 }
 
 mqimg_rx_code rx_on_page(mqimg_rx *rx, uint32_t j, const uint8_t *payload, size_t len) {

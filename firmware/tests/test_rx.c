@@ -55,8 +55,10 @@ static int on_write(void *u, uint32_t offset, const uint8_t *d, size_t len) {
   memcpy(file + offset, d, len);
   return 0;
 }
+static size_t read_bytes; /* bytes read back through `read` since last reset */
 static int on_read(void *u, uint32_t offset, uint8_t *d, size_t len) {
   (void)u;
+  read_bytes += len;
   memcpy(d, file + offset, len);
   return 0;
 }
@@ -263,7 +265,16 @@ static void test_two_pages_and_early_chunks(void) {
   send_page(rx, &t, "0123456789abcdef", 1);
   send_page(rx, &t, "0123456789abcdef", 0);
   CHECK(strstr(last_status(), "\"next\":0,\"high\":4") != NULL);
+  /* chunk 0 fills the gap: chunks 1 to 4 are hashed for the file in order, MQIMG_RX_WORK_PER_CALL per call */
   send_chunk(rx, &t, "0123456789abcdef", 0);
+  int polls = 0;
+  while (mqimg_rx_work_left(rx) && polls < 10) {
+    CHECK(completes == 0);
+    mqimg_rx_poll(rx);
+    polls++;
+  }
+  CHECK(polls == (4 + MQIMG_RX_WORK_PER_CALL - 1) / MQIMG_RX_WORK_PER_CALL - 1);
+  CHECK(!mqimg_rx_work_left(rx));
   CHECK(completes == 1 && memcmp(file, data, 300) == 0);
   mqimg_rx_stats s;
   mqimg_rx_get_stats(rx, &s);
@@ -514,6 +525,78 @@ static void test_pieces(void) {
   CHECK(status_count == before + 1 && strstr(last_status(), "complete") != NULL);
 }
 
+/* Bounded work per call (issue 22): a gap that fills, and a page that releases chunks set aside before it, are
+ * caught up a few chunks per call, never in one; every chunk and the proof still come right. */
+static void test_bounded_work(void) {
+  enum { CHUNK = 256, CHUNKS = 40, SIZE = CHUNK * CHUNKS - 100 };
+  static uint8_t data[SIZE];
+  for (int i = 0; i < SIZE; i++) data[i] = (uint8_t)(i * 7 + (i >> 8));
+  static transfer t;
+  build(&t, data, SIZE, CHUNK, "0123456789abcdef", NULL);
+  for (int late_page = 0; late_page < 2; late_page++) {
+    mqimg_rx *rx = fresh(0);
+    CHECK(msg_s(rx, T_ID "/m", t.manifest) == MQIMG_RX_OK);
+    if (!late_page)
+      for (uint32_t j = 0; j < t.page_count; j++) send_page(rx, &t, "0123456789abcdef", j);
+    size_t most = 0;
+    int calls = 0;
+    /* chunk 0 held back; with late_page, the page comes after every other chunk */
+    for (uint32_t n = 1; n < CHUNKS; n++) {
+      read_bytes = 0;
+      send_chunk(rx, &t, "0123456789abcdef", n);
+      if (read_bytes > most) most = read_bytes;
+      clock_ms += 1;
+      mqimg_rx_poll(rx);
+    }
+    CHECK(most == 0 && completes == 0);
+    if (late_page) {
+      for (uint32_t j = 0; j < t.page_count; j++) {
+        read_bytes = 0;
+        send_page(rx, &t, "0123456789abcdef", j);
+        if (read_bytes > most) most = read_bytes;
+      }
+    }
+    read_bytes = 0;
+    send_chunk(rx, &t, "0123456789abcdef", 0);
+    if (read_bytes > most) most = read_bytes;
+    while (mqimg_rx_work_left(rx) && calls < 1000) {
+      read_bytes = 0;
+      mqimg_rx_poll(rx);
+      if (read_bytes > most) most = read_bytes;
+      calls++;
+    }
+    /* A chunk read back for the file hash feeds two SHA-256 (budget 2 x its length), one checked against its page
+     * one (budget its length): at most 2 x MQIMG_RX_WORK_PER_CALL chunks read per call, and more than one call. */
+    CHECK(most > 0 && most <= 2u * MQIMG_RX_WORK_PER_CALL * CHUNK);
+    CHECK(calls >= (late_page ? 2 * CHUNKS : CHUNKS) / (2 * MQIMG_RX_WORK_PER_CALL));
+    CHECK(completes == 1 && fails == 0 && memcmp(file, data, SIZE) == 0);
+    CHECK(strstr(last_status(), "\"state\":\"complete\"") != NULL);
+  }
+}
+
+static void test_init_refusals(void) {
+  static uint8_t small[300];
+  mqimg_rx_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.rx_id = "rx-1";
+  cfg.publish = on_publish;
+  cfg.write = on_write;
+  cfg.read = on_read;
+  cfg.now_ms = on_now;
+  /* too small: the reason, with the size needed, in the buffer */
+  CHECK(mqimg_rx_init(small, sizeof small, 150, 3, &cfg) == NULL);
+  char want[120];
+  snprintf(want, sizeof want, "mqimg_rx_init: a buffer of 300 bytes; %zu needed", mqimg_rx_state_size(150, 3));
+  CHECK_STR((const char *)small, want);
+  /* an application compiled with another MQIMG_RX_MAX_TOPIC (its options differ): refused, and said so */
+  CHECK(mqimg_rx_init_checked(state, sizeof state, 150, 3, &cfg, MQIMG_RX_OPTS_CHECK + 1) == NULL);
+  CHECK(strstr((const char *)state, "other options than the library") != NULL);
+  CHECK(mqimg_rx_init_checked(state, sizeof state, 150, 3, &cfg, MQIMG_RX_OPTS_CHECK) != NULL);
+  cfg.rx_id = "bad id";
+  CHECK(mqimg_rx_init(state, sizeof state, 150, 3, &cfg) == NULL);
+  CHECK(strstr((const char *)state, "rx_id") != NULL);
+}
+
 static void test_state_sizes(void) {
   struct {
     const char *what;
@@ -543,6 +626,8 @@ int main(void) {
   test_timers_and_admission();
   test_checksum_mismatch();
   test_pieces();
+  test_bounded_work();
+  test_init_refusals();
   test_state_sizes();
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;

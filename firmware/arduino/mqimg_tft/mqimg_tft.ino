@@ -1,11 +1,16 @@
-// mqimg on an ESP32 (with PSRAM) and a 320x240 ILI9341 driven by TFT_eSPI, over PubSubClient. Send with:
+// mqimg on an ESP32-class board and a 320x240 ILI9341 driven by TFT_eSPI, over PubSubClient. Send with:
 //   mqimg send photo.jpg --profile ili9341-rgb565 --chunk-size 1024 --topic cam/1 --url mqtt://BROKER
 // (1 KiB chunks: PubSubClient drops any message larger than its buffer, set below.) Install firmware/ as an
-// Arduino library (copy or link it to ~/Arduino/libraries/mqimg_rx) and PubSubClient and TFT_eSPI (configured for
-// your panel in its User_Setup.h). UNTESTED ON HARDWARE: no ESP32 toolchain was available (firmware/README.md).
+// Arduino library (copy or link it to ~/Arduino/libraries/mqimg_rx; or copy the two files that
+// firmware/scripts/amalgamate.sh writes, mqimg_rx.c and mqimg_rx.h, next to this sketch) and PubSubClient and
+// TFT_eSPI (configured for your panel and pins in its User_Setup.h). The frame buffer goes to PSRAM where the board
+// has it (ESP32, S3 with PSRAM enabled), else to internal RAM (C3, C6: 150 KiB of it). NOT BUILT WITH THE ARDUINO
+// IDE AND UNTESTED ON HARDWARE: CI compiles this sketch for rv32imc against stand-ins of the APIs it calls, with
+// ESP-IDF's warnings (firmware/scripts/examples-test.sh, firmware/README.md).
 #include <PubSubClient.h>
 #include <TFT_eSPI.h>
 #include <WiFi.h>
+#include <inttypes.h>
 #include "mqimg_rx.h"
 
 static const char *WIFI_SSID = "your-ssid";
@@ -17,7 +22,7 @@ static const uint16_t W = 320, H = 240;
 WiFiClient net;
 PubSubClient mqtt(net);
 TFT_eSPI tft;
-static uint8_t *fb;  // W * H * 2 bytes of little-endian RGB565 (the profile's), in PSRAM
+static uint8_t *fb;  // W * H * 2 bytes of little-endian RGB565 (the profile's), in PSRAM if there is some
 static char rxId[24];
 // 150 chunks of 1 KiB and their 3 hash pages at most: about 5.6 KiB.
 static uint8_t state[MQIMG_RX_STATE_SIZE(MQIMG_RX_CHUNKS(320 * 240 * 2, 1024), MQIMG_RX_PAGES(150, 1024))];
@@ -38,7 +43,8 @@ static int readFb(void *, uint32_t offset, uint8_t *data, size_t len) {
 }
 static uint32_t nowMs(void *) { return millis(); }
 static int begin(void *, const mqimg_rx_info *i) {
-  Serial.printf("receiving %s: %s %ux%u in %u chunks\n", i->id, i->type, i->width, i->height, i->chunks);
+  Serial.printf("receiving %s: %s %" PRIu32 "x%" PRIu32 " in %" PRIu32 " chunks\n", i->id, i->type, i->width, i->height,
+                i->chunks);
   if (i->pixel_format != MQIMG_RX_PX_RGB565LE || i->width != W || i->height != H) return MQIMG_RX_NOT_AN_IMAGE;
   return 0;
 }
@@ -70,9 +76,9 @@ static void connectMqtt() {
 
 void setup() {
   Serial.begin(115200);
-  fb = (uint8_t *)ps_malloc((size_t)W * H * 2);
+  fb = (uint8_t *)(psramFound() ? ps_malloc((size_t)W * H * 2) : malloc((size_t)W * H * 2));
   if (!fb) {
-    Serial.println("no PSRAM for the frame buffer");
+    Serial.println("no memory for the frame buffer");
     for (;;) delay(1000);
   }
   tft.init();
@@ -96,6 +102,10 @@ void setup() {
   cfg.complete = complete;
   cfg.failed = failed;
   rx = mqimg_rx_init(state, sizeof state, MQIMG_RX_CHUNKS(320 * 240 * 2, 1024), MQIMG_RX_PAGES(150, 1024), &cfg);
+  if (!rx) {
+    Serial.println((const char *)state);  // why: the buffer, the config, or options that differ from the library's
+    for (;;) delay(1000);
+  }
   mqtt.setServer(BROKER, 1883);
   mqtt.setBufferSize(1024 + 128);  // one 1 KiB chunk and its topic
   mqtt.setCallback(onMessage);
@@ -104,5 +114,7 @@ void setup() {
 void loop() {
   connectMqtt();
   mqtt.loop();
-  mqimg_rx_poll(rx);  // the status flush, heartbeat, page requests and timeout
+  // The status flush, heartbeat, page requests and timeout, and a few chunks of catching up after a gap fills
+  // (mqimg_rx_work_left() says when more waits: loop() comes back at once, after mqtt.loop() has had its turn).
+  mqimg_rx_poll(rx);
 }
