@@ -6,20 +6,26 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { chunkHashes, nodeCrypto, receiptVerifier } from '../src/platform/node-crypto.js';
 import { rawPublicKey } from '../src/platform/node-keys.js';
-import { receiverWindow } from '../src/protocol/ack-policy.js';
-import { fromUtf8, toHex } from '../src/protocol/bytes.js';
-import { HASH_BYTES } from '../src/protocol/chunk-hashes.js';
-import { chunkView } from '../src/protocol/chunking.js';
-import { MAX_STATUS_RANGES } from '../src/protocol/constants.js';
-import type { CryptoProvider } from '../src/protocol/crypto.js';
-import { sealChunk, sealManifest, sealPage, secretKeyId, transferKey } from '../src/protocol/encryption.js';
-import { encodeManifest } from '../src/protocol/manifest.js';
-import { Reassembly } from '../src/protocol/reassembly.js';
-import { receiptProof } from '../src/protocol/receipt.js';
-import { RepairRequests } from '../src/protocol/repair-requests.js';
-import { publicKeyId, signingText, signManifest } from '../src/protocol/signature.js';
-import { encodeStatus } from '../src/protocol/status.js';
-import { prepareTransfer } from '../src/session/send-session.js';
+import { HASH_BYTES } from '../src/protocol/manifest/chunk-hashes.js';
+import { encodeManifest } from '../src/protocol/manifest/manifest.js';
+import { Reassembly } from '../src/protocol/receive/reassembly.js';
+import { RepairRequests } from '../src/protocol/receive/repair-requests.js';
+import type { CryptoProvider } from '../src/protocol/security/crypto.js';
+import {
+  sealChunk,
+  sealManifest,
+  sealPage,
+  secretKeyId,
+  transferKey,
+} from '../src/protocol/security/encryption.js';
+import { receiptProof } from '../src/protocol/security/receipt.js';
+import { publicKeyId, signingText, signManifest } from '../src/protocol/security/signature.js';
+import { receiverWindow } from '../src/protocol/status/ack-policy.js';
+import { encodeStatus } from '../src/protocol/status/status.js';
+import { fromUtf8, toHex } from '../src/protocol/wire/bytes.js';
+import { chunkView } from '../src/protocol/wire/chunking.js';
+import { MAX_STATUS_RANGES } from '../src/protocol/wire/constants.js';
+import { prepareTransfer } from '../src/session/send/send-session.js';
 
 /** The file of section 11: bytes 0x00..0xc7. */
 export const VECTOR_BYTES = Buffer.from(Array.from({ length: 200 }, (_, i) => i));

@@ -25,7 +25,7 @@ export function clearCommand(context: RunContext): Command {
   return command.action(async (flags: ClearFlags) => {
     const output = flags.quiet ? quietOutput(context.output) : context.output;
     const { MqttTransport } = await import('../transport/mqtt-transport.js');
-    const { clearRetained } = await import('../session/clear-retained.js');
+    const { clearRetained } = await import('../session/send/clear-retained.js');
     const transport = await MqttTransport.connect(toConnectOptions(flags, output));
     try {
       const cleared = await clearRetained(transport, flags.topic);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { definedOnly } from '../protocol/defined.js';
-import { errnoMessage } from '../session/errno-message.js';
+import { definedOnly } from '../protocol/wire/defined.js';
 import type { ConnectOptions } from '../transport/mqtt-transport.js';
+import { errnoMessage } from '../util/errno-message.js';
 import { normalizeBrokerUrl, withHostAndPort } from './broker-url.js';
 import type { Output } from './output.js';
 import { integerIn } from './parse-values.js';

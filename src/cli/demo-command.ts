@@ -20,8 +20,8 @@ export function demoCommand(context: RunContext): Command {
       const { mkdtemp, readdir, readFile, rm } = await import('node:fs/promises');
       const { tmpdir } = await import('node:os');
       const { startEmbeddedBroker } = await import('../broker/embedded-broker.js');
-      const { startReceiving } = await import('../session/receive-images.js');
-      const { sendImages } = await import('../session/send-images.js');
+      const { startReceiving } = await import('../api/receive-images.js');
+      const { sendImages } = await import('../api/send-images.js');
       // Without --out the files go to a temporary folder, removed at the end: the demo leaves nothing behind.
       const temporary = flags.out === undefined;
       const out = flags.out ?? (await mkdtemp(join(tmpdir(), 'mqimg-demo-')));

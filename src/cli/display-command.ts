@@ -66,7 +66,7 @@ export function displayCommand(context: RunContext): Command {
         throw new UsageError(
           `--url ${flags.url}: the page connects over WebSocket; give ws://HOST:PORT or wss://HOST:PORT (mqimg broker --ws-port PORT serves one)`,
         );
-      const { filterProblem } = await import('../protocol/topics.js');
+      const { filterProblem } = await import('../protocol/wire/topics.js');
       const problem = filterProblem(flags.topic);
       if (problem) throw new UsageError(`invalid --topic: ${problem}`);
       const config = await pageConfig(flags);
@@ -96,7 +96,7 @@ async function pageConfig(flags: DisplayFlags): Promise<EmbeddedConfig> {
   if (flags.username !== undefined) config.username = flags.username;
   if (flags.password !== undefined) config.password = flags.password;
   if (flags.trust === undefined && flags.encrypt === undefined) return config;
-  const keys = await import('../session/key-files.js');
+  const keys = await import('../platform/key-files.js');
   if (flags.trust !== undefined) {
     const { rawPublicKey } = await import('../platform/node-keys.js');
     const trusted = await keys.loadTrustedKeys(flags.trust);

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import type { DeclaredImage } from '../image/verify-image.js';
-import { definedOnly } from '../protocol/defined.js';
-import type { ReceiveEvent } from '../session/receive-events.js';
+import { definedOnly } from '../protocol/wire/defined.js';
+import type { ReceiveEvent } from '../session/receive/receiver-options.js';
 import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
 import type { RunContext } from './context.js';
 import { debugLog } from './debug-log.js';
@@ -107,16 +107,16 @@ export function receiveCommand(context: RunContext): Command {
     .option('-q, --quiet', 'no progress display and no messages but failures');
   addConnectionOptions(command);
   return command.action(async (flags: ReceiveFlags) => {
-    const { receiveImages } = await import('../session/receive-images.js');
+    const { receiveImages } = await import('../api/receive-images.js');
     if (flags.republish !== undefined) {
-      const { sendTopicProblem } = await import('../protocol/topics.js');
+      const { sendTopicProblem } = await import('../protocol/wire/topics.js');
       const problem = sendTopicProblem(flags.republish.replaceAll('{topic}', 't').replaceAll('{name}', 'n'));
       if (problem) throw new UsageError(`invalid --republish: ${problem}`);
     }
     const count = flags.once ? 1 : flags.count;
     const keys =
       flags.trust !== undefined || flags.encrypt !== undefined
-        ? await import('../session/key-files.js')
+        ? await import('../platform/key-files.js')
         : undefined;
     const trust = flags.trust !== undefined ? await keys?.loadTrustedKeys(flags.trust) : undefined;
     const secret = flags.encrypt !== undefined ? await keys?.loadSecret(flags.encrypt) : undefined;

@@ -44,7 +44,7 @@ export function relayCommand(context: RunContext): Command {
   addSendSecurityOptions(command);
   addConnectionOptions(command);
   return command.action(async (flags: RelayFlags) => {
-    const { filterProblem, sendTopicProblem } = await import('../protocol/topics.js');
+    const { filterProblem, sendTopicProblem } = await import('../protocol/wire/topics.js');
     const fromProblem = filterProblem(flags.from);
     if (fromProblem) throw new UsageError(`invalid --from: ${fromProblem}`);
     const toProblem = sendTopicProblem(flags.to);
@@ -53,8 +53,8 @@ export function relayCommand(context: RunContext): Command {
     checkImageOptions(flags);
     const connect = toConnectOptions(flags, context.output);
     const security = await loadSendSecurity(flags);
-    const { subscribeImages } = await import('../session/image-sources.js');
-    const { sendFeed } = await import('../session/send-feed.js');
+    const { subscribeImages } = await import('../feeds/image-sources.js');
+    const { sendFeed } = await import('../api/send-feed.js');
     const { signal } = context;
     const output = flags.quiet ? quietOutput(context.output) : context.output;
     const snapshots = await subscribeImages(connect, flags.from, signal);

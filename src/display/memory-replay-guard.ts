@@ -1,5 +1,5 @@
-import type { ReplayCheck } from '../protocol/manifest-checks.js';
-import { DEFAULT_MAX_AGE_MS, forgetAfterMs, replayProblem } from '../protocol/replay-window.js';
+import type { ReplayCheck } from '../protocol/manifest/manifest-checks.js';
+import { DEFAULT_MAX_AGE_MS, forgetAfterMs, replayProblem } from '../protocol/security/replay-window.js';
 
 /**
  * The display page's replay guard: the same rules as the Node receiver's (protocol/replay-window.ts), with the

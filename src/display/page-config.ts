@@ -1,5 +1,5 @@
-import { fromBase64 } from '../protocol/bytes.js';
-import { filterProblem } from '../protocol/topics.js';
+import { fromBase64 } from '../protocol/wire/bytes.js';
+import { filterProblem } from '../protocol/wire/topics.js';
 
 /** How the image fills the screen: all of it visible (`contain`, bars) or the screen filled (`cover`, cropped). */
 export type Fit = 'contain' | 'cover';

@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 import { plainJsCrypto } from '../platform/js-sha256.js';
 import { webCrypto } from '../platform/web-crypto.js';
-import { toHex } from '../protocol/bytes.js';
-import { receiverSubscriptions } from '../protocol/topics.js';
+import { toHex } from '../protocol/wire/bytes.js';
+import { receiverSubscriptions } from '../protocol/wire/topics.js';
 import { BrowserTransport } from '../transport/browser-transport.js';
 import { loadLastImage, type StoredImage, saveLastImage } from './image-store.js';
 import { MemoryReplayGuard } from './memory-replay-guard.js';

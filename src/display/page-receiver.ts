@@ -1,11 +1,11 @@
-import { HASH_BYTES } from '../protocol/chunk-hashes.js';
-import type { CryptoProvider } from '../protocol/crypto.js';
-import type { Manifest } from '../protocol/manifest.js';
+import { HASH_BYTES } from '../protocol/manifest/chunk-hashes.js';
+import type { Manifest } from '../protocol/manifest/manifest.js';
+import type { CryptoProvider } from '../protocol/security/crypto.js';
 import type { ReceiveEvent } from '../receiver-core/events.js';
 import { type MemoryFile, MemoryStore } from '../receiver-core/memory-store.js';
 import { ReceiverCore } from '../receiver-core/receiver-core.js';
-import { type Clock, monotonicClock, realScheduler, type Scheduler, wallClock } from '../session/clock.js';
 import type { MessageTransport } from '../transport/message-transport.js';
+import { type Clock, monotonicClock, realScheduler, type Scheduler, wallClock } from '../util/clock.js';
 import type { MemoryReplayGuard } from './memory-replay-guard.js';
 
 /** An image the page received and verified. */

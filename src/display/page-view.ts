@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { PIXEL_FORMATS, type PixelFormat } from '../protocol/constants.js';
+import { PIXEL_FORMATS, type PixelFormat } from '../protocol/wire/constants.js';
 import type { StoredImage } from './image-store.js';
 import { rawToRgba } from './raw-pixels.js';
 

@@ -1,4 +1,4 @@
-import type { PixelFormat } from '../protocol/constants.js';
+import type { PixelFormat } from '../protocol/wire/constants.js';
 
 /**
  * Unpacks raw pixels as mqimg sends them (PROTOCOL.md 5.1, image/pixel-formats.ts packs them) into the RGBA bytes a

@@ -1,4 +1,4 @@
-import { type PixelFormat, strideFor } from '../protocol/constants.js';
+import { type PixelFormat, strideFor } from '../protocol/wire/constants.js';
 
 /** A raw pixel format's name as manifests carry it (`PIXEL_FORMATS`). */
 export { type PixelFormat, strideFor };

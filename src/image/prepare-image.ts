@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { Sharp } from 'sharp';
 import { InputError } from '../errors.js';
-import { MEDIA_TYPES } from '../protocol/media-types.js';
+import { MEDIA_TYPES } from '../protocol/wire/media-types.js';
 import { type ImageHeader, readImageHeader } from './image-header.js';
 import type { Fit, OutputFormat } from './output-formats.js';
 import { type PixelFormat, packPixels, strideFor } from './pixel-formats.js';

@@ -1,4 +1,4 @@
-import type { CryptoProvider } from '../protocol/crypto.js';
+import type { CryptoProvider } from '../protocol/security/crypto.js';
 
 /** SHA-256 round constants (FIPS 180-4, 4.2.2). */
 const K = Uint32Array.from([

@@ -11,8 +11,8 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { HASH_BYTES } from '../protocol/chunk-hashes.js';
-import type { CryptoProvider } from '../protocol/crypto.js';
+import { HASH_BYTES } from '../protocol/manifest/chunk-hashes.js';
+import type { CryptoProvider } from '../protocol/security/crypto.js';
 
 const TAG_BYTES = 16;
 

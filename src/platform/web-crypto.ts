@@ -1,4 +1,4 @@
-import type { CryptoProvider } from '../protocol/crypto.js';
+import type { CryptoProvider } from '../protocol/security/crypto.js';
 
 const TAG_BITS = 128;
 

@@ -1,8 +1,8 @@
-import type { AckPolicy } from '../protocol/ack-policy.js';
-import type { Manifest } from '../protocol/manifest.js';
-import type { Reassembly } from '../protocol/reassembly.js';
-import type { Status } from '../protocol/status.js';
-import { TransferIntake } from '../protocol/transfer-intake.js';
+import type { Manifest } from '../protocol/manifest/manifest.js';
+import type { Reassembly } from '../protocol/receive/reassembly.js';
+import { TransferIntake } from '../protocol/receive/transfer-intake.js';
+import type { AckPolicy } from '../protocol/status/ack-policy.js';
+import type { Status } from '../protocol/status/status.js';
 import type { StoredFile } from './transfer-store.js';
 
 /**

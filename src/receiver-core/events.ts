@@ -1,5 +1,5 @@
-import type { FailureCode, RejectionCode } from '../protocol/codes.js';
-import type { Manifest } from '../protocol/manifest.js';
+import type { Manifest } from '../protocol/manifest/manifest.js';
+import type { FailureCode, RejectionCode } from '../protocol/wire/codes.js';
 
 /** Events a receiver reports, one per line with `mqimg receive --json`. */
 export type ReceiveEvent =

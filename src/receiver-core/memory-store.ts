@@ -1,8 +1,8 @@
-import { toHex } from '../protocol/bytes.js';
-import { chunkOffset } from '../protocol/chunking.js';
-import type { CryptoProvider } from '../protocol/crypto.js';
-import type { Manifest } from '../protocol/manifest.js';
-import { receiptProof } from '../protocol/receipt.js';
+import type { Manifest } from '../protocol/manifest/manifest.js';
+import type { CryptoProvider } from '../protocol/security/crypto.js';
+import { receiptProof } from '../protocol/security/receipt.js';
+import { toHex } from '../protocol/wire/bytes.js';
+import { chunkOffset } from '../protocol/wire/chunking.js';
 import type { FileDigests, OpenedFile, StoredFile, TransferStore } from './transfer-store.js';
 
 /** One transfer's bytes in memory, as the display page keeps them. */

@@ -1,24 +1,24 @@
 import { messageOf } from '../errors.js';
-import { receiverWindow, STATUS_FLUSH_MS } from '../protocol/ack-policy.js';
-import { askForBlindStart } from '../protocol/admission.js';
-import { hashMatches } from '../protocol/chunk-hashes.js';
-import { FAILURE_CODES, type FailureCode } from '../protocol/codes.js';
-import { openChunk, openPage } from '../protocol/encryption.js';
-import type { Manifest } from '../protocol/manifest.js';
+import { hashMatches } from '../protocol/manifest/chunk-hashes.js';
+import type { Manifest } from '../protocol/manifest/manifest.js';
 import {
   type CheckedManifest,
   type ManifestChecks,
   manifestVerdict,
   type ReplayCheck,
   readCheckedManifest,
-} from '../protocol/manifest-checks.js';
-import { statusKey } from '../protocol/status-seal.js';
-import { type ParsedTopic, parseTopic } from '../protocol/topics.js';
-import { chunkMismatch } from '../protocol/transfer-intake.js';
-import type { Cancel, Clock, Scheduler } from '../session/clock.js';
-import { callIsolated } from '../session/isolate-callback.js';
-import { SerialQueue } from '../session/serial-queue.js';
+} from '../protocol/manifest/manifest-checks.js';
+import { askForBlindStart } from '../protocol/receive/admission.js';
+import { chunkMismatch } from '../protocol/receive/transfer-intake.js';
+import { openChunk, openPage } from '../protocol/security/encryption.js';
+import { receiverWindow, STATUS_FLUSH_MS } from '../protocol/status/ack-policy.js';
+import { statusKey } from '../protocol/status/status-seal.js';
+import { FAILURE_CODES, type FailureCode } from '../protocol/wire/codes.js';
+import { type ParsedTopic, parseTopic } from '../protocol/wire/topics.js';
 import type { MessageTransport } from '../transport/message-transport.js';
+import type { Cancel, Clock, Scheduler } from '../util/clock.js';
+import { callIsolated } from '../util/isolate-callback.js';
+import { SerialQueue } from '../util/serial-queue.js';
 import { CoreTransfer } from './core-transfer.js';
 import { type EarlyMessage, EarlyMessages } from './early-messages.js';
 import { completedEvent, type ReceiveEvent, startedEvent } from './events.js';

@@ -1,6 +1,6 @@
-import { type AdmissionLimits, admit, type Refusal, reclaimFor } from '../protocol/admission.js';
-import type { Manifest } from '../protocol/manifest.js';
-import { sameContent as isSameContent } from '../protocol/transfer-id.js';
+import type { Manifest } from '../protocol/manifest/manifest.js';
+import { type AdmissionLimits, admit, type Refusal, reclaimFor } from '../protocol/receive/admission.js';
+import { sameContent as isSameContent } from '../protocol/wire/transfer-id.js';
 import type { CoreTransfer } from './core-transfer.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Status } from '../protocol/status.js';
+import type { Status } from '../protocol/status/status.js';
 
 /** A final status is repeated to a sender at most this often, in milliseconds (unless it sent a manifest). */
 export const FINAL_REPEAT_MS = 500;

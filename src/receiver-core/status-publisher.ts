@@ -1,8 +1,8 @@
-import { FAILURE_CODES, type FailureCode } from '../protocol/codes.js';
-import type { CryptoProvider } from '../protocol/crypto.js';
-import { encodeStatus, type Status } from '../protocol/status.js';
-import { sealStatus } from '../protocol/status-seal.js';
-import { statusTopic } from '../protocol/topics.js';
+import type { CryptoProvider } from '../protocol/security/crypto.js';
+import { encodeStatus, type Status } from '../protocol/status/status.js';
+import { sealStatus } from '../protocol/status/status-seal.js';
+import { FAILURE_CODES, type FailureCode } from '../protocol/wire/codes.js';
+import { statusTopic } from '../protocol/wire/topics.js';
 import type { MessageTransport } from '../transport/message-transport.js';
 import { SenderAnswers } from './sender-answers.js';
 

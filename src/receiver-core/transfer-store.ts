@@ -1,4 +1,4 @@
-import type { Manifest } from '../protocol/manifest.js';
+import type { Manifest } from '../protocol/manifest/manifest.js';
 
 /** The SHA-256 of a complete file and the proof of receipt a receiver sends for it, both as lowercase hex. */
 export interface FileDigests {

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { definedOnly } from '../../src/protocol/defined.js';
+import { definedOnly } from '../../src/protocol/wire/defined.js';
 
 describe('definedOnly', () => {
   it('drops the keys whose value is undefined and keeps every other value', () => {

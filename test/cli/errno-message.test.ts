@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { errnoCode, errnoMessage } from '../../src/session/errno-message.js';
+import { errnoCode, errnoMessage } from '../../src/util/errno-message.js';
 
 describe('errnoMessage', () => {
   it('says why a file cannot be read, in words for the common codes', async () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { InputError } from '../../src/errors.js';
-import { fetchImage, pollUrl, subscribeImages } from '../../src/session/image-sources.js';
+import { fetchImage, pollUrl, subscribeImages } from '../../src/feeds/image-sources.js';
 import { MqttTransport } from '../../src/transport/mqtt-transport.js';
 
 const SNAPSHOT = Buffer.from('pretend this is a JPEG');

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReceiving } from '../../src/api/receive-images.js';
+import { sendFeed } from '../../src/api/send-feed.js';
+import type { ImageInput } from '../../src/api/send-images.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/broker/embedded-broker.js';
-import { startReceiving } from '../../src/session/receive-images.js';
-import { sendFeed } from '../../src/session/send-feed.js';
-import type { ImageInput } from '../../src/session/send-images.js';
 
 const SAMPLE = fileURLToPath(new URL('../../samples/test-card.jpg', import.meta.url));
 let broker: EmbeddedBroker;

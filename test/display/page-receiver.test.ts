@@ -4,8 +4,8 @@ import { MemoryReplayGuard } from '../../src/display/memory-replay-guard.js';
 import { type PageEvent, PageReceiver, type ReceivedImage } from '../../src/display/page-receiver.js';
 import { publicKeyId, rawPublicKey } from '../../src/platform/node-keys.js';
 import { webCrypto } from '../../src/platform/web-crypto.js';
-import { parseTopic, receiverSubscriptions } from '../../src/protocol/topics.js';
-import { sendTransfer } from '../../src/session/send-session.js';
+import { parseTopic, receiverSubscriptions } from '../../src/protocol/wire/topics.js';
+import { sendTransfer } from '../../src/session/send/send-session.js';
 import { type DropRule, LoopbackBroker } from '../../src/transport/loopback-transport.js';
 import { seededRandom } from '../helpers/random.js';
 

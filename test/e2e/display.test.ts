@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { pageCount } from '../../src/protocol/chunk-hashes.js';
+import { pageCount } from '../../src/protocol/manifest/chunk-hashes.js';
 import { MQIMG_BIN, runCli, SAMPLES, startReceiver } from '../helpers/cli.js';
 import { jsonLines, tempDir as makeTempDir } from '../helpers/files.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';

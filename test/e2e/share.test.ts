@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SHARE_PROBE_MS } from '../../src/session/share-group.js';
+import { SHARE_PROBE_MS } from '../../src/session/receive/share-group.js';
 import { type CliProcess, cliEvents, runCli, startCli, startReceiver } from '../helpers/cli.js';
 import { sha256, tempDir } from '../helpers/files.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';

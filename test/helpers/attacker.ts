@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { type Manifest, parseManifest } from '../../src/protocol/manifest.js';
-import { parseTopic } from '../../src/protocol/topics.js';
+import { type Manifest, parseManifest } from '../../src/protocol/manifest/manifest.js';
+import { parseTopic } from '../../src/protocol/wire/topics.js';
 
 /**
  * A raw MQTT client playing the attacker of issue 11: anyone allowed to publish and subscribe on the broker, with

@@ -1,11 +1,11 @@
 import type { MqttClient } from 'mqtt';
-import { encodeManifest, type Manifest } from '../../src/protocol/manifest.js';
-import { chunkTopic, manifestTopic, pageTopic } from '../../src/protocol/topics.js';
+import { encodeManifest, type Manifest } from '../../src/protocol/manifest/manifest.js';
+import { chunkTopic, manifestTopic, pageTopic } from '../../src/protocol/wire/topics.js';
 import {
   type PrepareTransferOptions,
   prepareTransfer,
   type SendableImage,
-} from '../../src/session/send-session.js';
+} from '../../src/session/send/send-session.js';
 
 /**
  * An image as `prepareTransfer` takes it; its `sha256`, when given, is written into the manifest as is (a test that

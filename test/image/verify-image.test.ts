@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packPixels, rawPixelsProblem, strideFor } from '../../src/image/pixel-formats.js';
 import { imageProblem } from '../../src/image/verify-image.js';
-import { PIXEL_FORMATS } from '../../src/protocol/constants.js';
+import { PIXEL_FORMATS } from '../../src/protocol/wire/constants.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mqimg-verify-image-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

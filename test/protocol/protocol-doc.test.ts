@@ -15,41 +15,46 @@ import {
 import { nodeCrypto } from '../../src/platform/node-crypto.js';
 import { webCrypto } from '../../src/platform/web-crypto.js';
 import {
-  HEARTBEAT_MS,
-  MAX_ACK_EVERY,
-  receiverWindow,
-  STATUS_FLUSH_MS,
-  WINDOW_BUDGET_CHUNKS,
-} from '../../src/protocol/ack-policy.js';
-import { RECLAIM_IDLE_MS } from '../../src/protocol/admission.js';
-import { fromBase64, fromUtf8, toHex, utf8 } from '../../src/protocol/bytes.js';
-import { HASH_BYTES, hashesPerPage, MAX_HASH_PAGES, maxChunksFor } from '../../src/protocol/chunk-hashes.js';
-import { chunkView } from '../../src/protocol/chunking.js';
-import { FAILURE_CODES, REJECTION_CODES } from '../../src/protocol/codes.js';
-import { MAX_STATUS_RANGES, maxWindowFor, PROTOCOL_VERSION } from '../../src/protocol/constants.js';
-import type { CryptoProvider } from '../../src/protocol/crypto.js';
-import { openChunk, openPage } from '../../src/protocol/encryption.js';
-import { wireJsonSchemas } from '../../src/protocol/json-schemas.js';
-import { encodeManifest, parseManifest } from '../../src/protocol/manifest.js';
-import { receiptProof } from '../../src/protocol/receipt.js';
+  HASH_BYTES,
+  hashesPerPage,
+  MAX_HASH_PAGES,
+  maxChunksFor,
+} from '../../src/protocol/manifest/chunk-hashes.js';
+import { wireJsonSchemas } from '../../src/protocol/manifest/json-schemas.js';
+import { encodeManifest, parseManifest } from '../../src/protocol/manifest/manifest.js';
+import { readManifest, readSealedManifest } from '../../src/protocol/manifest/wire-manifest.js';
+import { RECLAIM_IDLE_MS } from '../../src/protocol/receive/admission.js';
+import type { CryptoProvider } from '../../src/protocol/security/crypto.js';
+import { openChunk, openPage } from '../../src/protocol/security/encryption.js';
+import { receiptProof } from '../../src/protocol/security/receipt.js';
+import { checkSignature } from '../../src/protocol/security/signature.js';
 import {
   MAX_RECEIVERS,
   RESEND_ALLOWANCE,
   RESEND_BUDGET_PER_RECEIVER,
   RESEND_BUDGET_TOTAL,
-} from '../../src/protocol/send-planner.js';
-import { checkSignature } from '../../src/protocol/signature.js';
-import { MAX_WANT_PAGES, statusSchema } from '../../src/protocol/status.js';
+} from '../../src/protocol/send/send-planner.js';
+import {
+  HEARTBEAT_MS,
+  MAX_ACK_EVERY,
+  receiverWindow,
+  STATUS_FLUSH_MS,
+  WINDOW_BUDGET_CHUNKS,
+} from '../../src/protocol/status/ack-policy.js';
+import { MAX_WANT_PAGES, statusSchema } from '../../src/protocol/status/status.js';
+import { fromBase64, fromUtf8, toHex, utf8 } from '../../src/protocol/wire/bytes.js';
+import { chunkView } from '../../src/protocol/wire/chunking.js';
+import { FAILURE_CODES, REJECTION_CODES } from '../../src/protocol/wire/codes.js';
+import { MAX_STATUS_RANGES, maxWindowFor, PROTOCOL_VERSION } from '../../src/protocol/wire/constants.js';
 import {
   chunkTopic,
   manifestTopic,
   pageTopic,
   receiverSubscriptions,
   statusTopic,
-} from '../../src/protocol/topics.js';
-import { readManifest, readSealedManifest } from '../../src/protocol/wire-manifest.js';
+} from '../../src/protocol/wire/topics.js';
 import { FINAL_REPEAT_MS, WANT_MANIFEST_MS } from '../../src/receiver-core/sender-answers.js';
-import { prepareTransfer } from '../../src/session/send-session.js';
+import { prepareTransfer } from '../../src/session/send/send-session.js';
 
 /** PROTOCOL.md is the wire contract: these tests fail when the code and the document disagree. */
 const doc = readFileSync(new URL('../../PROTOCOL.md', import.meta.url), 'utf8');

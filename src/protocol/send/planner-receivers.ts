@@ -1,0 +1,27 @@
+import type { Status } from '../status/status.js';
+
+/** What the sender knows about one receiver. */
+export interface ReceiverView {
+  id: string;
+  state: Status['state'] | 'stalled';
+  /** Every chunk below this index is held by the receiver. */
+  next: number;
+  high: number;
+  reason?: string;
+  lastHeardMs: number;
+}
+
+/** The planner's own record of one receiver: its last status, timing (ms of the planner's clock) and resends. */
+export interface ReceiverState {
+  id: string;
+  state: Status['state'];
+  next: number;
+  high: number;
+  win: number;
+  reason?: string;
+  lastHeardMs: number;
+  lastProgressMs: number;
+  rtoMs: number;
+  /** Resends this receiver's requests and timer caused. */
+  resends: number;
+}
