@@ -29,6 +29,34 @@ describe('source layout', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('lets only util/clock.ts read the time or set timers in protocol, receiver, session, page, API and feed code', () => {
+    const parts = ['protocol/', 'receiver-core/', 'session/', 'display/', 'api/', 'feeds/'];
+    const offenders = files
+      .filter((f) => parts.some((p) => f.path.startsWith(p)))
+      .flatMap((f) => {
+        const body = code(f.text);
+        const found = [
+          ...(/\b(set|clear)(Timeout|Interval)\(/.test(body) ? ['timers'] : []),
+          ...(/\bDate\.now\b/.test(body) ? ['Date.now'] : []),
+          ...(/\bperformance\.now\b/.test(body) ? ['performance.now'] : []),
+          ...(/\b(setTimeout|setInterval)\b[^;]*'node:timers\/promises'/.test(body)
+            ? ['node:timers/promises']
+            : []),
+        ];
+        return found.map((what) => `${f.path}: ${what}`);
+      });
+    expect(offenders).toEqual([]);
+  });
+
+  it('keeps every folder of src/ to 16 files or fewer, so that folders carry the structure', () => {
+    const perFolder = new Map<string, number>();
+    for (const f of files) {
+      const folder = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '.';
+      perFolder.set(folder, (perFolder.get(folder) ?? 0) + 1);
+    }
+    expect([...perFolder].filter(([, n]) => n > 16)).toEqual([]);
+  });
+
   it('lets only transport/ import mqtt, only image/ import sharp, and only bin/ exit', () => {
     const offenders = files.flatMap((f) => {
       const imports = importsOf(f.text);

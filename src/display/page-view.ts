@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import { PIXEL_FORMATS, type PixelFormat } from '../protocol/wire/constants.js';
+import { monotonicClock } from '../util/clock.js';
 import type { StoredImage } from './image-store.js';
 import { rawToRgba } from './raw-pixels.js';
 
@@ -69,11 +70,11 @@ export class PageView {
     element.dataset.mqimgName = image.name;
     if (restored) element.dataset.mqimgRestored = 'true';
     this.stage.replaceChildren(element);
-    const swappedMs = performance.now();
+    const swappedMs = monotonicClock();
     if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
     this.objectUrl = url;
     const frameMs = await new Promise<number>((resolve) =>
-      requestAnimationFrame(() => resolve(performance.now())),
+      requestAnimationFrame(() => resolve(monotonicClock())),
     );
     return { name: image.name, sha256: image.sha256, swappedMs, frameMs };
   }

@@ -3,12 +3,12 @@ import { EventEmitter, on } from 'node:events';
 import { watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { type ImageInput, readInput } from '../api/send-images.js';
 import { InputError } from '../errors.js';
 import { looksComplete, provablyComplete } from '../image/complete-image.js';
 import { parseTopic } from '../protocol/wire/topics.js';
 import type { ConnectOptions } from '../transport/mqtt-transport.js';
+import { monotonicClock, sleep, wallClock } from '../util/clock.js';
 
 /** How long one HTTP(S) request for an image may take before it is given up, in milliseconds: 30 s. */
 export const FETCH_TIMEOUT_MS = 30_000;
@@ -29,7 +29,7 @@ const INCOMPLETE_WAIT_MS = 10_000;
 
 /** Waits `ms` milliseconds, or until `signal` aborts; resolves either way. Leaves no listener on `signal`. */
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  await delay(ms, undefined, { signal }).catch(() => {});
+  await sleep(ms, signal).catch(() => {});
 }
 
 /**
@@ -110,7 +110,7 @@ export async function* pollUrl(
   let lastSha256: string | undefined;
   let repeats = 0;
   while (!signal.aborted) {
-    const started = Date.now();
+    const started = wallClock();
     let image: { name: string; bytes: Buffer } | undefined;
     try {
       image = await fetchImage(url, signal);
@@ -126,7 +126,7 @@ export async function* pollUrl(
         yield image;
       }
     }
-    await pause(Math.max(0, everyMs - (Date.now() - started)), signal);
+    await pause(Math.max(0, everyMs - (wallClock() - started)), signal);
   }
 }
 
@@ -178,9 +178,9 @@ export async function watchFolder(
           stableSince = Number.POSITIVE_INFINITY;
           continue;
         }
-        stableSince = Math.min(stableSince, performance.now());
+        stableSince = Math.min(stableSince, monotonicClock());
         const whole = await readFile(join(dir, file)).then(looksComplete, () => true);
-        if (whole || performance.now() - stableSince >= INCOMPLETE_WAIT_MS) {
+        if (whole || monotonicClock() - stableSince >= INCOMPLETE_WAIT_MS) {
           ready.emit('file', file);
           break;
         }

@@ -32,3 +32,26 @@ export const realScheduler: Scheduler = {
     return () => clearInterval(timer);
   },
 };
+
+/**
+ * Resolves after `delayMs` milliseconds on `scheduler` (default the host's); rejects with the signal's reason once
+ * `signal` aborts.
+ */
+export function sleep(
+  delayMs: number,
+  signal?: AbortSignal,
+  scheduler: Scheduler = realScheduler,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      cancel();
+      reject(signal?.reason);
+    };
+    const cancel = scheduler.after(delayMs, () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { parseJson } from '../../protocol/manifest/manifest.js';
 import { parseTopic } from '../../protocol/wire/topics.js';
 import type { MessageHandler, MessageTransport } from '../../transport/message-transport.js';
+import { wallClock } from '../../util/clock.js';
 
 /** The one field of a manifest, plain or encrypted, that tells its age: wall-clock ms since the Unix epoch. */
 const createdField = z.object({ createdMs: z.number().int().min(0) });
@@ -23,7 +24,7 @@ export function onlyFreshManifests(
   transport: MessageTransport,
   maxAgeMs: number,
   onSkipped: (skipped: SkippedTransfer) => void,
-  wallNowMs: () => number = Date.now,
+  wallNowMs: () => number = wallClock,
 ): MessageTransport {
   const skipped = new Set<string>();
   const fresh = (topic: string, payload: Uint8Array): boolean => {

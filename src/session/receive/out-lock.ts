@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import * as z from 'zod';
 import { UsageError } from '../../errors.js';
+import { sleep, wallClock } from '../../util/clock.js';
 import { errnoCode, errnoMessage } from '../../util/errno-message.js';
 import { PARTIAL_DIR } from './disk/partial-file.js';
 
@@ -70,7 +70,7 @@ export async function acquireOutLock(outDir: string): Promise<OutLock> {
     const holder = parseLock(held);
     if (holder === undefined) {
       const info = await stat(path).catch(() => undefined);
-      if (info && Date.now() - info.mtimeMs < UNREADABLE_LOCK_STALE_MS) {
+      if (info && wallClock() - info.mtimeMs < UNREADABLE_LOCK_STALE_MS) {
         throw new UsageError(
           `--out ${outDir}: another receiver is starting on it (${path} was just created); if none is, delete that file or wait a minute`,
           { outDir },
@@ -89,7 +89,7 @@ export async function acquireOutLock(outDir: string): Promise<OutLock> {
     }
     if (attempt >= ATTEMPTS) throw keepTaking();
     // a successful takeover is always followed by another exclusive create
-    if (!(await takeAway(path, held))) await delay(GUARD_BUSY_WAIT_MS);
+    if (!(await takeAway(path, held))) await sleep(GUARD_BUSY_WAIT_MS);
   }
 }
 
@@ -140,7 +140,7 @@ async function takeAway(path: string, stale: string): Promise<boolean> {
     await writeFile(guard, String(process.pid), { flag: 'wx' });
   } catch {
     const info = await stat(guard).catch(() => undefined);
-    if (info && Date.now() - info.mtimeMs > TAKEOVER_GUARD_STALE_MS) await unlink(guard).catch(() => {});
+    if (info && wallClock() - info.mtimeMs > TAKEOVER_GUARD_STALE_MS) await unlink(guard).catch(() => {});
     return false;
   }
   try {

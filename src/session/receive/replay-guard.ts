@@ -8,6 +8,7 @@ import {
   replayProblem,
   type SignedManifest,
 } from '../../protocol/security/replay-window.js';
+import { wallClock } from '../../util/clock.js';
 import { writeFileAtomic } from './disk/atomic-write.js';
 import { PARTIAL_DIR } from './disk/partial-file.js';
 
@@ -43,7 +44,11 @@ export class ReplayGuard {
    * Loads the saved signatures of `outDir` (none when the file is missing or unreadable), dropping those that
    * expired by `nowMs` (wall clock, ms since the epoch). `maxAgeMs` defaults to DEFAULT_MAX_AGE_MS.
    */
-  static async load(outDir: string, maxAgeMs = DEFAULT_MAX_AGE_MS, nowMs = Date.now()): Promise<ReplayGuard> {
+  static async load(
+    outDir: string,
+    maxAgeMs = DEFAULT_MAX_AGE_MS,
+    nowMs = wallClock(),
+  ): Promise<ReplayGuard> {
     const path = join(outDir, PARTIAL_DIR, 'signatures.json');
     const seen = new Map<string, number>();
     try {

@@ -12,6 +12,7 @@ import {
 import type { CoreTransfer as IncomingTransfer } from '../../receiver-core/core-transfer.js';
 import type { StatusPublisher } from '../../receiver-core/status-publisher.js';
 import type { MessageTransport } from '../../transport/message-transport.js';
+import { type Cancel, realScheduler } from '../../util/clock.js';
 import { shareMemberId, shareMemberPrefix } from './receiver-id.js';
 import { RefusedTransfers } from './refused-transfers.js';
 
@@ -143,14 +144,14 @@ export class ShareGroup {
       delivered = true;
       wake();
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancel: Cancel | undefined;
     try {
       await this.transport.subscribe([shared], 1);
       await this.transport.publish(topic, 'mqimg share probe');
       if (!delivered) {
         await new Promise<void>((resolve) => {
           wake = resolve;
-          timer = setTimeout(resolve, SHARE_PROBE_MS);
+          cancel = realScheduler.after(SHARE_PROBE_MS, resolve);
         });
       }
       if (!delivered) {
@@ -162,7 +163,7 @@ export class ShareGroup {
         );
       }
     } finally {
-      clearTimeout(timer);
+      cancel?.();
       stopListening();
       await this.transport.unsubscribe([shared]);
     }

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { UsageError } from '../../errors.js';
 import { pageCount } from '../../protocol/manifest/chunk-hashes.js';
 import { parseJson } from '../../protocol/manifest/manifest.js';
@@ -12,6 +11,7 @@ import {
   receiverSubscriptions,
 } from '../../protocol/wire/topics.js';
 import type { MessageTransport } from '../../transport/message-transport.js';
+import { monotonicClock, sleep } from '../../util/clock.js';
 import { idOf } from '../receive/checked-manifest.js';
 
 /** Listen this long without a new message before taking the retained ones as all delivered, in milliseconds. */
@@ -42,21 +42,21 @@ export async function clearRetained(transport: MessageTransport, filter: string)
   const subscriptions = receiverSubscriptions(filter);
   const filters = [...subscriptions.manifests.map((f) => f.replace(/\/m$/, '/#')), ...subscriptions.retained];
   const found = new Map<string, { topic: string; id: string; topics: Set<string> }>();
-  let lastMessageMs = performance.now();
+  let lastMessageMs = monotonicClock();
   const pattern = new RegExp(`^(.+)/${TOPIC_MARKER}/([^/]+)/.+$`);
   const stop = transport.onMessage((name, payload) => {
     if (payload.length === 0) return;
     const pointer = parseRetainedTopic(name);
     if (pointer !== undefined) {
       // T/mqimg/retained names a transfer whose other topics a broker may not show to a wildcard (RabbitMQ 3.x).
-      lastMessageMs = performance.now();
+      lastMessageMs = monotonicClock();
       for (const [id, topic] of transferTopics(pointer, payload)) addTopic(pointer, id, topic);
       addTopic(pointer, idOf(payload) ?? 'retained', name);
       return;
     }
     const match = pattern.exec(name);
     if (!match) return;
-    lastMessageMs = performance.now();
+    lastMessageMs = monotonicClock();
     const [, topic = '', id = ''] = match;
     addTopic(topic, id, name);
   });
@@ -66,12 +66,12 @@ export async function clearRetained(transport: MessageTransport, filter: string)
     transfer.topics.add(name);
     found.set(key, transfer);
   }
-  const started = performance.now();
+  const started = monotonicClock();
   try {
     await transport.subscribe(filters);
-    lastMessageMs = Math.max(lastMessageMs, performance.now());
-    while (performance.now() - lastMessageMs < QUIET_MS && performance.now() - started < MAX_LISTEN_MS)
-      await delay(50);
+    lastMessageMs = Math.max(lastMessageMs, monotonicClock());
+    while (monotonicClock() - lastMessageMs < QUIET_MS && monotonicClock() - started < MAX_LISTEN_MS)
+      await sleep(50);
   } finally {
     stop();
     await transport.unsubscribe(filters);

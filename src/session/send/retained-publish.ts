@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import * as z from 'zod';
 import { nodeCrypto } from '../../platform/node-crypto.js';
 import { pageCount } from '../../protocol/manifest/chunk-hashes.js';
@@ -13,7 +12,7 @@ import {
   retainedTopic,
 } from '../../protocol/wire/topics.js';
 import type { MessageTransport } from '../../transport/message-transport.js';
-import { type Clock, monotonicClock, wallClock } from '../../util/clock.js';
+import { type Clock, monotonicClock, sleep, wallClock } from '../../util/clock.js';
 import { outgoingTransfer, type SendSecurity } from './outgoing-transfer.js';
 import { prepareTransfer, type SendableImage, type SendResult } from './send-session.js';
 
@@ -127,7 +126,7 @@ async function retainedManifests(
   const filters = [manifestTopic(topic, '+'), retainedTopic(topic)];
   try {
     await transport.subscribe(filters);
-    await delay(RETAINED_LISTEN_MS);
+    await sleep(RETAINED_LISTEN_MS);
   } finally {
     stop();
     await transport.unsubscribe(filters);

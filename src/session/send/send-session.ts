@@ -25,7 +25,14 @@ import {
 } from '../../protocol/wire/topics.js';
 import { newNonce, newTransferId } from '../../protocol/wire/transfer-id.js';
 import type { MessageTransport } from '../../transport/message-transport.js';
-import { type Clock, monotonicClock, wallClock } from '../../util/clock.js';
+import {
+  type Cancel,
+  type Clock,
+  monotonicClock,
+  realScheduler,
+  type Scheduler,
+  wallClock,
+} from '../../util/clock.js';
 import { outgoingTransfer, type SendSecurity } from './outgoing-transfer.js';
 import { statusReader } from './status-reader.js';
 
@@ -54,6 +61,8 @@ export interface SendTransferOptions extends SendSecurity {
   clock?: Clock;
   /** Milliseconds since the Unix epoch, for the manifest's `createdMs`. Default `Date.now`. */
   wallClock?: Clock;
+  /** Sets the sender's timers (its tick and the PUBACK nudge). Default the host's (`realScheduler`). */
+  scheduler?: Scheduler;
   /** Hashing, signing and sealing. Default node:crypto. */
   crypto?: CryptoProvider;
   /** Mark the manifest `supersede`: receivers drop unfinished older transfers on this topic. Default false. */
@@ -181,6 +190,7 @@ export async function sendTransfer(
   const problem = sendTopicProblem(options.topic);
   if (problem) throw new UsageError(`invalid --topic: ${problem}`);
   const clock = options.clock ?? monotonicClock;
+  const scheduler = options.scheduler ?? realScheduler;
   const started = clock();
   const wire = await outgoingTransfer(
     options.crypto ?? nodeCrypto,
@@ -256,7 +266,7 @@ export async function sendTransfer(
     }
   };
 
-  let nudger: NodeJS.Timeout | undefined;
+  let nudger: Cancel | undefined;
   let nextNudgeMs = NUDGE_MS;
   let deliveredMs = Number.NaN;
   /** When enough receivers had proved receipt. */
@@ -290,7 +300,7 @@ export async function sendTransfer(
     publishManifest();
     pump();
     await subscribed;
-    nudger = setInterval(() => {
+    nudger = scheduler.every(NUDGE_MS, () => {
       // Only our own publishes leave the broker owing us small writes (PUBACKs) that hold the next status back;
       // a status we receive is answered with our PUBACK at once, which carries the acknowledgement by itself.
       const idleMs = clock() - lastPublishMs;
@@ -300,11 +310,11 @@ export async function sendTransfer(
         transport.nudge();
         nextNudgeMs = Math.min(NUDGE_MAX_MS, nextNudgeMs * 2);
       }
-    }, NUDGE_MS);
+    });
     await runUntilDelivered();
     deliveredMs = clock();
   } finally {
-    clearInterval(nudger);
+    nudger?.();
     stopListening();
     await transport.unsubscribe([ownStatusTopic]);
   }
@@ -382,9 +392,9 @@ export async function sendTransfer(
       }
       pump();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, TICK_MS);
+        const cancel = scheduler.after(TICK_MS, done);
         function done() {
-          clearTimeout(timer);
+          cancel();
           wake = undefined;
           resolve();
         }
