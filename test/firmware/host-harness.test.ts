@@ -15,6 +15,7 @@ import { prepareImage } from '../../src/image/prepare-image.js';
 import { runCli, SAMPLES } from '../helpers/cli.js';
 import { jsonLines, sha256, tempDir } from '../helpers/files.js';
 import { useMosquitto } from '../helpers/mosquitto.js';
+import { toolRequired } from '../helpers/required-tool.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const FIRMWARE = fileURLToPath(new URL('../../firmware/', import.meta.url));
@@ -44,7 +45,7 @@ function missingTool(): string | undefined {
 }
 const missing = missingTool();
 /** Always in CI (a missing tool then fails the suite), locally when the tools are there. */
-const required = process.env.CI === 'true' || missing === undefined;
+const required = toolRequired(() => missing === undefined);
 
 interface Harness {
   child: ChildProcess;

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { toolRequired } from './required-tool.js';
 
 /** Debian's Chromium (apt-get install chromium), driven by playwright-core. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -23,7 +24,7 @@ export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.m
  * when Chromium is installed.
  */
 export function chromiumRequired(): boolean {
-  return process.env.CI === 'true' || existsSync(CHROMIUM_PATH);
+  return toolRequired(() => existsSync(CHROMIUM_PATH));
 }
 
 /** Starts headless Chromium (`extraArgs` after CHROMIUM_FLAGS); throws a clear error when it is not installed. */

@@ -1,22 +1,15 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { freePort, waitForPort } from './ports.js';
+import { findBinary, toolRequired, usualPaths } from './required-tool.js';
 
 /** Where the mosquitto binary is, or undefined when it is not installed. */
 export function mosquittoPath(): string | undefined {
-  for (const candidate of ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto']) {
-    try {
-      execFileSync(candidate, ['-h'], { stdio: 'ignore' });
-      return candidate;
-    } catch (error) {
-      // `mosquitto -h` exits 3 after printing its help: it exists.
-      if ((error as { status?: number }).status !== undefined) return candidate;
-    }
-  }
-  return undefined;
+  // `mosquitto -h` exits 3 after printing its help: it exists.
+  return findBinary(usualPaths('mosquitto'), ['-h'], { anyExit: true });
 }
 
 /**
@@ -24,7 +17,7 @@ export function mosquittoPath(): string | undefined {
  * locally when the binary is installed.
  */
 export function mosquittoRequired(): boolean {
-  return process.env.CI === 'true' || mosquittoPath() !== undefined;
+  return toolRequired(() => mosquittoPath() !== undefined);
 }
 
 /** A Mosquitto process started by a test on a free port. */

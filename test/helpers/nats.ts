@@ -1,20 +1,13 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.js';
+import { findBinary, toolRequired, usualPaths } from './required-tool.js';
 
 /** Where nats-server is, or undefined when it is not installed. */
 export function natsServerPath(): string | undefined {
-  for (const candidate of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) {
-    try {
-      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findBinary(usualPaths('nats-server'), ['--version']);
 }
 
 /**
@@ -22,7 +15,7 @@ export function natsServerPath(): string | undefined {
  * locally when nats-server is installed.
  */
 export function natsRequired(): boolean {
-  return process.env.CI === 'true' || natsServerPath() !== undefined;
+  return toolRequired(() => natsServerPath() !== undefined);
 }
 
 /**

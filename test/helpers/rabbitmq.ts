@@ -1,9 +1,10 @@
-import { execFile as execFileCallback, execFileSync } from 'node:child_process';
+import { execFile as execFileCallback } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, waitForPort } from './ports.js';
+import { findBinary, toolRequired, usualPaths } from './required-tool.js';
 import { waitUntil } from './wait.js';
 
 const execFile = promisify(execFileCallback);
@@ -19,16 +20,8 @@ const execFile = promisify(execFileCallback);
 
 /** Where rabbitmqctl is, or undefined when RabbitMQ is not installed. */
 export function rabbitmqctlPath(): string | undefined {
-  for (const candidate of ['/usr/sbin/rabbitmqctl', '/usr/bin/rabbitmqctl', '/usr/local/sbin/rabbitmqctl']) {
-    try {
-      execFileSync(candidate, ['help'], { stdio: 'ignore' });
-      return candidate;
-    } catch (error) {
-      // `rabbitmqctl help` exits 64 after printing its usage: it exists.
-      if ((error as { status?: number }).status !== undefined) return candidate;
-    }
-  }
-  return undefined;
+  // `rabbitmqctl help` exits 64 after printing its usage: it exists.
+  return findBinary(usualPaths('rabbitmqctl'), ['help'], { anyExit: true });
 }
 
 /**
@@ -36,7 +29,7 @@ export function rabbitmqctlPath(): string | undefined {
  * not a skip), and locally when rabbitmqctl is installed.
  */
 export function rabbitmqRequired(): boolean {
-  return process.env.CI === 'true' || rabbitmqctlPath() !== undefined;
+  return toolRequired(() => rabbitmqctlPath() !== undefined);
 }
 
 /** A broker handle like the other test brokers'. */
