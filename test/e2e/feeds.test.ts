@@ -1,14 +1,15 @@
-import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliProcess, runCli, SAMPLES, startCli, startReceiver } from '../helpers/cli.js';
+import { type CliProcess, runCli, SAMPLES, startCli, startReceiver, waitForEvent } from '../helpers/cli.js';
 import { jsonLines, tempDir } from '../helpers/files.js';
 import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { mosquittoRequired, useMosquitto } from '../helpers/mosquitto.js';
 import { writeNoisePng } from '../helpers/noise-image.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** The sample test card (640x480 JPEG). */
 const CARD = join(SAMPLES, 'test-card.jpg');
@@ -65,6 +66,11 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
     // Written in two halves with a pause: it must not be sent half-written.
     const landscape = readFileSync(join(SAMPLES, 'landscape.jpg'));
     writeFileSync(join(dir, 'second.jpg'), landscape.subarray(0, 50_000));
+    // Time must pass here, and no condition can stand for it: the pause gives the watcher a chance to look at the
+    // half-written file (it stats and reads a file 50 ms after it appears), and it prints nothing when it looks
+    // at a file it does not send. The test does not depend on how long it is: a half-written JPEG (no EOI) is never
+    // sent before it stops changing for 10 s, and the assertions below fail if it were; a shorter look under load
+    // only tests less.
     await sleep(150);
     writeFileSync(join(dir, 'second.jpg'), landscape);
     const received = await rx.done;
@@ -111,8 +117,18 @@ describe.skipIf(!mosquittoRequired())('live feeds: a watched folder, a polled UR
       await watching(tx);
       copyFileSync(big, join(dir, '.old.tmp'));
       renameSync(join(dir, '.old.tmp'), join(dir, 'old.png'));
-      await rx.waitForOutput('"event":"started"');
-      await sleep(700);
+      const started = await waitForEvent(rx, { event: 'started', name: 'old.png' }, 20_000);
+      // old.png must be under way, not only announced, when new.jpg comes: wait until the receiver has stored
+      // chunks of it (its partial file, written at each chunk's offset, holds 64 KiB: 16 of its ~750 chunks).
+      const part = join(out, '.mqimg-partial', `${String(started.id)}.part`);
+      await waitUntil(
+        'the receiver to store chunks of old.png',
+        () => (statSync(part, { throwIfNoEntry: false })?.size ?? 0) >= 64 * 1024,
+        {
+          timeoutMs: 30_000,
+          describe: () => `stdout:\n${rx.stdout()}\nstderr:\n${rx.stderr()}`,
+        },
+      );
       copyFileSync(CARD, join(dir, 'new.jpg'));
       await rx.waitForOutput('"name":"new.jpg","path"', 45_000);
       const events = jsonLines(rx.stdout());

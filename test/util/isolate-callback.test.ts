@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { callIsolated, callWithFallback, isolate } from '../../src/util/isolate-callback.js';
+import { waitUntil } from '../helpers/wait.js';
+
+/**
+ * Lets the event loop turn `n` times (setImmediate: after every pending promise callback, and after Node has
+ * reported the rejections left unhandled by them). Not a pause of some milliseconds: it waits for exactly what
+ * an unhandled rejection or an uncaught exception needs to surface, however busy the machine is.
+ */
+async function eventLoopTurns(n = 3): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
 
 /** Collects unhandled rejections and uncaught exceptions while `run` and a few turns of the event loop go by. */
 async function strays(run: () => Promise<void> | void): Promise<unknown[]> {
@@ -9,7 +19,7 @@ async function strays(run: () => Promise<void> | void): Promise<unknown[]> {
   process.on('uncaughtException', onStray);
   try {
     await run();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventLoopTurns();
   } finally {
     process.off('unhandledRejection', onStray);
     process.off('uncaughtException', onStray);
@@ -36,6 +46,8 @@ describe('isolate', () => {
       );
       expect(throwing(1)).toBeUndefined();
       expect(rejecting(2)).toBeUndefined();
+      // The rejection reaches onError asynchronously: wait for it, not for a while.
+      await waitUntil('the rejection to be reported', () => reported.length === 2, { everyMs: 1 });
     });
     expect(found).toEqual([]);
     expect(reported.map((e) => (e as Error).message)).toEqual(['sync 1', 'async 2']);
@@ -53,7 +65,8 @@ describe('isolate', () => {
       async () => {},
       (e) => reported.push(e),
     )();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Nothing is to come: give a rejection that should not exist every chance to surface before checking.
+    await eventLoopTurns();
     expect(seen).toEqual(['x1']);
     expect(reported).toEqual([]);
   });
