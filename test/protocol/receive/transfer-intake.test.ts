@@ -340,6 +340,8 @@ describe('TransferIntake: asking for pages (wantPages, PROTOCOL.md 7.2 item 4)',
     const f = ofChunks(10);
     const intake = new TransferIntake(f.manifest, STARTED_MS);
     intake.check(9, f.chunk(9));
+    // Chunk 9 waits for page 2, and the grace is then over for every page (transfer-intake.ts: "unless a chunk is
+    // already waiting for one"); PROTOCOL.md 7.2 item 4 words it per page ("as soon as a chunk is waiting for it").
     expect(intake.wantPages(STARTED_MS + 1)).toEqual([0, 1, 2]);
     intake.check(8, f.chunk(8));
     intake.check(4, f.chunk(4));
