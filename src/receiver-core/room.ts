@@ -28,12 +28,24 @@ export function clearWayFor<T extends CoreTransfer>(
   const { topic } = room;
   for (const old of sameContent(transfers, topic, incoming))
     giveUp(old, 'timeout', `${old.manifest.name}: sent again as transfer ${incoming.id}, which continues it`);
-  // The newest image only needs room once the older ones on its topic are gone.
-  if (room.keepsOnlyNewest) dropOlder(transfers, incoming, topic, giveUp);
+  // The newest image only needs room once the older ones on its topic are gone; but an image that could not be
+  // taken even then (larger than the limit) leaves them alone.
+  if (room.keepsOnlyNewest) {
+    const others = [...transfers.values()].filter((t) => !isOlder(t, incoming, topic));
+    const bytes = others.reduce((sum, t) => sum + t.manifest.size, 0);
+    const refusal = admit(incoming, { transfers: others.length, bytes }, room.limits);
+    if (refusal) return refusal;
+    dropOlder(transfers, incoming, topic, giveUp);
+  }
   const refusal = roomFor(transfers, incoming, room, (t, why) => giveUp(t, 'timeout', why));
   if (refusal || !incoming.supersede) return refusal;
   dropOlder(transfers, incoming, topic, giveUp);
   return undefined;
+}
+
+/** True when `t` is an unfinished transfer on `topic` created before `incoming`. */
+function isOlder(t: CoreTransfer, incoming: Manifest, topic: string): boolean {
+  return t.topic === topic && t.manifest.createdMs < incoming.createdMs && !t.finishing;
 }
 
 /** Gives up the unfinished transfers on `topic` created before `incoming` (`superseded`). */
@@ -44,7 +56,7 @@ function dropOlder<T extends CoreTransfer>(
   giveUp: (t: T, code: 'superseded', message: string) => void,
 ): void {
   for (const older of [...transfers.values()]) {
-    if (older.topic === topic && older.manifest.createdMs < incoming.createdMs && !older.finishing) {
+    if (isOlder(older, incoming, topic)) {
       const message = `${older.manifest.name}: a newer image arrived on ${topic} before it finished; dropped`;
       giveUp(older, 'superseded', message);
     }

@@ -208,12 +208,10 @@ describe('clearWayFor: the supersede rule', () => {
     expect(map.has(busy.id)).toBe(true);
   });
 
-  // Found while writing this test: with keepsOnlyNewest, the older image is dropped before the newcomer is checked,
-  // so a newcomer that can never fit (larger than maxBytes on its own) still drops the image in progress and is then
-  // refused: the page ends with neither. The doc comment of clearWayFor says older transfers are dropped "when it
-  // fits (`roomFor`)", and an archive with `supersede` drops nothing in the same case. Marked as failing until
-  // src/receiver-core/room.ts decides (see the report of the core-tests branch).
-  it.fails('a page keeps the image in progress when the newcomer is too large to be taken at all', () => {
+  // Found by this test (it failed before the fix): with keepsOnlyNewest the older image was dropped before the
+  // newcomer was checked, so a newcomer that can never fit (larger than maxBytes on its own) dropped the image in
+  // progress and was then refused: the page ended with neither.
+  it('a page keeps the image in progress when the newcomer is too large to be taken at all', () => {
     const busy = progressed(transferOf(manifestOf({ fill: 1, createdMs: 4000 }), 'cam/1'), NOW_MS - 10);
     const { map, givenUp, giveUp } = receiverWith(busy);
     const incoming = manifestOf({ fill: 9, size: 5000, createdMs: 5000 });
