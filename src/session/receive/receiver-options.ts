@@ -36,6 +36,16 @@ export interface ReceiverOptions {
    * file name. Mind the broker's message size limit.
    */
   republishTopic?: string;
+  /**
+   * Where each file is saved inside `outDir`: a template with placeholders, `{name}` by default (see
+   * session/receive/disk/saved-files.ts; `receive --save-as "{date}/{topic}/{stem}-{time}{ext}"`). A taken name gets
+   * `-1`, `-2`... in constant time; names never run out.
+   */
+  saveAs?: string;
+  /** Keep `<outDir>/<latest>` always the newest saved image, replaced atomically (`--latest current.jpg`). */
+  latest?: string;
+  /** Delete all but the newest `keep` saved images in `outDir`, the `latest` file apart (`--keep 100`). */
+  keep?: number;
   /** Unfinished partial transfers older than this are deleted at start. Default 24 hours. */
   partialTtlMs?: number;
   /**

@@ -61,6 +61,9 @@ export class Receiver extends ReceiverCore<DiskFile> {
       wallClock: wall,
       activeIds: () => new Set(this?.transfers.keys() ?? []),
       verifyFile: options.verifyFile,
+      saveAs: options.saveAs,
+      latest: options.latest,
+      keep: options.keep,
     });
     super({
       transport,
@@ -95,6 +98,7 @@ export class Receiver extends ReceiverCore<DiskFile> {
     const { outDir, partialTtlMs, maxAgeMs, topicFilter, chunkQos } = this.options;
     await checkOutDir(outDir);
     this.lock = await acquireOutLock(outDir);
+    await this.disk.saved.start();
     if (this.checks.trust) {
       if (this.checks.trust.size === 0)
         throw new UsageError('--trust names no public key: nothing could be accepted');

@@ -5,7 +5,6 @@ import { messageOf } from '../../../errors.js';
 import type { Manifest } from '../../../protocol/manifest/manifest.js';
 import { fromBase64, toBase64 } from '../../../protocol/wire/bytes.js';
 import { chunkOffset } from '../../../protocol/wire/chunking.js';
-import { safeFileName } from '../../../protocol/wire/safe-file-name.js';
 import { sameContent } from '../../../protocol/wire/transfer-id.js';
 import type {
   FileDigests,
@@ -18,12 +17,13 @@ import { InOrderHash } from './in-order-hash.js';
 import { trimPartialStates } from './partial-budget.js';
 import { PARTIAL_DIR, PartialFile } from './partial-file.js';
 import { type PartialState, removePartialState, savePartialState } from './partial-state.js';
+import { SavedFiles, type SavedFilesOptions } from './saved-files.js';
 
 /** How often the partial state of a transfer in progress is saved for resuming, at most, in milliseconds. */
 const SAVE_STATE_MS = 1000;
 
 /** What a disk store needs from its receiver. */
-export interface DiskStoreOptions {
+export interface DiskStoreOptions extends SavedFilesOptions {
   /** The folder files are saved in; partial files live in `<outDir>/.mqimg-partial`. */
   outDir: string;
   /** This receiver's id, which its proof of receipt includes. */
@@ -96,9 +96,9 @@ export class DiskFile implements StoredFile {
 
   /** Moves the file into the folder under a safe name, atomically; then its partial state goes. */
   async publish(): Promise<string> {
-    const { outDir } = this.store.options;
-    const { name, type, pixelFormat } = this.manifest;
-    const path = await this.file.publish(outDir, safeFileName(name, type, pixelFormat));
+    const { outDir, wallClock } = this.store.options;
+    await this.file.close();
+    const path = await this.store.saved.save(this.file.path, this.manifest, this.topic, wallClock());
     await this.saving;
     await removePartialState(outDir, this.manifest.id);
     return path;
@@ -150,8 +150,12 @@ export class DiskFile implements StoredFile {
 export class DiskStore implements TransferStore<DiskFile> {
   /** Partial transfers found on disk at start or given up since, waiting for their manifest to resume. */
   resumable = new Map<string, PartialState>();
+  /** Where verified files go: names, `--latest`, `--keep`. */
+  readonly saved: SavedFiles;
 
-  constructor(readonly options: DiskStoreOptions) {}
+  constructor(readonly options: DiskStoreOptions) {
+    this.saved = new SavedFiles(options);
+  }
 
   open(manifest: Manifest, topic: string, held: () => Uint8Array): OpenedFile<DiskFile> {
     const { outDir, receiverId } = this.options;

@@ -9,10 +9,9 @@ import {
   readSync,
   writeSync,
 } from 'node:fs';
-import { link, rename, stat, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { numberedFileName } from '../../../protocol/wire/safe-file-name.js';
 
 /** Written bytes after which a partial file is flushed to disk in the background: 8 MiB. */
 const FLUSH_BYTES = 8 * 1024 * 1024;
@@ -94,32 +93,6 @@ export class PartialFile {
     return hash.digest('hex');
   }
 
-  /**
-   * Moves the finished file into `outDir` as `fileName`, or `name-1.ext`, `name-2.ext`... when taken. Uses
-   * link-then-unlink so that an existing file is never replaced and the file appears whole or not at all.
-   * Returns the final path.
-   */
-  async publish(outDir: string, fileName: string): Promise<string> {
-    await this.close();
-    for (let n = 0; n < 10_000; n++) {
-      const target = join(outDir, n === 0 ? fileName : numberedFileName(fileName, n));
-      try {
-        await link(this.path, target);
-        await unlink(this.path);
-        return target;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') continue;
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw error;
-        // File systems without hard links: check, then rename (a tiny race, documented in the README).
-        if (await exists(target)) continue;
-        await rename(this.path, target);
-        return target;
-      }
-    }
-    throw new Error(`no free file name for ${fileName} in ${outDir}`);
-  }
-
   /** Closes and deletes the partial file; never throws. */
   async discard(): Promise<void> {
     await this.close().catch(() => {});
@@ -132,14 +105,5 @@ export class PartialFile {
     this.closed = true;
     await this.flushing; // never close the descriptor under a flush still using it
     await promisify(closeFd)(this.fd);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
