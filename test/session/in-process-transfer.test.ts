@@ -11,6 +11,7 @@ import { type SendTransferOptions, sendTransfer } from '../../src/session/send/s
 import { type DropRule, LoopbackBroker } from '../../src/transport/loopback-transport.js';
 import { sha256, tempDir, visibleFiles } from '../helpers/files.js';
 import { seededRandom } from '../helpers/random.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /**
  * The real sender and the real receiver, in one process, over an in-memory broker: fast, and with a seeded drop
@@ -156,9 +157,13 @@ describe('a sender that restarts', () => {
   it('sends the same image as a new transfer, and the receiver continues from the chunks it holds', async () => {
     let dropping = true;
     let seen = 0;
+    // The first sender dies (is interrupted) once 60 of its 100 chunks got through: no timing decides when.
+    const dies = new AbortController();
     const broker = new LoopbackBroker(({ topic, to }) => {
       if (to !== 'rx' || parseTopic(topic)?.kind !== 'chunk') return false;
-      return dropping && ++seen > 60; // the first sender dies after 60 of its 100 chunks got through
+      if (!dropping || ++seen <= 60) return false;
+      dies.abort();
+      return true;
     });
     const outDir = tempDir();
     const events: ReceiveEvent[] = [];
@@ -169,10 +174,13 @@ describe('a sender that restarts', () => {
     const failed = await sendTransfer(first, file, {
       topic: 'cam/1',
       chunkBytes: 32 * 1024,
-      timeoutMs: 800,
+      signal: dies.signal,
     }).catch((error: unknown) => error);
-    expect(failed).toMatchObject({ code: 'stalled' });
+    expect(failed).toMatchObject({ code: 'interrupted' });
     first.close();
+    await waitUntil('the receiver to hold the 60 chunks that got through', () =>
+      events.some((e) => e.event === 'progress' && e.receivedChunks === 60),
+    );
     dropping = false;
     const second = await sendTransfer(broker.connect('tx-2'), file, {
       topic: 'cam/1',
