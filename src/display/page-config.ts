@@ -73,10 +73,35 @@ export function readConfig(search: string, embedded: EmbeddedConfig): PageConfig
       trust,
       secret: embedded.secret === undefined ? undefined : decode(embedded.secret, 'the secret'),
       maxAgeMs: embedded.maxAgeMs,
-      username: params.get('username') ?? embedded.username,
-      password: embedded.password,
+      // The configured credentials go only to the configured broker: a page opened with ?url=ws://elsewhere must
+      // not hand them to whoever runs that broker.
+      ...credentialsFor(url, embedded, params),
     };
   } catch (error) {
     return { problem: (error as Error).message };
+  }
+}
+
+/** The user name and password a page sends to the broker at `url`: the embedded ones only if `url` is the embedded one. */
+function credentialsFor(
+  url: string,
+  embedded: EmbeddedConfig,
+  params: URLSearchParams,
+): { username: string | undefined; password: string | undefined } {
+  const configured = embedded.url !== undefined && sameBroker(url, embedded.url);
+  return {
+    username: params.get('username') ?? (configured ? embedded.username : undefined),
+    password: configured ? embedded.password : undefined,
+  };
+}
+
+/** True when two broker URLs name the same scheme, host and port (a path or a trailing slash aside). */
+function sameBroker(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    return x.protocol === y.protocol && x.host === y.host;
+  } catch {
+    return false;
   }
 }

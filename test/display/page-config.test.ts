@@ -53,6 +53,23 @@ describe('the display page settings', () => {
     });
   });
 
+  it('sends the configured credentials only to the configured broker, never to one a ?url= names', () => {
+    const embedded = {
+      url: 'ws://display.local:9001',
+      topic: 'cam/1',
+      username: 'alice',
+      password: 's3cret',
+    };
+    expect(readConfig('', embedded)).toMatchObject({ username: 'alice', password: 's3cret' });
+    expect(readConfig('?url=ws://display.local:9001/', embedded)).toMatchObject({ password: 's3cret' });
+    expect(readConfig('?url=ws://elsewhere:9001', embedded)).toMatchObject({
+      url: 'ws://elsewhere:9001',
+      username: undefined,
+      password: undefined,
+    });
+    expect(readConfig('?url=wss://display.local:9001', embedded)).toMatchObject({ password: undefined });
+  });
+
   it('writes the settings into the page so that no value can close its script element', () => {
     const html = '<head><script id="mqimg-config" type="application/json">{}</script></head>';
     const out = injectConfig(html, { url: 'ws://b:9001', topic: '</script><script>alert(1)</script>' });
