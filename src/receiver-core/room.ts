@@ -1,5 +1,11 @@
 import type { Manifest } from '../protocol/manifest/manifest.js';
-import { type AdmissionLimits, admit, type Refusal, reclaimFor } from '../protocol/receive/admission.js';
+import {
+  type AdmissionLimits,
+  admit,
+  type Refusal,
+  reclaimFor,
+  SLOW_GRACE_MS,
+} from '../protocol/receive/admission.js';
 import { sameContent as isSameContent } from '../protocol/wire/transfer-id.js';
 import type { CoreTransfer } from './core-transfer.js';
 
@@ -105,7 +111,19 @@ export function makeRoom<T extends CoreTransfer>(
     t.received === 0 && t.topic === crowding
       ? Number.MAX_SAFE_INTEGER / 2 + (nowMs - t.startedMs)
       : nowMs - (t.received === 0 ? t.startedMs : t.lastActivityMs);
-  const candidates = active.map((t) => ({ id: t.id, size: t.manifest.size, idleMs: idleMs(t) }));
+  // The average rate since first admitted, once the transfer ran for SLOW_GRACE_MS (reclaimFor: a trickle of
+  // valid chunks cannot hold a place).
+  const bytesPerMs = (t: T) => {
+    const ranMs = nowMs - t.startedMs;
+    if (ranMs < SLOW_GRACE_MS) return undefined;
+    return Math.min(t.manifest.size, t.reassembly.received * t.manifest.chunkBytes) / ranMs;
+  };
+  const candidates = active.map((t) => ({
+    id: t.id,
+    size: t.manifest.size,
+    idleMs: idleMs(t),
+    bytesPerMs: bytesPerMs(t),
+  }));
   for (const id of reclaimFor(incoming.size, candidates, limits) ?? []) {
     const t = transfers.get(id);
     if (!t) continue;

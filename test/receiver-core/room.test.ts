@@ -224,6 +224,34 @@ describe('clearWayFor: the supersede rule', () => {
 });
 
 describe('roomFor and makeRoom', () => {
+  it('gives up a trickle (valid chunks, far below 100 kB/s) for a newcomer, and keeps a fast transfer', () => {
+    // The trickle ran 10 s and stored 3 chunks of 256 bytes, the last one just now: never idle, but slow.
+    const trickle = progressed(transferOf(manifestOf({ fill: 1 }), 'cam/1', NOW_MS - 10_000), NOW_MS - 100);
+    for (const i of [0, 1, 2]) trickle.intake.commit(i, NOW_MS - 100, 64);
+    // The fast one ran 6 s and stored 768 kB (128 kB/s).
+    const fast = progressed(
+      transferOf(manifestOf({ fill: 2, size: 1_000_000 }), 'cam/2', NOW_MS - 6_000),
+      NOW_MS - 100,
+    );
+    for (let i = 0; i < 3000; i++) fast.intake.commit(i, NOW_MS - 100, 64);
+    const { map, givenUp, giveUp } = receiverWith(trickle, fast);
+    const limits = { maxBytes: 10_000_000, maxTransfers: 2 };
+    makeRoom(map, { name: 'new.png', size: 1000 }, 'cam/3', limits, NOW_MS, (t, why) =>
+      giveUp(t, 'timeout', why),
+    );
+    expect(givenUp.map((g) => g.id)).toEqual([trickle.id]);
+  });
+
+  it('gives up nothing slow before it ran for 5 s', () => {
+    const young = progressed(transferOf(manifestOf({ fill: 3 }), 'cam/1', NOW_MS - 4_000), NOW_MS - 100);
+    const { map, givenUp, giveUp } = receiverWith(young);
+    const limits = { maxBytes: 10_000_000, maxTransfers: 1 };
+    makeRoom(map, { name: 'new.png', size: 1000 }, 'cam/3', limits, NOW_MS, (t, why) =>
+      giveUp(t, 'timeout', why),
+    );
+    expect(givenUp).toEqual([]);
+  });
+
   it('admits within the limits and refuses beyond them with the admission codes', () => {
     const a = transferOf(manifestOf({ fill: 1, size: 3000 }), 'cam/1');
     const { map, givenUp, giveUp } = receiverWith(a);

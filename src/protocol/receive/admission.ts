@@ -28,6 +28,14 @@ export interface Refusal {
  * new one: a manifest costs nothing to send, so a flood of them must not lock good transfers out for longer.
  */
 export const RECLAIM_IDLE_MS = 2000;
+/**
+ * A transfer that has run for SLOW_GRACE_MS (5 s) and stored less than SLOW_BYTES_PER_MS (100 bytes per
+ * millisecond: 100 kB/s) on average since it was first admitted may also be given up to make room: a trickle of
+ * valid chunks (forged transfers fed one chunk a second, or one huge transfer fed 64 KiB a second) cannot hold the
+ * admission of good transfers. A genuine one given up this way keeps its partial state and resumes when it has room.
+ */
+export const SLOW_GRACE_MS = 5000;
+export const SLOW_BYTES_PER_MS = 100;
 
 /** Decides whether a receiver takes a transfer of `size` bytes named `name`; undefined means yes. Pure. */
 export function admit(
@@ -57,13 +65,14 @@ export function admit(
 }
 
 /**
- * Which transfers in progress to give up so that one of `size` bytes fits: those idle for RECLAIM_IDLE_MS or
- * more, the longest idle first, as few as needed. Returns their ids, or undefined when giving up every idle one
- * would still not make room (then nothing is given up). Pure.
+ * Which transfers in progress to give up so that one of `size` bytes fits: those idle for RECLAIM_IDLE_MS or more,
+ * the longest idle first, then those slower than SLOW_BYTES_PER_MS (`bytesPerMs`, given once a transfer ran for
+ * SLOW_GRACE_MS), the slowest first; as few as needed. Returns their ids, or undefined when giving up every one of
+ * them would still not make room (then nothing is given up). Pure.
  */
 export function reclaimFor(
   size: number,
-  active: ReadonlyArray<{ id: string; size: number; idleMs: number }>,
+  active: ReadonlyArray<{ id: string; size: number; idleMs: number; bytesPerMs?: number | undefined }>,
   limits: AdmissionLimits,
 ): string[] | undefined {
   let bytes = active.reduce((sum, t) => sum + t.size, 0);
@@ -71,7 +80,12 @@ export function reclaimFor(
   const fits = () => bytes + size <= limits.maxBytes && transfers < limits.maxTransfers;
   const chosen: string[] = [];
   const idle = active.filter((t) => t.idleMs >= RECLAIM_IDLE_MS).sort((a, b) => b.idleMs - a.idleMs);
-  for (const t of idle) {
+  const slow = active
+    .filter(
+      (t) => t.idleMs < RECLAIM_IDLE_MS && t.bytesPerMs !== undefined && t.bytesPerMs < SLOW_BYTES_PER_MS,
+    )
+    .sort((a, b) => (a.bytesPerMs ?? 0) - (b.bytesPerMs ?? 0));
+  for (const t of [...idle, ...slow]) {
     if (fits()) break;
     chosen.push(t.id);
     bytes -= t.size;
