@@ -60,3 +60,13 @@ export function strideFor(format: PixelFormat, width: number): number {
       return Math.ceil(width / 8);
   }
 }
+
+/**
+ * Most page and chunk topics of one retained transfer that are named one by one: a receiver subscribes to at most
+ * this many exact topics for a transfer announced on `T/mqimg/retained` (for brokers that give retained messages to
+ * exact subscriptions only), and `send --retain` publishes at most this many clearing messages in all for the
+ * transfers it replaces; `mqimg clear` clears at most this many per transfer beyond what the broker shows it. A
+ * hostile retained manifest that declares 32,768 chunks costs no more. 4,096 pieces are 128 MiB at the default
+ * 32 KiB chunks.
+ */
+export const MAX_EXACT_PIECES = 4096;

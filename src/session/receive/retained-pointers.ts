@@ -1,3 +1,4 @@
+import { MAX_EXACT_PIECES } from '../../protocol/wire/constants.js';
 import { chunkTopic, pageTopic, parseRetainedTopic } from '../../protocol/wire/topics.js';
 import type { CoreTransfer as IncomingTransfer } from '../../receiver-core/core-transfer.js';
 import type { MessageTransport } from '../../transport/message-transport.js';
@@ -44,9 +45,13 @@ export class RetainedPointers {
       if (t.received > 0 || nowMs - t.startedMs < EXACT_AFTER_MS) continue;
       this.pending.delete(id);
       const { topic, manifest } = t;
+      // Bounded: a retained manifest that declares more pieces gets the first MAX_EXACT_PIECES named.
+      const pages = Math.min(t.pageCount, MAX_EXACT_PIECES);
       const filters = [
-        ...Array.from({ length: t.pageCount }, (_, j) => pageTopic(topic, id, j)),
-        ...Array.from({ length: manifest.chunks }, (_, i) => chunkTopic(topic, id, i)),
+        ...Array.from({ length: pages }, (_, j) => pageTopic(topic, id, j)),
+        ...Array.from({ length: Math.min(manifest.chunks, MAX_EXACT_PIECES - pages) }, (_, i) =>
+          chunkTopic(topic, id, i),
+        ),
       ];
       this.subscribed.set(id, filters);
       this.transport.subscribe(filters, 0).catch(() => {});

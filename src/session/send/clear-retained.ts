@@ -1,7 +1,7 @@
 import { UsageError } from '../../errors.js';
 import { pageCount } from '../../protocol/manifest/chunk-hashes.js';
 import { parseJson } from '../../protocol/manifest/manifest.js';
-import { TOPIC_MARKER } from '../../protocol/wire/constants.js';
+import { MAX_EXACT_PIECES, TOPIC_MARKER } from '../../protocol/wire/constants.js';
 import {
   chunkTopic,
   filterProblem,
@@ -96,13 +96,15 @@ function transferTopics(topic: string, payload: Uint8Array): Array<[string, stri
   const value = json.ok ? (json.value as { chunks?: unknown; chunkBytes?: unknown }) : {};
   const { chunks, chunkBytes } = value;
   if (id === undefined || !Number.isInteger(chunks) || !Number.isInteger(chunkBytes)) return [];
-  const n = Math.min(chunks as number, 10_000_000);
+  // Named one by one only up to MAX_EXACT_PIECES: beyond, only what the broker shows is cleared.
+  const pages = Math.min(
+    pageCount(Math.min(chunks as number, 10_000_000), chunkBytes as number),
+    MAX_EXACT_PIECES,
+  );
+  const n = Math.min(chunks as number, MAX_EXACT_PIECES - pages);
   return [
     [id, manifestTopic(topic, id)],
-    ...Array.from({ length: pageCount(n, chunkBytes as number) }, (_, j): [string, string] => [
-      id,
-      pageTopic(topic, id, j),
-    ]),
+    ...Array.from({ length: pages }, (_, j): [string, string] => [id, pageTopic(topic, id, j)]),
     ...Array.from({ length: n }, (_, i): [string, string] => [id, chunkTopic(topic, id, i)]),
   ];
 }

@@ -3,6 +3,7 @@ import { nodeCrypto } from '../../platform/node-crypto.js';
 import { pageCount } from '../../protocol/manifest/chunk-hashes.js';
 import { parseJson, TRANSFER_ID_PATTERN } from '../../protocol/manifest/manifest.js';
 import type { CryptoProvider } from '../../protocol/security/crypto.js';
+import { MAX_EXACT_PIECES } from '../../protocol/wire/constants.js';
 import {
   chunkTopic,
   manifestTopic,
@@ -89,11 +90,16 @@ export async function publishRetained(
   // A copy on the exact topic T/mqimg/retained, for brokers that give retained messages to exact subscriptions
   // only (RabbitMQ 3.x); it replaces the previous one there.
   await send(retainedTopic(options.topic), wire.manifestBytes);
+  // At most MAX_EXACT_PIECES clearing messages in all: a hostile retained manifest declaring 32,768 chunks must
+  // not make every send publish that many.
+  let budget = MAX_EXACT_PIECES;
   for (const old of previous) {
-    if (old.id === manifest.id) continue;
+    if (old.id === manifest.id || budget <= 0) continue;
     await send(manifestTopic(options.topic, old.id), '');
-    for (let i = 0; i < old.chunks; i++) await send(chunkTopic(options.topic, old.id, i), '');
-    for (let j = 0; j < old.pages; j++) await send(pageTopic(options.topic, old.id, j), '');
+    for (let j = 0; j < old.pages && budget > 0; j++, budget--)
+      await send(pageTopic(options.topic, old.id, j), '');
+    for (let i = 0; i < old.chunks && budget > 0; i++, budget--)
+      await send(chunkTopic(options.topic, old.id, i), '');
   }
   await settle();
   return {
