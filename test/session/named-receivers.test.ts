@@ -106,7 +106,7 @@ describe('named receivers', () => {
       const error = await sendTransfer(broker.connect('tx'), image(), {
         topic: 'cam/1',
         chunkBytes: 1024,
-        timeoutMs: 1500,
+        timeoutMs: 10_000,
         recipients: [hall.recipient],
       }).then(
         () => undefined,
