@@ -4,7 +4,13 @@
  * and scripts/check-protocol-vectors.py recomputes them from the document's rules alone.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { chunkDigests, chunkHashes, nodeCrypto, proofAccumulatorOf, receiptVerifier } from '../src/platform/node-crypto.js';
+import {
+  chunkDigests,
+  chunkHashes,
+  nodeCrypto,
+  proofAccumulatorOf,
+  receiptVerifier,
+} from '../src/platform/node-crypto.js';
 import { rawPublicKey } from '../src/platform/node-keys.js';
 import { HASH_BYTES } from '../src/protocol/manifest/chunk-hashes.js';
 import { encodeManifest } from '../src/protocol/manifest/manifest.js';
@@ -127,11 +133,20 @@ export async function protocolVectors(crypto: CryptoProvider = nodeCrypto) {
   };
 
   // A named receiver (section 12.1): its key, the sender's ephemeral key, the status key both derive.
-  const receiverPkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), VECTOR_RECEIVER_SEED]);
-  const receiverPublic = rawPublicKey(createPublicKey(createPrivateKey({ key: receiverPkcs8, format: 'der', type: 'pkcs8' })));
+  const receiverPkcs8 = Buffer.concat([
+    Buffer.from('302e020100300506032b657004220420', 'hex'),
+    VECTOR_RECEIVER_SEED,
+  ]);
+  const receiverPublic = rawPublicKey(
+    createPublicKey(createPrivateKey({ key: receiverPkcs8, format: 'der', type: 'pkcs8' })),
+  );
   const receiverKid = await publicKeyId(crypto, receiverPublic);
   const receiverX25519 = x25519PublicFromEd25519(receiverPublic) ?? new Uint8Array(0);
-  const receiverX25519Private = (await import('node:crypto')).createHash('sha512').update(VECTOR_RECEIVER_SEED).digest().subarray(0, 32);
+  const receiverX25519Private = (await import('node:crypto'))
+    .createHash('sha512')
+    .update(VECTOR_RECEIVER_SEED)
+    .digest()
+    .subarray(0, 32);
   const epk = await crypto.x25519(VECTOR_EPHEMERAL, X25519_BASE_POINT);
   const named = { ...plain, epk: toBase64(epk) };
   const namedRx = namedReceiverId(receiverKid);
@@ -153,7 +168,9 @@ export async function protocolVectors(crypto: CryptoProvider = nodeCrypto) {
       pagesHex: twoPages.pages.map((p) => toHex(p)),
       pages: twoPages.manifest.pages,
     },
-    chunkDigests: Array.from({ length: plain.chunks }, (_, i) => toHex(digests.subarray(i * 32, (i + 1) * 32))),
+    chunkDigests: Array.from({ length: plain.chunks }, (_, i) =>
+      toHex(digests.subarray(i * 32, (i + 1) * 32)),
+    ),
     chunkTags: tags,
     accumulator: toHex(accumulator),
     proof,
@@ -185,7 +202,9 @@ export async function protocolVectors(crypto: CryptoProvider = nodeCrypto) {
       prepared.pages.map(async (page, j) => toHex(await sealPage(crypto, key, plain.id, j, page))),
     ),
     statusKeyHex: toHex(encryptedStatusKey),
-    sealedJoin: fromUtf8(await sealStatus(crypto, encryptedStatusKey, plain.id, joinStatus, VECTOR_STATUS_NONCE)),
+    sealedJoin: fromUtf8(
+      await sealStatus(crypto, encryptedStatusKey, plain.id, joinStatus, VECTOR_STATUS_NONCE),
+    ),
     namedReceiver: {
       publicKeyHex: toHex(receiverPublic),
       kid: receiverKid,
@@ -198,7 +217,9 @@ export async function protocolVectors(crypto: CryptoProvider = nodeCrypto) {
       statusKeyHex: toHex(namedKey),
       proof: namedProof,
       complete: fromUtf8(encodeStatus(namedComplete)),
-      sealedComplete: fromUtf8(await sealStatus(crypto, namedKey, plain.id, namedComplete, VECTOR_STATUS_NONCE)),
+      sealedComplete: fromUtf8(
+        await sealStatus(crypto, namedKey, plain.id, namedComplete, VECTOR_STATUS_NONCE),
+      ),
     },
     sealedChunks: await Promise.all(
       Array.from({ length: plain.chunks }, async (_, i) =>
