@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""An implementation of PROTOCOL.md (version 2) sections 5 to 13, independent of mqimg's TypeScript (Python's
+"""An implementation of PROTOCOL.md (version 3) sections 5 to 13, independent of mqimg's TypeScript (Python's
 hashlib, hmac, base64 and the `cryptography` package), written from the document alone. It recomputes every test
 vector (manifest, chunk hashes, hash pages, `pages`, statuses, proof of receipt, signing text and signature, sealed
-manifest, pages and chunks) and checks that PROTOCOL.md quotes the same values: evidence that the document, not
+manifest, pages and chunks, sealed statuses, named receivers' keys and sealed statuses) and checks that PROTOCOL.md quotes the same values: evidence that the document, not
 just the code, defines the wire format.
 Run: python3 scripts/check-protocol-vectors.py   (pip install cryptography, or apt-get install python3-cryptography)."""
 import base64
@@ -14,6 +14,7 @@ import sys
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -66,7 +67,7 @@ assert len(chunks) == -(-len(data) // CHUNK_BYTES) == 4
 
 def manifest_of(name, content, pages_value):
     # Field order of the table in section 5 (the order mqimg writes).
-    return {"mqimg": 2, "id": ID, "nonce": NONCE.hex(), "name": name, "type": "image/png", "size": len(content),
+    return {"mqimg": 3, "id": ID, "nonce": NONCE.hex(), "name": name, "type": "image/png", "size": len(content),
             "chunkBytes": CHUNK_BYTES, "chunks": -(-len(content) // CHUNK_BYTES),
             "sha256": hashlib.sha256(content).hexdigest(), "pages": pages_value, "width": 10, "height": 5,
             "createdMs": CREATED_MS}
@@ -105,8 +106,21 @@ check("join status", compact({"rx": RX, "state": "receiving", "next": 0, "high":
 check("gap status", compact({"rx": RX, "state": "receiving", "next": 1, "high": 2, "win": win,
                              "missing": [[1, 1]]}))
 check("want-manifest status", compact({"rx": RX, "state": "want-manifest"}))
-# Section 7.1: the proof of receipt.
-proof = hmac.new(NONCE, data + RX.encode(), hashlib.sha256).hexdigest()
+# Section 7.1: the proof of receipt, from each chunk's whole SHA-256.
+acc = bytes(32)
+for n, chunk in enumerate(chunks):
+    digest = hashlib.sha256(chunk).digest()
+    tag = hashlib.sha256(NONCE + n.to_bytes(4, "big") + digest).digest()
+    check(f"chunk {n} digest and tag", f"| {n} | `{digest.hex()}` | `{tag.hex()}` |")
+    acc = bytes(a ^ b for a, b in zip(acc, tag))
+check("proof accumulator", f"XOR of the four tags: `{acc.hex()}`")
+
+
+def proof_for(rx):
+    return hmac.new(NONCE, b"mqimg-proof-v3" + acc + rx.encode(), hashlib.sha256).hexdigest()
+
+
+proof = proof_for(RX)
 check("proof of receipt", f"`rx-1a2b3c4d`) = `{proof}`")
 check("complete status", compact({"rx": RX, "state": "complete", "next": 4, "proof": proof}))
 
@@ -114,9 +128,9 @@ check("complete status", compact({"rx": RX, "state": "complete", "next": 4, "pro
 key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 kid = hashlib.sha256(pub).hexdigest()[:16]
-lines = ["mqimg-sig-v2", TOPIC, ID, "vector.bin", "image/png", "200", "64", "4", sha, NONCE.hex(), pages_field,
-         "10", "5", str(CREATED_MS), "", "", "0", kid]
-assert len(lines) == 18
+lines = ["mqimg-sig-v3", TOPIC, ID, "vector.bin", "image/png", "200", "64", "4", sha, NONCE.hex(), pages_field,
+         "10", "5", str(CREATED_MS), "", "", "0", "", kid]
+assert len(lines) == 19
 signature = base64.b64encode(key.sign("\n".join(lines).encode())).decode()
 check("public key and key id", f"`{pub.hex()}`; key id `{kid}`")
 check("signing text", "\n".join("    " + line for line in lines))
@@ -150,6 +164,48 @@ hidden = {"name", "type", "sha256", "width", "height", "pixelFormat", "stride", 
 sealed = {k: v for k, v in manifest.items() if k not in hidden}
 sealed["enc"] = {"alg": "aes-256-gcm", "kid": secret_kid, "salt": base64.b64encode(salt).decode(), "meta": meta}
 check("sealed manifest", "```json\n" + compact(sealed) + "\n```")
+
+# Section 13.1: a sealed status.
+STATUS_NONCE = bytes(range(0xB0, 0xBC))
+status_key = hmac.new(transfer_key, b"mqimg-status-v2", hashlib.sha256).digest()
+check("status key", f"status key `{status_key.hex()}`")
+
+
+def seal_status(key_, status):
+    body = compact(status).encode()
+    sealed_ = AESGCM(key_).encrypt(STATUS_NONCE, body, f"{ID}\n{status['rx']}".encode())
+    return compact({"rx": status["rx"], "sealed": base64.b64encode(STATUS_NONCE + sealed_).decode()})
+
+
+join = {"rx": RX, "state": "receiving", "next": 0, "high": -1, "win": win}
+check("sealed join status", "```json\n" + seal_status(status_key, join) + "\n```")
+
+# Section 12.1: a named receiver.
+P = 2**255 - 19
+receiver = Ed25519PrivateKey.from_private_bytes(bytes(range(0x60, 0x80)))
+receiver_pub = receiver.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+receiver_kid = hashlib.sha256(receiver_pub).hexdigest()[:16]
+named_rx = "k-" + receiver_kid
+y = int.from_bytes(receiver_pub, "little") & ((1 << 255) - 1)
+u = (1 + y) * pow((1 - y) % P, P - 2, P) % P
+x_pub = u.to_bytes(32, "little")
+x_priv = hashlib.sha512(bytes(range(0x60, 0x80))).digest()[:32]
+assert X25519PrivateKey.from_private_bytes(x_priv).public_key().public_bytes(
+    serialization.Encoding.Raw, serialization.PublicFormat.Raw) == x_pub
+ephemeral = X25519PrivateKey.from_private_bytes(bytes(range(0x80, 0xA0)))
+epk = ephemeral.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(x_pub))
+assert shared == X25519PrivateKey.from_private_bytes(x_priv).exchange(X25519PublicKey.from_public_bytes(epk))
+named_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=NONCE,
+                 info=f"mqimg-rx-v3 {ID} {named_rx}".encode()).derive(shared)
+check("named receiver keys", f"`{receiver_pub.hex()}`, key id `{receiver_kid}`, receiver id `{named_rx}`")
+check("named receiver X25519 keys", f"`{x_priv.hex()}`, public key `{x_pub.hex()}`")
+check("epk", f"`epk` = `{epk.hex()}`")
+check("named manifest", "```json\n" + compact(dict(manifest, epk=base64.b64encode(epk).decode())) + "\n```")
+check("shared secret and status key", f"Shared secret `{shared.hex()}`; status key `K` = `{named_key.hex()}`")
+named_complete = {"rx": named_rx, "state": "complete", "next": 4, "proof": proof_for(named_rx)}
+check("named proof", f"`{named_rx}` = `{proof_for(named_rx)}`")
+check("named complete, sealed", "```json\n" + seal_status(named_key, named_complete) + "\n```")
 
 failed = [what for what, text in checks if text not in doc]
 for what, text in checks:

@@ -4,7 +4,13 @@
  * and scripts/check-protocol-vectors.py recomputes them from the document's rules alone.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { chunkHashes, nodeCrypto, receiptVerifier } from '../src/platform/node-crypto.js';
+import {
+  chunkDigests,
+  chunkHashes,
+  nodeCrypto,
+  proofAccumulatorOf,
+  receiptVerifier,
+} from '../src/platform/node-crypto.js';
 import { rawPublicKey } from '../src/platform/node-keys.js';
 import { HASH_BYTES } from '../src/protocol/manifest/chunk-hashes.js';
 import { encodeManifest } from '../src/protocol/manifest/manifest.js';
@@ -18,11 +24,18 @@ import {
   secretKeyId,
   transferKey,
 } from '../src/protocol/security/encryption.js';
-import { receiptProof } from '../src/protocol/security/receipt.js';
+import { chunkTagInput, fileAccumulator, receiptProof } from '../src/protocol/security/receipt.js';
+import {
+  namedReceiverId,
+  namedStatusKey,
+  X25519_BASE_POINT,
+  x25519PublicFromEd25519,
+} from '../src/protocol/security/recipient.js';
 import { publicKeyId, signingText, signManifest } from '../src/protocol/security/signature.js';
 import { receiverWindow } from '../src/protocol/status/ack-policy.js';
 import { encodeStatus } from '../src/protocol/status/status.js';
-import { fromUtf8, toHex } from '../src/protocol/wire/bytes.js';
+import { sealStatus, statusKey } from '../src/protocol/status/status-seal.js';
+import { fromHex, fromUtf8, toBase64, toHex } from '../src/protocol/wire/bytes.js';
 import { chunkView } from '../src/protocol/wire/chunking.js';
 import { MAX_STATUS_RANGES } from '../src/protocol/wire/constants.js';
 import { prepareTransfer } from '../src/session/send/send-session.js';
@@ -44,6 +57,11 @@ export const VECTOR_SEED = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
 /** Shared secret: 32 bytes 0x20..0x3f. Salt: 16 bytes 0xa0..0xaf. */
 export const VECTOR_SECRET = Buffer.from(Array.from({ length: 32 }, (_, i) => 0x20 + i));
 export const VECTOR_SALT = Buffer.from(Array.from({ length: 16 }, (_, i) => 0xa0 + i));
+/** The nonce of the sealed status examples: 12 bytes 0xb0..0xbb (a real receiver draws a new one each time). */
+export const VECTOR_STATUS_NONCE = Buffer.from(Array.from({ length: 12 }, (_, i) => 0xb0 + i));
+/** The named receiver's Ed25519 seed: 0x60..0x7f. The sender's ephemeral X25519 private key: 0x80..0x9f. */
+export const VECTOR_RECEIVER_SEED = Buffer.from(Array.from({ length: 32 }, (_, i) => 0x60 + i));
+export const VECTOR_EPHEMERAL = Buffer.from(Array.from({ length: 32 }, (_, i) => 0x80 + i));
 
 const image = { bytes: VECTOR_BYTES, name: 'vector.bin', mediaType: 'image/png', width: 10, height: 5 };
 const fixed = { id: VECTOR_ID, nonce: VECTOR_NONCE };
@@ -86,7 +104,16 @@ export async function protocolVectors(crypto: CryptoProvider = nodeCrypto) {
     VECTOR_CREATED_MS,
     fixed,
   );
-  const proof = await receiptProof(crypto, plain.nonce, VECTOR_BYTES, VECTOR_RX);
+  const sha256 = (bytes: Uint8Array) => crypto.sha256(bytes);
+  const nonceBytes = fromHex(plain.nonce);
+  const digests = chunkDigests(VECTOR_BYTES, VECTOR_CHUNK_BYTES);
+  const tags = await Promise.all(
+    Array.from({ length: plain.chunks }, async (_, i) =>
+      toHex(await crypto.sha256(chunkTagInput(nonceBytes, i, digests.subarray(i * 32, (i + 1) * 32)))),
+    ),
+  );
+  const accumulator = await fileAccumulator(sha256, plain.nonce, VECTOR_BYTES, VECTOR_CHUNK_BYTES);
+  const proof = await receiptProof(crypto, plain.nonce, accumulator, VECTOR_RX);
 
   const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), VECTOR_SEED]);
   const publicKey = createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
@@ -96,6 +123,37 @@ export async function protocolVectors(crypto: CryptoProvider = nodeCrypto) {
   const text = fromUtf8(signingText(plain, VECTOR_TOPIC, kid) ?? new Uint8Array(0));
 
   const { sealed, key } = await sealManifest(crypto, plain, VECTOR_SECRET, VECTOR_SALT, VECTOR_TOPIC);
+  const encryptedStatusKey = await statusKey(crypto, key);
+  const joinStatus = {
+    rx: VECTOR_RX,
+    state: 'receiving' as const,
+    next: 0,
+    high: -1,
+    win: receiverWindow(1, VECTOR_CHUNK_BYTES),
+  };
+
+  // A named receiver (section 12.1): its key, the sender's ephemeral key, the status key both derive.
+  const receiverPkcs8 = Buffer.concat([
+    Buffer.from('302e020100300506032b657004220420', 'hex'),
+    VECTOR_RECEIVER_SEED,
+  ]);
+  const receiverPublic = rawPublicKey(
+    createPublicKey(createPrivateKey({ key: receiverPkcs8, format: 'der', type: 'pkcs8' })),
+  );
+  const receiverKid = await publicKeyId(crypto, receiverPublic);
+  const receiverX25519 = x25519PublicFromEd25519(receiverPublic) ?? new Uint8Array(0);
+  const receiverX25519Private = (await import('node:crypto'))
+    .createHash('sha512')
+    .update(VECTOR_RECEIVER_SEED)
+    .digest()
+    .subarray(0, 32);
+  const epk = await crypto.x25519(VECTOR_EPHEMERAL, X25519_BASE_POINT);
+  const named = { ...plain, epk: toBase64(epk) };
+  const namedRx = namedReceiverId(receiverKid);
+  const namedShared = await crypto.x25519(VECTOR_EPHEMERAL, receiverX25519);
+  const namedKey = await namedStatusKey(crypto, namedShared, plain.nonce, plain.id, namedRx);
+  const namedProof = await receiptProof(crypto, plain.nonce, accumulator, namedRx);
+  const namedComplete = { rx: namedRx, state: 'complete' as const, next: plain.chunks, proof: namedProof };
   return {
     manifest: fromUtf8(encodeManifest(plain)),
     sha256: plain.sha256,
@@ -110,9 +168,14 @@ export async function protocolVectors(crypto: CryptoProvider = nodeCrypto) {
       pagesHex: twoPages.pages.map((p) => toHex(p)),
       pages: twoPages.manifest.pages,
     },
+    chunkDigests: Array.from({ length: plain.chunks }, (_, i) =>
+      toHex(digests.subarray(i * 32, (i + 1) * 32)),
+    ),
+    chunkTags: tags,
+    accumulator: toHex(accumulator),
     proof,
-    /** The same proof through the sender's verifier (node:crypto, HMAC spelt out): must be equal. */
-    senderProof: receiptVerifier(plain.nonce, VECTOR_BYTES)(VECTOR_RX),
+    /** The same proof through the sender's verifier (node:crypto): must be equal. */
+    senderProof: receiptVerifier(plain.nonce, proofAccumulatorOf(plain.nonce, digests))(VECTOR_RX),
     statuses: {
       join: fromUtf8(
         encodeStatus({
@@ -138,6 +201,26 @@ export async function protocolVectors(crypto: CryptoProvider = nodeCrypto) {
     sealedPages: await Promise.all(
       prepared.pages.map(async (page, j) => toHex(await sealPage(crypto, key, plain.id, j, page))),
     ),
+    statusKeyHex: toHex(encryptedStatusKey),
+    sealedJoin: fromUtf8(
+      await sealStatus(crypto, encryptedStatusKey, plain.id, joinStatus, VECTOR_STATUS_NONCE),
+    ),
+    namedReceiver: {
+      publicKeyHex: toHex(receiverPublic),
+      kid: receiverKid,
+      rx: namedRx,
+      x25519PublicHex: toHex(receiverX25519),
+      x25519PrivateHex: toHex(receiverX25519Private),
+      epkHex: toHex(epk),
+      manifest: fromUtf8(encodeManifest(named)),
+      sharedHex: toHex(namedShared),
+      statusKeyHex: toHex(namedKey),
+      proof: namedProof,
+      complete: fromUtf8(encodeStatus(namedComplete)),
+      sealedComplete: fromUtf8(
+        await sealStatus(crypto, namedKey, plain.id, namedComplete, VECTOR_STATUS_NONCE),
+      ),
+    },
     sealedChunks: await Promise.all(
       Array.from({ length: plain.chunks }, async (_, i) =>
         toHex(await sealChunk(crypto, key, plain.id, i, chunkView(VECTOR_BYTES, i, VECTOR_CHUNK_BYTES))),

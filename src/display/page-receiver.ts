@@ -1,4 +1,3 @@
-import { HASH_BYTES } from '../protocol/manifest/chunk-hashes.js';
 import type { Manifest } from '../protocol/manifest/manifest.js';
 import type { CryptoProvider } from '../protocol/security/crypto.js';
 import type { ReceiveEvent } from '../receiver-core/events.js';
@@ -62,7 +61,7 @@ export class PageReceiver extends ReceiverCore<MemoryFile> {
     const { crypto, receiverId, secret, trust, replayGuard } = options;
     const now = options.now ?? monotonicClock;
     const wallNow = options.wallNow ?? wallClock;
-    const store = new MemoryStore(crypto, receiverId, (file, sha256) => {
+    const store = new MemoryStore(crypto, (file, sha256) => {
       const { manifest, bytes } = file;
       const lastChunkMs = this?.transfers.get(manifest.id)?.lastChunkMs ?? now();
       options.onImage({ manifest, bytes, sha256, lastChunkMs });
@@ -72,7 +71,7 @@ export class PageReceiver extends ReceiverCore<MemoryFile> {
       store,
       receiverId,
       checks: { crypto, secret, trust, replayGuard, wallNowMs: wallNow },
-      shortHash: async (bytes) => (await crypto.sha256(bytes)).subarray(0, HASH_BYTES),
+      sha256: (bytes) => crypto.sha256(bytes),
       timeoutMs: options.timeoutMs ?? 30_000,
       maxBytes: options.maxBytes ?? 64 * 1024 * 1024,
       maxTransfers: MAX_TRANSFERS,

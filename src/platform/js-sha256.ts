@@ -143,6 +143,7 @@ export function plainJsCrypto(): CryptoProvider {
     aesGcmOpen: needsWebCrypto,
     ed25519Sign: needsWebCrypto,
     ed25519Verify: needsWebCrypto,
+    x25519: needsWebCrypto,
     randomBytes: (length) => globalThis.crypto.getRandomValues(new Uint8Array(length)),
   };
 }

@@ -9,9 +9,16 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { SECRET_BYTES } from '../protocol/security/encryption.js';
-import type { SigningKey } from '../session/send/outgoing-transfer.js';
+import { x25519PublicFromEd25519 } from '../protocol/security/recipient.js';
+import type { NamedRecipient, SigningKey } from '../session/send/outgoing-transfer.js';
 import { errnoCode, errnoMessage } from '../util/errno-message.js';
-import { publicKeyId, secretKeyId } from './node-keys.js';
+import {
+  publicKeyId,
+  type ReceiverIdentity,
+  rawPublicKey,
+  secretKeyId,
+  x25519PrivateFromEd25519,
+} from './node-keys.js';
 
 /** Reads a key file, with a UsageError that names the option when it cannot be read. */
 async function readKeyFile(option: string, path: string): Promise<Buffer> {
@@ -72,19 +79,24 @@ export async function writeSecret(path: string): Promise<{ kid: string }> {
 }
 
 /** Loads an Ed25519 private key (PEM) for `--sign`. */
-export async function loadSigningKey(path: string): Promise<SigningKey> {
-  const pem = await readKeyFile('--sign', path);
+export function loadSigningKey(path: string): Promise<SigningKey> {
+  return loadPrivateKey('--sign', path);
+}
+
+/** An Ed25519 private key (PEM, as `mqimg keygen` writes NAME.key) and its key id; `option` names it in errors. */
+async function loadPrivateKey(option: string, path: string): Promise<SigningKey> {
+  const pem = await readKeyFile(option, path);
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(pem);
   } catch {
     throw new UsageError(
-      `--sign ${path}: not a private key in PEM form (make one with mqimg keygen NAME and pass NAME.key)`,
+      `${option} ${path}: not a private key in PEM form (make one with mqimg keygen NAME and pass NAME.key)`,
     );
   }
   if (privateKey.asymmetricKeyType !== 'ed25519')
     throw new UsageError(
-      `--sign ${path}: a ${privateKey.asymmetricKeyType} key; mqimg signs with Ed25519 keys only`,
+      `${option} ${path}: a ${privateKey.asymmetricKeyType} key; mqimg uses Ed25519 keys only`,
     );
   return { privateKey, kid: publicKeyId(createPublicKey(privateKey)) };
 }
@@ -94,7 +106,39 @@ export async function loadSigningKey(path: string): Promise<SigningKey> {
  * them by key id. A file that is not an Ed25519 public key is an error, not skipped: a typo must not silently
  * trust nobody (or somebody else).
  */
-export async function loadTrustedKeys(path: string): Promise<Map<string, KeyObject>> {
+export function loadTrustedKeys(path: string): Promise<Map<string, KeyObject>> {
+  return loadPublicKeys('--trust', path);
+}
+
+/**
+ * Loads the receivers a sender names (`--recipient`, repeated): each a `.pub` file from `mqimg keygen`, or a folder
+ * of them. The send then counts only these receivers, each by the statuses only its private key can seal.
+ */
+export async function loadRecipients(paths: readonly string[]): Promise<NamedRecipient[]> {
+  const recipients = new Map<string, NamedRecipient>();
+  for (const path of paths) {
+    for (const [keyId, key] of await loadPublicKeys('--recipient', path)) {
+      const x25519 = x25519PublicFromEd25519(rawPublicKey(key));
+      if (!x25519)
+        throw new UsageError(`--recipient ${path}: key ${keyId} is not a valid Ed25519 public key`);
+      recipients.set(keyId, { keyId, x25519 });
+    }
+  }
+  return [...recipients.values()];
+}
+
+/**
+ * Loads a receiver's identity (`--identity`): the Ed25519 private key `mqimg keygen NAME` wrote as NAME.key. The
+ * receiver's id becomes `k-<key id>`, and it answers senders that name it (`--recipient NAME.pub`) in statuses
+ * sealed under a key derived from this one.
+ */
+export async function loadIdentity(path: string): Promise<ReceiverIdentity> {
+  const { privateKey, kid } = await loadPrivateKey('--identity', path);
+  return { keyId: kid, x25519Private: x25519PrivateFromEd25519(privateKey) };
+}
+
+/** One PEM public key file, or every `*.pub` file in a folder, by key id; `option` names them in errors. */
+async function loadPublicKeys(option: string, path: string): Promise<Map<string, KeyObject>> {
   let files: string[];
   try {
     files = (await stat(path)).isDirectory()
@@ -105,23 +149,21 @@ export async function loadTrustedKeys(path: string): Promise<Map<string, KeyObje
       : [path];
   } catch (error) {
     throw new UsageError(
-      `--trust ${path}: cannot read it (${errnoMessage(error, { ENOENT: 'no such file or folder' })})`,
+      `${option} ${path}: cannot read it (${errnoMessage(error, { ENOENT: 'no such file or folder' })})`,
     );
   }
-  if (files.length === 0) throw new UsageError(`--trust ${path}: the folder holds no .pub files`);
+  if (files.length === 0) throw new UsageError(`${option} ${path}: the folder holds no .pub files`);
   const keys = new Map<string, KeyObject>();
   for (const file of files) {
-    const pem = await readKeyFile('--trust', file);
+    const pem = await readKeyFile(option, file);
     let key: KeyObject;
     try {
       key = createPublicKey(pem);
     } catch {
-      throw new UsageError(`--trust ${file}: not a public key in PEM form (mqimg keygen writes NAME.pub)`);
+      throw new UsageError(`${option} ${file}: not a public key in PEM form (mqimg keygen writes NAME.pub)`);
     }
     if (key.asymmetricKeyType !== 'ed25519')
-      throw new UsageError(
-        `--trust ${file}: a ${key.asymmetricKeyType} key; mqimg verifies Ed25519 keys only`,
-      );
+      throw new UsageError(`${option} ${file}: a ${key.asymmetricKeyType} key; mqimg uses Ed25519 keys only`);
     keys.set(publicKeyId(key), key);
   }
   return keys;

@@ -5,7 +5,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
-  type Hash,
+  diffieHellman,
   hkdfSync,
   randomBytes,
   sign,
@@ -13,8 +13,17 @@ import {
 } from 'node:crypto';
 import { HASH_BYTES } from '../protocol/manifest/chunk-hashes.js';
 import type { CryptoProvider } from '../protocol/security/crypto.js';
+import {
+  chunkTagInput,
+  TAG_BYTES as DIGEST_BYTES,
+  ProofAccumulator,
+  proofMessage,
+} from '../protocol/security/receipt.js';
 
 const TAG_BYTES = 16;
+/** DER in front of a raw 32-byte X25519 private key (PKCS#8) and public key (SPKI), RFC 8410. */
+const X25519_PKCS8_PREFIX = '302e020100300506032b656e04220420';
+const X25519_SPKI_PREFIX = '302a300506032b656e032100';
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -59,6 +68,21 @@ export const nodeCrypto: CryptoProvider = {
       return false;
     }
   },
+  x25519: async (privateKey, publicKey) => {
+    const key = (prefix: string, raw: Uint8Array) =>
+      Buffer.concat([Buffer.from(prefix, 'hex'), toBuffer(raw)]);
+    const shared = diffieHellman({
+      privateKey: createPrivateKey({
+        key: key(X25519_PKCS8_PREFIX, privateKey),
+        format: 'der',
+        type: 'pkcs8',
+      }),
+      publicKey: createPublicKey({ key: key(X25519_SPKI_PREFIX, publicKey), format: 'der', type: 'spki' }),
+    });
+    if (shared.every((b: number) => b === 0))
+      throw new Error('X25519 gave all zeros: a low-order public key');
+    return shared;
+  },
   randomBytes: (length) => randomBytes(length),
 };
 
@@ -77,15 +101,38 @@ export function hmacSha256Hex(key: Uint8Array, text: string): string {
  * SHA-256 of each chunk, concatenated in chunk order. Synchronous: the sender's start path.
  */
 export function chunkHashes(bytes: Uint8Array, chunkBytes: number): Uint8Array {
-  const chunks = Math.ceil(bytes.length / chunkBytes);
-  const out = new Uint8Array(chunks * HASH_BYTES);
+  return truncatedHashes(chunkDigests(bytes, chunkBytes));
+}
+
+/** The whole SHA-256 (32 bytes) of each chunk of `bytes` cut at `chunkBytes`, concatenated. */
+export function chunkDigests(bytes: Uint8Array, chunkBytes: number): Uint8Array {
+  const chunks = Math.max(1, Math.ceil(bytes.length / chunkBytes));
+  const out = new Uint8Array(chunks * DIGEST_BYTES);
   for (let i = 0; i < chunks; i++) {
-    const digest = createHash('sha256')
-      .update(bytes.subarray(i * chunkBytes, Math.min(bytes.length, (i + 1) * chunkBytes)))
-      .digest();
-    out.set(digest.subarray(0, HASH_BYTES), i * HASH_BYTES);
+    const chunk = bytes.subarray(i * chunkBytes, Math.min(bytes.length, (i + 1) * chunkBytes));
+    out.set(createHash('sha256').update(chunk).digest(), i * DIGEST_BYTES);
   }
   return out;
+}
+
+/** The first 16 bytes of each 32-byte digest in `digests`: what hash pages carry. */
+export function truncatedHashes(digests: Uint8Array): Uint8Array {
+  const n = digests.length / DIGEST_BYTES;
+  const out = new Uint8Array(n * HASH_BYTES);
+  for (let i = 0; i < n; i++)
+    out.set(digests.subarray(i * DIGEST_BYTES, i * DIGEST_BYTES + HASH_BYTES), i * HASH_BYTES);
+  return out;
+}
+
+/** The proof accumulator of a whole file (protocol/security/receipt.ts) from its chunk digests, synchronously. */
+export function proofAccumulatorOf(nonceHex: string, digests: Uint8Array): Uint8Array {
+  const nonce = Buffer.from(nonceHex, 'hex');
+  const proof = new ProofAccumulator();
+  for (let i = 0; i < digests.length / DIGEST_BYTES; i++) {
+    const input = chunkTagInput(nonce, i, digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES));
+    proof.add(createHash('sha256').update(input).digest());
+  }
+  return proof.bytes;
 }
 
 /** The first 16 bytes of SHA-256 of each page, concatenated: what a manifest's `pages` field encodes. */
@@ -97,24 +144,16 @@ export function pageHashes(pages: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** The first 16 bytes of SHA-256 of `bytes`, synchronously: a receiver checks each chunk and page with it. */
-export function shortHash(bytes: Uint8Array): Uint8Array {
-  return createHash('sha256').update(bytes).digest().subarray(0, HASH_BYTES);
+/** SHA-256 of `bytes`, 32 bytes, synchronously (Node only). */
+export function sha256Digest(bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest();
 }
 
 /**
- * A function that gives the proof of receipt (protocol/receipt.ts) expected from receiver `rx` for `file` under
- * `nonceHex`. HMAC-SHA256 spelt out (RFC 2104) so that the pass over the file, the costly part, is made once and
- * shared by every receiver: the inner hash state after the key block and the file is copied for each one.
+ * A function that gives the proof of receipt (protocol/security/receipt.ts) expected from receiver `rx` for the file
+ * whose proof accumulator is `accumulator`, under `nonceHex`: one small HMAC per receiver, no pass over the file.
  */
-export function receiptVerifier(nonceHex: string, file: Uint8Array): (rx: string) => string {
-  const key = new Uint8Array(64);
-  key.set(Buffer.from(nonceHex, 'hex'));
-  const pad = (byte: number) => key.map((k) => k ^ byte);
-  let inner: Hash | undefined;
-  return (rx) => {
-    inner ??= createHash('sha256').update(pad(0x36)).update(file);
-    const innerDigest = inner.copy().update(rx, 'utf8').digest();
-    return createHash('sha256').update(pad(0x5c)).update(innerDigest).digest('hex');
-  };
+export function receiptVerifier(nonceHex: string, accumulator: Uint8Array): (rx: string) => string {
+  const key = Buffer.from(nonceHex, 'hex');
+  return (rx) => createHmac('sha256', key).update(proofMessage(accumulator, rx)).digest('hex');
 }

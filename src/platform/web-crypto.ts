@@ -67,6 +67,17 @@ export function webCrypto(subtle: Subtle = globalThis.crypto.subtle): CryptoProv
         return false;
       }
     },
+    x25519: async (privateKey, publicKey) => {
+      const pkcs8 = new Uint8Array([...X25519_PKCS8_PREFIX, ...privateKey]);
+      const own = await subtle.importKey('pkcs8', pkcs8, { name: 'X25519' }, false, ['deriveBits']);
+      const other = await subtle.importKey('raw', new Uint8Array(publicKey), { name: 'X25519' }, false, []);
+      return new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: other }, own, 256));
+    },
     randomBytes: (length) => globalThis.crypto.getRandomValues(new Uint8Array(length)),
   };
 }
+
+/** DER in front of a raw 32-byte X25519 private key (PKCS#8, RFC 8410). */
+const X25519_PKCS8_PREFIX = [
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+];

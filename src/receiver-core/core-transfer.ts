@@ -1,9 +1,11 @@
 import type { Manifest } from '../protocol/manifest/manifest.js';
 import type { Reassembly } from '../protocol/receive/reassembly.js';
 import { TransferIntake } from '../protocol/receive/transfer-intake.js';
+import { ProofAccumulator } from '../protocol/security/receipt.js';
 import type { AckPolicy } from '../protocol/status/ack-policy.js';
 import type { Status } from '../protocol/status/status.js';
-import type { StoredFile } from './transfer-store.js';
+import { fromHex } from '../protocol/wire/bytes.js';
+import type { HeldState, StoredFile } from './transfer-store.js';
 
 /**
  * One transfer a receiver is taking in, on Node or in the page: its manifest, the receiver rules of the protocol
@@ -18,6 +20,12 @@ export class CoreTransfer<F extends StoredFile = StoredFile> {
   statusKey: Promise<Uint8Array> | undefined;
   /** When its last chunk arrived, in monotonic milliseconds. */
   lastChunkMs = 0;
+  /** The proof of receipt as the chunks come (PROTOCOL.md 7.1). */
+  readonly proof: ProofAccumulator;
+  /** The manifest's nonce as 16 bytes. */
+  readonly nonce: Uint8Array;
+  /** True when the chunks held at a resume came under another nonce: the store computes the proof at the end. */
+  readonly proofFromStore: boolean;
 
   constructor(
     readonly manifest: Manifest,
@@ -28,10 +36,13 @@ export class CoreTransfer<F extends StoredFile = StoredFile> {
     readonly chunkKey: Uint8Array | undefined,
     /** When the transfer was first admitted, in monotonic milliseconds. */
     readonly startedMs: number,
-    /** Held-chunk bitmap of an interrupted earlier run, when resuming. */
-    resumedBitmap?: Uint8Array,
+    /** What an interrupted earlier run held, when resuming. */
+    resumed?: HeldState,
   ) {
-    this.intake = new TransferIntake(manifest, startedMs, resumedBitmap);
+    this.intake = new TransferIntake(manifest, startedMs, resumed?.bitmap);
+    this.proof = new ProofAccumulator(resumed?.proof);
+    this.proofFromStore = resumed !== undefined && resumed.proof.length === 0;
+    this.nonce = fromHex(manifest.nonce);
   }
 
   get id(): string {

@@ -1,19 +1,17 @@
 import type { Manifest } from '../protocol/manifest/manifest.js';
 import type { CryptoProvider } from '../protocol/security/crypto.js';
-import { receiptProof } from '../protocol/security/receipt.js';
 import { toHex } from '../protocol/wire/bytes.js';
 import { chunkOffset } from '../protocol/wire/chunking.js';
-import type { FileDigests, OpenedFile, StoredFile, TransferStore } from './transfer-store.js';
+import type { OpenedFile, StoredFile, TransferStore } from './transfer-store.js';
 
 /** One transfer's bytes in memory, as the display page keeps them. */
 export class MemoryFile implements StoredFile {
   readonly bytes: Uint8Array;
-  private sha256 = '';
+  private digest = '';
 
   constructor(
     readonly manifest: Manifest,
     private readonly crypto: CryptoProvider,
-    private readonly receiverId: string,
     private readonly onPublish: (file: MemoryFile, sha256: string) => void,
   ) {
     this.bytes = new Uint8Array(manifest.size);
@@ -24,14 +22,13 @@ export class MemoryFile implements StoredFile {
     return undefined;
   }
 
-  async digests(): Promise<FileDigests> {
-    this.sha256 = toHex(await this.crypto.sha256(this.bytes));
-    const proof = await receiptProof(this.crypto, this.manifest.nonce, this.bytes, this.receiverId);
-    return { sha256: this.sha256, proof };
+  async sha256(): Promise<string> {
+    this.digest = toHex(await this.crypto.sha256(this.bytes));
+    return this.digest;
   }
 
   async publish(): Promise<string> {
-    this.onPublish(this, this.sha256);
+    this.onPublish(this, this.digest);
     return '';
   }
 
@@ -42,12 +39,11 @@ export class MemoryFile implements StoredFile {
 export class MemoryStore implements TransferStore<MemoryFile> {
   constructor(
     private readonly crypto: CryptoProvider,
-    private readonly receiverId: string,
     /** Receives each verified file as it is published. */
     private readonly onPublish: (file: MemoryFile, sha256: string) => void,
   ) {}
 
   open(manifest: Manifest): OpenedFile<MemoryFile> {
-    return { ok: true, file: new MemoryFile(manifest, this.crypto, this.receiverId, this.onPublish) };
+    return { ok: true, file: new MemoryFile(manifest, this.crypto, this.onPublish) };
   }
 }

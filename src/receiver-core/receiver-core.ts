@@ -1,68 +1,31 @@
 import { messageOf } from '../errors.js';
 import { hashMatches } from '../protocol/manifest/chunk-hashes.js';
-import type { Manifest } from '../protocol/manifest/manifest.js';
 import {
   type CheckedManifest,
-  type ManifestChecks,
   manifestVerdict,
-  type ReplayCheck,
   readCheckedManifest,
 } from '../protocol/manifest/manifest-checks.js';
 import { askForBlindStart } from '../protocol/receive/admission.js';
 import { chunkMismatch } from '../protocol/receive/transfer-intake.js';
 import { openChunk, openPage } from '../protocol/security/encryption.js';
+import { chunkTagInput, receiptProof } from '../protocol/security/receipt.js';
+import { namedStatusKey } from '../protocol/security/recipient.js';
 import { receiverWindow, STATUS_FLUSH_MS } from '../protocol/status/ack-policy.js';
 import { statusKey } from '../protocol/status/status-seal.js';
+import { fromBase64 } from '../protocol/wire/bytes.js';
 import { FAILURE_CODES, type FailureCode } from '../protocol/wire/codes.js';
 import { type ParsedTopic, parseTopic } from '../protocol/wire/topics.js';
-import type { MessageTransport } from '../transport/message-transport.js';
-import type { Cancel, Clock, Scheduler } from '../util/clock.js';
+import type { Cancel, Clock } from '../util/clock.js';
 import { callIsolated } from '../util/isolate-callback.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { CoreTransfer } from './core-transfer.js';
 import { type EarlyMessage, EarlyMessages } from './early-messages.js';
 import { completedEvent, type ReceiveEvent, startedEvent } from './events.js';
 import { reportProgress } from './progress.js';
+import type { ReceiverCoreOptions } from './receiver-options.js';
 import { clearWayFor, FirstSeen } from './room.js';
 import { StatusPublisher } from './status-publisher.js';
-import type { StoredFile, TransferStore } from './transfer-store.js';
-
-/** A replay guard the core can record accepted signed manifests in (on disk for Node, in memory for the page). */
-export interface ReplayRecord extends ReplayCheck {
-  remember(manifest: Manifest, wallNowMs: number): void | Promise<void>;
-}
-
-/** The first 16 bytes of the SHA-256 of `bytes`: synchronous with node:crypto, a promise with WebCrypto. */
-export type ShortHash = (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
-
-/** What every receiver (the Node receiver, the display page) gives the core. Times in milliseconds, sizes in bytes. */
-export interface ReceiverCoreOptions<F extends StoredFile> {
-  transport: MessageTransport;
-  /** Where admitted transfers are kept. */
-  store: TransferStore<F>;
-  /** This receiver's id in statuses and its proof of receipt. */
-  receiverId: string;
-  /** Security settings every manifest is checked against (crypto, secret, trusted keys and replay guard). */
-  checks: ManifestChecks<ReplayRecord>;
-  /** Hashes a chunk or page for its check on arrival. */
-  shortHash: ShortHash;
-  /** A transfer that receives nothing for this long fails (`timeout`). */
-  timeoutMs: number;
-  /** Largest file, and most bytes of all transfers in progress together. */
-  maxBytes: number;
-  /** Most transfers taken in at once. */
-  maxTransfers: number;
-  /** The supersede rule (receiver-core/room.ts): true where only the newest image of a topic matters. */
-  keepsOnlyNewest: boolean;
-  /** Monotonic milliseconds. */
-  clock: Clock;
-  /** Milliseconds since the Unix epoch (signature ages, replay records). */
-  wallClock: Clock;
-  /** Sets the status timer. */
-  scheduler: Scheduler;
-  /** Receives every event; must not throw (wrap a user's callback with `isolate`). */
-  onEvent: (event: ReceiveEvent) => void;
-}
+import type { StoredFile } from './transfer-store.js';
 
 /** Runs `fn` on each item in order, synchronously while `fn` returns nothing, waiting where it returns a promise. */
 function inOrder<T>(items: readonly T[], fn: (item: T) => void | Promise<void>): void | Promise<void> {
@@ -235,17 +198,28 @@ export class ReceiverCore<F extends StoredFile = StoredFile> {
     const nowMs = this.clock();
     const startedMs = this.firstSeen.admit(id, nowMs);
     let t: CoreTransfer<F> | undefined;
-    const opened = this.core.store.open(manifest, topic, () => t?.reassembly.bitmap() ?? new Uint8Array(0));
+    const opened = this.core.store.open(manifest, topic, () => ({
+      bitmap: t?.reassembly.bitmap() ?? new Uint8Array(0),
+      proof: t?.proof.bytes ?? new Uint8Array(0),
+    }));
     if (!opened.ok) {
       this.fail(topic, id, 'write_failed', opened.message);
       return;
     }
-    t = new CoreTransfer(manifest, topic, opened.file, chunkKey, startedMs, opened.resumedBitmap);
+    t = new CoreTransfer(manifest, topic, opened.file, chunkKey, startedMs, opened.resumed);
     t.lastActivityMs = nowMs;
     if (chunkKey) t.statusKey = statusKey(this.core.checks.crypto, chunkKey);
+    const { identity, checks } = this.core;
+    const epk = manifest.epk === undefined ? undefined : fromBase64(manifest.epk);
+    if (identity && epk) {
+      t.statusKey = checks.crypto
+        .x25519(identity, epk)
+        .then((shared) => namedStatusKey(checks.crypto, shared, manifest.nonce, id, this.receiverId));
+      t.statusKey.catch(() => {}); // a low-order epk: the statuses cannot be sealed, and the sender hears nothing
+    }
     this.transfers.set(id, t);
     const askBlindStart = this.admitted(topic, id); // before the join status, which makes the sender publish more
-    const resumedWith = opened.resumedBitmap ? t.reassembly.received : undefined;
+    const resumedWith = opened.resumed ? t.reassembly.received : undefined;
     this.emit(startedEvent(manifest, topic, resumedWith));
     // Pages and chunks that came before the manifest, in the order they came.
     const early = this.early.take(id);
@@ -299,7 +273,7 @@ export class ReceiverCore<F extends StoredFile = StoredFile> {
     bytes: Uint8Array,
     arrivedMs: number,
   ): void | Promise<void> {
-    const hash = this.core.shortHash(bytes);
+    const hash = this.core.sha256(bytes);
     const take = (h: Uint8Array): void | Promise<void> => {
       if (t.finishing || this.transfers.get(t.id) !== t) return;
       const outcome = t.intake.storePage(page, bytes, h);
@@ -329,21 +303,26 @@ export class ReceiverCore<F extends StoredFile = StoredFile> {
       const message = `transfer ${t.id}: ${checked.message}`;
       return this.emit({ event: 'rejected', topic: t.topic, code: checked.code, message });
     }
-    // Checked on arrival: a wrong copy is refused now, and the next copy of the chunk is taken.
-    const hash = this.core.shortHash(payload);
-    const commit = (h: Uint8Array) =>
-      this.commit(t, index, payload, hashMatches(h, checked.expected), arrivedMs);
-    return hash instanceof Promise ? hash.then(commit) : commit(hash);
+    // Checked on arrival: a wrong copy is refused now, and the next copy of the chunk is taken. Its whole SHA-256
+    // then gives its tag for the proof of receipt (PROTOCOL.md 7.1): no pass over the file of its own.
+    const tagOf = (h: Uint8Array) =>
+      hashMatches(h, checked.expected) ? this.core.sha256(chunkTagInput(t.nonce, index, h)) : undefined;
+    const commit = (tag: Uint8Array | undefined) => this.commit(t, index, payload, tag, arrivedMs);
+    const hash = this.core.sha256(payload);
+    if (hash instanceof Promise) return hash.then(tagOf).then(commit);
+    const tag = tagOf(hash);
+    return tag instanceof Promise ? tag.then(commit) : commit(tag);
   }
 
   private commit(
     t: CoreTransfer<F>,
     index: number,
     payload: Uint8Array,
-    matches: boolean,
+    /** The chunk's tag for the proof of receipt; undefined when it did not match its hash. */
+    tag: Uint8Array | undefined,
     arrivedMs: number,
   ): void {
-    if (!matches) {
+    if (!tag) {
       const { code, message } = chunkMismatch(index);
       this.emit({ event: 'rejected', topic: t.topic, code, message: `transfer ${t.id}: ${message}` });
       return;
@@ -351,6 +330,7 @@ export class ReceiverCore<F extends StoredFile = StoredFile> {
     if (t.finishing || this.transfers.get(t.id) !== t) return;
     const now = this.clock();
     const { complete, reportNow } = t.intake.commit(index, now, this.window(t));
+    t.proof.add(tag);
     const problem = t.file.write(index, payload);
     if (problem) {
       this.abandon(t, 'write_failed', problem);
@@ -377,15 +357,28 @@ export class ReceiverCore<F extends StoredFile = StoredFile> {
    */
   private async verifyAndPublish(t: CoreTransfer<F>): Promise<void> {
     const { manifest, file } = t;
-    let digests: { sha256: string; proof: string };
+    let sha256: string;
     try {
-      digests = await file.digests();
+      sha256 = await file.sha256();
     } catch (error) {
       return this.abandon(t, 'write_failed', `cannot read back ${manifest.name}: ${messageOf(error)}`);
     }
-    if (digests.sha256 !== manifest.sha256) {
-      const message = `${manifest.name}: SHA-256 of the received bytes is ${digests.sha256}, the manifest says ${manifest.sha256}; nothing saved`;
+    if (sha256 !== manifest.sha256) {
+      const message = `${manifest.name}: SHA-256 of the received bytes is ${sha256}, the manifest says ${manifest.sha256}; nothing saved`;
       return this.abandon(t, 'checksum_mismatch', message);
+    }
+    let proof: string;
+    try {
+      // Computed before the file is published: a resumed transfer's store reads it from the stored bytes.
+      const accumulator = t.proofFromStore ? await file.accumulator?.() : t.proof.bytes;
+      proof = await receiptProof(
+        this.core.checks.crypto,
+        manifest.nonce,
+        accumulator ?? t.proof.bytes,
+        this.receiverId,
+      );
+    } catch (error) {
+      return this.abandon(t, 'write_failed', `cannot read back ${manifest.name}: ${messageOf(error)}`);
     }
     // A library user's check that throws refuses the file, with the reason, instead of ending the process.
     const checked = await callIsolated(() => this.core.store.check?.(file, manifest));
@@ -405,10 +398,10 @@ export class ReceiverCore<F extends StoredFile = StoredFile> {
       rx: this.receiverId,
       state: 'complete',
       next: manifest.chunks,
-      proof: digests.proof,
+      proof,
     } as const;
     this.statuses.final(topic, id, status, this.clock(), t.statusKey);
-    const saved = { path, sha256: digests.sha256 };
+    const saved = { path, sha256 };
     this.emit(completedEvent(manifest, topic, saved, this.clock() - t.startedMs, republished));
   }
 

@@ -1,9 +1,9 @@
 import type { Manifest } from '../protocol/manifest/manifest.js';
 
-/** The SHA-256 of a complete file and the proof of receipt a receiver sends for it, both as lowercase hex. */
-export interface FileDigests {
-  sha256: string;
-  proof: string;
+/** What a transfer holds, for a resume: its held-chunk bitmap and its proof accumulator (PROTOCOL.md 7.1). */
+export interface HeldState {
+  bitmap: Uint8Array;
+  proof: Uint8Array;
 }
 
 /**
@@ -14,8 +14,13 @@ export interface FileDigests {
 export interface StoredFile {
   /** Keeps chunk `index` (checked against its hash) at its offset; returns why it could not, or undefined. */
   write(index: number, bytes: Uint8Array): string | undefined;
-  /** The SHA-256 of the whole file and this receiver's proof of receipt; rejects when the bytes cannot be read. */
-  digests(): Promise<FileDigests>;
+  /** The SHA-256 of the whole file, 64 hex digits; rejects when the bytes cannot be read. */
+  sha256(): Promise<string>;
+  /**
+   * The proof accumulator of the whole file under the manifest's nonce, from the stored bytes: only asked for
+   * when the transfer resumed with an empty accumulator (the stored chunks came under another nonce).
+   */
+  accumulator?(): Promise<Uint8Array>;
   /**
    * Makes the verified file available to its user (moved into the folder under a safe name, or handed to the page)
    * and returns where it went (a path; empty for a page). Rejects when it could not be.
@@ -35,8 +40,8 @@ export type OpenedFile<F extends StoredFile> =
   | {
       ok: true;
       file: F;
-      /** Held-chunk bitmap of an earlier, interrupted run of this transfer (or of the same content), if resumed. */
-      resumedBitmap?: Uint8Array;
+      /** What an earlier, interrupted run of this transfer (or of the same content) held, if resumed. */
+      resumed?: HeldState;
     }
   | { ok: false; message: string };
 
@@ -44,9 +49,9 @@ export type OpenedFile<F extends StoredFile> =
 export interface TransferStore<F extends StoredFile = StoredFile> {
   /**
    * Sets up storage for `manifest` from sender topic `topic`, synchronously (no message of the transfer can arrive
-   * in between). `held()` returns the transfer's held-chunk bitmap whenever the store needs it (resume state).
+   * in between). `held()` returns what the transfer holds whenever the store needs it (resume state).
    */
-  open(manifest: Manifest, topic: string, held: () => Uint8Array): OpenedFile<F>;
+  open(manifest: Manifest, topic: string, held: () => HeldState): OpenedFile<F>;
   /**
    * Checks a complete file whose SHA-256 matched before it is published; returns why it must not be (a library
    * user's `verifyFile`), or undefined. Default: every such file is kept.

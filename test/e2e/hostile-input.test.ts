@@ -82,14 +82,14 @@ describe.skipIf(!mosquittoRequired())('hostile and broken input on the receiver'
       'an unknown protocol version',
       'h/c2',
       id(2),
-      JSON.stringify({ mqimg: 3, id: id(2) }),
+      JSON.stringify({ mqimg: 4, id: id(2) }),
       'unsupported_version',
     ],
     [
       'a manifest that fails the schema',
       'h/c3',
       id(3),
-      JSON.stringify({ mqimg: 2, id: id(3), name: 'x' }),
+      JSON.stringify({ mqimg: 3, id: id(3), name: 'x' }),
       'invalid_manifest',
     ],
     [

@@ -26,7 +26,12 @@ import { readManifest, readSealedManifest } from '../../src/protocol/manifest/wi
 import { RECLAIM_IDLE_MS } from '../../src/protocol/receive/admission.js';
 import type { CryptoProvider } from '../../src/protocol/security/crypto.js';
 import { openChunk, openPage } from '../../src/protocol/security/encryption.js';
-import { receiptProof } from '../../src/protocol/security/receipt.js';
+import { chunkTagInput, fileAccumulator, receiptProof } from '../../src/protocol/security/receipt.js';
+import {
+  namedStatusKey,
+  X25519_BASE_POINT,
+  x25519PublicFromEd25519,
+} from '../../src/protocol/security/recipient.js';
 import { checkSignature } from '../../src/protocol/security/signature.js';
 import {
   MAX_RECEIVERS,
@@ -41,8 +46,9 @@ import {
   STATUS_FLUSH_MS,
   WINDOW_BUDGET_CHUNKS,
 } from '../../src/protocol/status/ack-policy.js';
-import { MAX_WANT_PAGES, statusSchema } from '../../src/protocol/status/status.js';
-import { fromBase64, fromUtf8, toHex, utf8 } from '../../src/protocol/wire/bytes.js';
+import { encodeStatus, MAX_WANT_PAGES, statusSchema } from '../../src/protocol/status/status.js';
+import { openStatus, sealedStatusSchema } from '../../src/protocol/status/status-seal.js';
+import { fromBase64, fromHex, fromUtf8, toHex, utf8 } from '../../src/protocol/wire/bytes.js';
 import { chunkView } from '../../src/protocol/wire/chunking.js';
 import { FAILURE_CODES, REJECTION_CODES } from '../../src/protocol/wire/codes.js';
 import { MAX_STATUS_RANGES, maxWindowFor, PROTOCOL_VERSION } from '../../src/protocol/wire/constants.js';
@@ -165,7 +171,10 @@ describe('PROTOCOL.md', () => {
     const examples = [...doc.matchAll(/\{"rx":"[^\n`]*\}/g)].map((m) => JSON.parse(m[0]));
     expect(examples.length).toBeGreaterThanOrEqual(8);
     for (const example of examples)
-      expect(statusSchema.safeParse(example).success, JSON.stringify(example)).toBe(true);
+      expect(
+        statusSchema.safeParse(example).success || sealedStatusSchema.safeParse(example).success,
+        JSON.stringify(example),
+      ).toBe(true);
   });
 
   it("states the code's constants and rules", () => {
@@ -220,7 +229,59 @@ describe('PROTOCOL.md', () => {
       expect(await shortHashes(crypto, chunks)).toEqual(v.chunkHashes);
       const page = Buffer.from(v.pagesHex[0] ?? '', 'hex');
       expect(await shortHashes(crypto, [page])).toEqual([toHex(fromBase64(v.pages) ?? new Uint8Array(0))]);
-      expect(await receiptProof(crypto, VECTOR_NONCE, VECTOR_BYTES, VECTOR_RX)).toBe(v.proof);
+      // The proof of receipt (7.1): each chunk's tag from its whole SHA-256, their XOR, the final HMAC.
+      const sha256 = (bytes: Uint8Array) => crypto.sha256(bytes);
+      for (const [i, chunk] of chunks.entries()) {
+        const digest = await crypto.sha256(chunk);
+        expect(toHex(digest)).toBe(v.chunkDigests[i]);
+        expect(toHex(await crypto.sha256(chunkTagInput(fromHex(VECTOR_NONCE), i, digest)))).toBe(
+          v.chunkTags[i],
+        );
+      }
+      const accumulator = await fileAccumulator(sha256, VECTOR_NONCE, VECTOR_BYTES, VECTOR_CHUNK_BYTES);
+      expect(toHex(accumulator)).toBe(v.accumulator);
+      expect(section(11)).toContain(`The accumulator, the XOR of the four tags: \`${v.accumulator}\``);
+      for (const [i, tag] of v.chunkTags.entries())
+        expect(section(11)).toContain(`| ${i} | \`${v.chunkDigests[i]}\` | \`${tag}\` |`);
+      expect(await receiptProof(crypto, VECTOR_NONCE, accumulator, VECTOR_RX)).toBe(v.proof);
+
+      // Sealed statuses (13.1): the quoted one opens under the status key to the join status.
+      expect(doc).toContain(`status key \`${v.statusKeyHex}\``);
+      expect(jsonBlocks).toContain(v.sealedJoin);
+      const opened = await openStatus(crypto, fromHex(v.statusKeyHex), VECTOR_ID, utf8(v.sealedJoin));
+      expect(opened && fromUtf8(encodeStatus(opened))).toBe(v.statuses.join);
+
+      // Named receivers (12.1): keys, epk, shared secret, status key, and the sealed complete status.
+      const n = v.namedReceiver;
+      expect(toHex(x25519PublicFromEd25519(fromHex(n.publicKeyHex)) ?? new Uint8Array(0))).toBe(
+        n.x25519PublicHex,
+      );
+      expect(toHex(await crypto.x25519(fromHex(n.x25519PrivateHex), X25519_BASE_POINT))).toBe(
+        n.x25519PublicHex,
+      );
+      expect(toHex(await crypto.x25519(fromHex(n.x25519PrivateHex), fromHex(n.epkHex)))).toBe(n.sharedHex);
+      const named = await namedStatusKey(crypto, fromHex(n.sharedHex), VECTOR_NONCE, VECTOR_ID, n.rx);
+      expect(toHex(named)).toBe(n.statusKeyHex);
+      for (const value of [
+        n.publicKeyHex,
+        n.kid,
+        n.rx,
+        n.x25519PrivateHex,
+        n.x25519PublicHex,
+        n.epkHex,
+        n.sharedHex,
+      ])
+        expect(section(12), value).toContain(value);
+      expect(section(12)).toContain(`status key \`K\` = \`${n.statusKeyHex}\``);
+      expect(jsonBlocks).toContain(n.manifest);
+      expect(jsonBlocks).toContain(n.sealedComplete);
+      const complete = await openStatus(crypto, named, VECTOR_ID, utf8(n.sealedComplete));
+      expect(complete && fromUtf8(encodeStatus(complete))).toBe(n.complete);
+      expect(complete?.proof).toBe(await receiptProof(crypto, VECTOR_NONCE, accumulator, n.rx));
+      // The same status does not open under the transfer's status key: keys are per receiver.
+      expect(
+        await openStatus(crypto, fromHex(v.statusKeyHex), VECTOR_ID, utf8(n.sealedComplete)),
+      ).toBeUndefined();
 
       expect(doc).toContain(`\`${v.publicKeyHex}\`; key id \`${v.kid}\``);
       expect(doc).toContain(

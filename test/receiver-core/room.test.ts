@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { chunkHashes, nodeCrypto, pageHashes, sha256Hex, shortHash } from '../../src/platform/node-crypto.js';
+import {
+  chunkHashes,
+  nodeCrypto,
+  pageHashes,
+  sha256Digest,
+  sha256Hex,
+} from '../../src/platform/node-crypto.js';
 import { cutPages } from '../../src/protocol/manifest/chunk-hashes.js';
 import type { Manifest } from '../../src/protocol/manifest/manifest.js';
 import { composeManifest } from '../../src/protocol/manifest/manifest-builder.js';
@@ -9,6 +15,9 @@ import { chunkCount } from '../../src/protocol/wire/chunking.js';
 import { CoreTransfer } from '../../src/receiver-core/core-transfer.js';
 import { MemoryFile } from '../../src/receiver-core/memory-store.js';
 import { clearWayFor, FirstSeen, makeRoom, roomFor, sameContent } from '../../src/receiver-core/room.js';
+
+/** The first 16 bytes of SHA-256: what hash pages carry. */
+const shortHash = (bytes: Uint8Array) => sha256Digest(bytes).subarray(0, 16);
 
 /**
  * room.ts: who makes way for a new transfer. The restart rule (same content, new id: the old one is given up for
@@ -53,7 +62,7 @@ function manifestOf(
 
 /** A transfer in progress on `topic`, admitted at `startedMs`. */
 function transferOf(manifest: Manifest, topic: string, startedMs = NOW_MS - 100): CoreTransfer {
-  const file = new MemoryFile(manifest, nodeCrypto, 'rx-room', () => {});
+  const file = new MemoryFile(manifest, nodeCrypto, () => {});
   return new CoreTransfer(manifest, topic, file, undefined, startedMs);
 }
 

@@ -23,7 +23,7 @@ export { TRANSFER_ID_PATTERN };
  */
 export const manifestSchema = z
   .looseObject({
-    /** Protocol major version; always 2 for this version. */
+    /** Protocol major version; always 3 for this version. */
     mqimg: z.literal(PROTOCOL_VERSION),
     /** Transfer id, 16 lowercase hex digits, random and new for every send; also the topic level after `mqimg`. */
     id: z.string().regex(TRANSFER_ID_PATTERN),
@@ -61,6 +61,14 @@ export const manifestSchema = z
     stride: z.number().int().min(1).optional(),
     /** Latest wins: receivers drop unfinished older transfers (smaller `createdMs`) on the same topic. */
     supersede: z.boolean().optional(),
+    /**
+     * Named receivers (`mqimg send --recipient`): the sender's ephemeral X25519 public key for this send, 32 bytes in
+     * standard base64 (44 characters). A receiver with an identity derives its status key from it (PROTOCOL.md 12.1).
+     */
+    epk: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{43}=$/)
+      .optional(),
     /** Ed25519 signature by the sender (`mqimg send --sign`); see PROTOCOL.md, signed transfers. */
     sig: signatureSchema.optional(),
   })

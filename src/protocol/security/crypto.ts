@@ -24,6 +24,12 @@ export interface CryptoProvider {
   ed25519Sign(privateKeyPkcs8: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
   /** True when `signature` is a valid Ed25519 signature of `data` by the raw 32-byte public key. Never throws. */
   ed25519Verify(publicKeyRaw: Uint8Array, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /**
+   * X25519 (RFC 7748) of the 32-byte private scalar `privateKey` (clamped as the RFC says) and the 32-byte
+   * u-coordinate `publicKey`: the 32-byte shared secret. With the base point (u = 9) it gives a public key. Rejects
+   * when the result is all zeros (a low-order point).
+   */
+  x25519(privateKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array>;
   /** `length` cryptographically random bytes. */
   randomBytes(length: number): Uint8Array;
 }

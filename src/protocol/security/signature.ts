@@ -5,7 +5,7 @@ import type { CryptoProvider } from './crypto.js';
 /** Signature algorithm named in a manifest's `sig.alg`. */
 export const SIGNATURE_ALG = 'ed25519';
 /** First line of the signed text; a later, different signing scheme changes it. */
-export const SIGNING_CONTEXT = 'mqimg-sig-v2';
+export const SIGNING_CONTEXT = 'mqimg-sig-v3';
 /** Key ids are 16 lowercase hex digits: the start of SHA-256 over the raw 32-byte Ed25519 public key. */
 export const KEY_ID_PATTERN = /^[0-9a-f]{16}$/;
 
@@ -37,13 +37,15 @@ export interface SignedFields {
   pixelFormat?: string | undefined;
   stride?: number | undefined;
   supersede?: boolean | undefined;
+  /** Named receivers: the sender's ephemeral X25519 public key, base64. */
+  epk?: string | undefined;
 }
 
 /**
  * The exact bytes an Ed25519 signature covers: UTF-8 lines joined by a line feed (no final one), in this order:
- * `mqimg-sig-v2`, the sender topic, id, name, type, size, chunkBytes, chunks, sha256, nonce, pages, width, height,
- * createdMs,
- * pixelFormat (empty when absent), stride (empty when absent), supersede (`1` or `0`), the key id. Numbers are
+ * `mqimg-sig-v3`, the sender topic, id, name, type, size, chunkBytes, chunks, sha256, nonce, pages, width, height,
+ * createdMs, pixelFormat (empty when absent), stride (empty when absent), supersede (`1` or `0`), epk (empty when
+ * absent), the key id. Numbers are
  * decimal without leading zeros. Committing to the topic is what makes a manifest replayed to another topic fail.
  * Returns undefined when the topic or name contains a line feed (such a manifest cannot be signed).
  */
@@ -67,6 +69,7 @@ export function signingText(m: SignedFields, topic: string, kid: string): Uint8A
     m.pixelFormat ?? '',
     m.stride === undefined ? '' : String(m.stride),
     m.supersede ? '1' : '0',
+    m.epk ?? '',
     kid,
   ];
   return utf8(lines.join('\n'));

@@ -21,6 +21,10 @@ export interface ReceiverState {
   reason?: string;
   lastHeardMs: number;
   lastProgressMs: number;
+  /** When its `next` or `high` last rose (or it joined): unlike `lastProgressMs`, never moved by a probe. */
+  lastAdvanceMs: number;
+  /** A `failed` whose reason is final (FAILURE_CODES): nothing this receiver says later changes it. */
+  finalFailure: boolean;
   rtoMs: number;
   /** Resends this receiver's requests and timer caused. */
   resends: number;

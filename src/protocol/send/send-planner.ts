@@ -1,5 +1,5 @@
 import type { Status } from '../status/status.js';
-import { FAILURE_CODES } from '../wire/codes.js';
+import { FAILURE_CODES, type FailureCode } from '../wire/codes.js';
 import { MAX_WINDOW_CHUNKS } from '../wire/constants.js';
 import { definedOnly } from '../wire/defined.js';
 import { expandRanges } from '../wire/ranges.js';
@@ -55,6 +55,13 @@ export const RESEND_BUDGET_PER_RECEIVER = 3;
 export const RESEND_BUDGET_TOTAL = 6;
 export const RESEND_ALLOWANCE = 256;
 
+/**
+ * How long every receiver that answered must have been failed before the send fails, in milliseconds: one
+ * silence period. One forged `failed` from a made-up receiver cannot end a send that a real receiver is about to
+ * join (its join comes within a heartbeat or a manifest repeat); a genuine refusal ends it this much later.
+ */
+export const FAIL_GRACE_MS = SILENT_RECEIVER_MS;
+
 /** Refusal codes after which a sender offers the transfer again (FAILURE_CODES marks them `retry`). */
 const RETRY_LATER: ReadonlySet<string> = new Set(
   Object.entries(FAILURE_CODES)
@@ -92,6 +99,8 @@ export class SendPlanner {
   private retransmissions = 0;
   private publications = 0;
   private lastAnyProgressMs: number;
+  /** When a receiver last reported a failure (FAIL_GRACE_MS). */
+  private lastFailureMs = Number.NEGATIVE_INFINITY;
   private resendsQueued = 0;
 
   constructor(options: SendPlannerOptions, nowMs: number) {
@@ -112,7 +121,7 @@ export class SendPlanner {
   onStatus(status: Status, nowMs: number): boolean {
     let r = this.receivers.get(status.rx);
     if (!r) {
-      if (this.receivers.size >= MAX_RECEIVERS) return false;
+      if (this.receivers.size >= MAX_RECEIVERS && !this.evictIdle()) return false;
       r = {
         id: status.rx,
         state: 'want-manifest', // neutral until this status is applied below
@@ -121,13 +130,17 @@ export class SendPlanner {
         win: this.maxWindow,
         lastHeardMs: nowMs,
         lastProgressMs: nowMs,
+        lastAdvanceMs: nowMs,
+        finalFailure: false,
         rtoMs: this.rtt.rtoMs,
         resends: 0,
       };
       this.receivers.set(status.rx, r);
     }
     r.lastHeardMs = nowMs;
-    if (r.state === 'complete' || r.state === 'failed') return false; // final; late duplicates change nothing
+    // Final: late duplicates change nothing. A refusal that is not final (a tampered copy of a signed manifest
+    // refused as bad_signature, PROTOCOL.md 12) gives way to what the receiver says next.
+    if (r.state === 'complete' || (r.state === 'failed' && r.finalFailure)) return false;
     if (status.reason !== undefined) r.reason = status.reason;
     // A refusal that says "try again later" (the receiver is full) is not final: the sender keeps offering the
     // manifest, and the receiver takes the transfer once it has room.
@@ -143,7 +156,11 @@ export class SendPlanner {
       this.lastAnyProgressMs = nowMs;
       return false;
     }
-    if (status.state === 'failed') return false;
+    if (status.state === 'failed') {
+      r.finalFailure = FAILURE_CODES[status.reason as FailureCode]?.final ?? true;
+      this.lastFailureMs = nowMs;
+      return false;
+    }
 
     const next = Math.min(status.next ?? 0, this.chunks);
     const high = Math.min(status.high ?? -1, this.chunks - 1);
@@ -152,6 +169,7 @@ export class SendPlanner {
     if (next > r.next || high > r.high) {
       if (high > r.high) this.sampleRtt(high, nowMs);
       r.lastProgressMs = nowMs;
+      r.lastAdvanceMs = nowMs;
       this.lastAnyProgressMs = nowMs;
       r.rtoMs = this.rtt.rtoMs;
     }
@@ -250,7 +268,13 @@ export class SendPlanner {
     }
     if (active > 0) return 'sending';
     if (complete >= this.minReceivers) return 'delivered';
-    if (complete === 0 && failed > 0 && failed === this.receivers.size) return 'failed';
+    if (
+      complete === 0 &&
+      failed > 0 &&
+      failed === this.receivers.size &&
+      nowMs - this.lastFailureMs >= FAIL_GRACE_MS
+    )
+      return 'failed';
     return this.receivers.size === 0 ? 'waiting-for-receivers' : 'sending';
   }
 
@@ -321,11 +345,49 @@ export class SendPlanner {
     return nowMs - r.lastHeardMs >= this.stallMs;
   }
 
+  /**
+   * Makes room in a full receiver table for a new receiver id: gives up the receiver heard from least recently
+   * among those that never claimed a chunk (`next` 0, `high` -1) and are not complete. A receiver that makes
+   * progress or proved receipt is never given up for a new id; made-up ids that claim nothing push out only each
+   * other. Returns false when there is none to give up.
+   */
+  private evictIdle(): boolean {
+    let idle: ReceiverState | undefined;
+    for (const r of this.receivers.values()) {
+      if (r.state === 'complete' || r.next > 0 || r.high >= 0) continue;
+      if (!idle || r.lastHeardMs < idle.lastHeardMs) idle = r;
+    }
+    if (idle) this.receivers.delete(idle.id);
+    return idle !== undefined;
+  }
+
+  /**
+   * True when receiver `r` sets the pace at `nowMs`: it is receiving, was heard from within `stallMs`, and its
+   * `next` or `high` rose within `stallMs` of the latest rise of any receiver (`freshestMs`). A receiver that stops
+   * advancing while others go on (one that offers a window of 1 and never takes a chunk) stops holding them back;
+   * it still gets every resend it asks for.
+   */
+  private setsPace(r: ReceiverState, nowMs: number, freshestMs: number): boolean {
+    return (
+      r.state === 'receiving' && !this.isStalled(r, nowMs) && freshestMs - r.lastAdvanceMs < this.stallMs
+    );
+  }
+
+  /** The latest time any receiving receiver's `next` or `high` rose. */
+  private freshestAdvanceMs(nowMs: number): number {
+    let freshest = Number.NEGATIVE_INFINITY;
+    for (const r of this.receivers.values())
+      if (r.state === 'receiving' && !this.isStalled(r, nowMs))
+        freshest = Math.max(freshest, r.lastAdvanceMs);
+    return freshest;
+  }
+
   /** Lowest `next` among receivers that set the pace (receiving, not stalled); Infinity when there are none. */
   private slowestNext(nowMs: number): number {
     let slowest = Number.POSITIVE_INFINITY;
+    const freshest = this.freshestAdvanceMs(nowMs);
     for (const r of this.receivers.values()) {
-      if (r.state === 'receiving' && !this.isStalled(r, nowMs)) slowest = Math.min(slowest, r.next);
+      if (this.setsPace(r, nowMs, freshest)) slowest = Math.min(slowest, r.next);
     }
     return slowest;
   }
@@ -340,8 +402,9 @@ export class SendPlanner {
     let base = Number.POSITIVE_INFINITY;
     let top = Number.POSITIVE_INFINITY;
     let win = Number.POSITIVE_INFINITY;
+    const freshest = this.freshestAdvanceMs(nowMs);
     for (const r of this.receivers.values()) {
-      if (r.state !== 'receiving' || this.isStalled(r, nowMs)) continue;
+      if (!this.setsPace(r, nowMs, freshest)) continue;
       base = Math.min(base, r.next);
       top = Math.min(top, Math.max(r.next, r.high + 1));
       win = Math.min(win, r.win);

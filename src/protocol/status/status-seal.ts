@@ -31,8 +31,9 @@ export async function sealStatus(
   key: Uint8Array,
   id: string,
   status: Status,
+  /** 12 bytes; a new random one by default (a fixed one is for test vectors only). */
+  nonce: Uint8Array = crypto.randomBytes(STATUS_NONCE_BYTES),
 ): Promise<Uint8Array> {
-  const nonce = crypto.randomBytes(STATUS_NONCE_BYTES);
   const aad = utf8(`${id}\n${status.rx}`);
   const sealed = await crypto.aesGcmSeal(key, nonce, aad, utf8(JSON.stringify(status)));
   return utf8(JSON.stringify({ rx: status.rx, sealed: toBase64(concatBytes(nonce, sealed)) }));

@@ -1,7 +1,7 @@
 /** Wire constants of mqimg protocol version 2. PROTOCOL.md is the prose version of this file. */
 
 /** Major protocol version, carried as the `mqimg` field of every manifest. Receivers refuse other majors. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The topic level that marks mqimg traffic: `<topic>/mqimg/<id>/...`. */
 export const TOPIC_MARKER = 'mqimg';

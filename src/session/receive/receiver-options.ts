@@ -1,6 +1,7 @@
 export type { ReceiveEvent } from '../../receiver-core/events.js';
 
 import type { KeyObject } from 'node:crypto';
+import type { ReceiverIdentity } from '../../platform/node-keys.js';
 import type { Manifest } from '../../protocol/manifest/manifest.js';
 import type { CryptoProvider } from '../../protocol/security/crypto.js';
 import type { ReceiveEvent } from '../../receiver-core/events.js';
@@ -53,6 +54,11 @@ export interface ReceiverOptions {
    * stable across restarts, so that a sender recognises a receiver that resumes.
    */
   receiverId?: string;
+  /**
+   * A named receiver (`mqimg receive --identity NAME.key`, platform/key-files.ts `loadIdentity`): its id becomes
+   * `k-<key id>`, and to senders that name it (`send --recipient NAME.pub`) it answers in statuses only it can seal.
+   */
+  identity?: ReceiverIdentity;
   /**
    * Save only transfers whose manifest is signed by one of these Ed25519 public keys (key id -> key; `mqimg
    * receive --trust`). Every other transfer fails with `unsigned`, `untrusted_key` or `bad_signature`, and signed

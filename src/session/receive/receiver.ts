@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
-import { shortHash } from '../../platform/node-crypto.js';
+import { sha256Digest } from '../../platform/node-crypto.js';
+import { namedReceiverId } from '../../protocol/security/recipient.js';
 import { filterProblem, type ParsedTopic } from '../../protocol/wire/topics.js';
 import type { CoreTransfer } from '../../receiver-core/core-transfer.js';
 import { ReceiverCore } from '../../receiver-core/receiver-core.js';
@@ -46,7 +47,12 @@ export class Receiver extends ReceiverCore<DiskFile> {
     const { shareGroup: g, ...rest } = options;
     const refused = new RefusedTransfers();
     const share = g === undefined ? undefined : new ShareGroup(transport, g, { ...rest, refused });
-    const receiverId = share?.receiverId ?? options.receiverId ?? defaultReceiverId(options.outDir);
+    const { identity } = options;
+    const receiverId =
+      share?.receiverId ??
+      (identity
+        ? namedReceiverId(identity.keyId)
+        : (options.receiverId ?? defaultReceiverId(options.outDir)));
     const clock = options.clock ?? monotonicClock;
     const wall = options.wallClock ?? wallClock;
     const problem = filterProblem(options.topicFilter ?? '#');
@@ -69,8 +75,9 @@ export class Receiver extends ReceiverCore<DiskFile> {
       transport,
       store: disk,
       receiverId,
+      identity: identity?.x25519Private,
       checks,
-      shortHash,
+      sha256: sha256Digest,
       timeoutMs: options.timeoutMs ?? 30_000,
       maxBytes,
       maxTransfers: options.maxTransfers ?? 16,

@@ -3,9 +3,10 @@ import { pkcs8Of } from '../../platform/node-keys.js';
 import { encodeManifest, type Manifest } from '../../protocol/manifest/manifest.js';
 import type { CryptoProvider } from '../../protocol/security/crypto.js';
 import { SALT_BYTES, sealChunk, sealManifest, sealPage } from '../../protocol/security/encryption.js';
+import { namedReceiverId, namedStatusKey, X25519_BASE_POINT } from '../../protocol/security/recipient.js';
 import { signManifest } from '../../protocol/security/signature.js';
 import { statusKey } from '../../protocol/status/status-seal.js';
-import { utf8 } from '../../protocol/wire/bytes.js';
+import { toBase64, utf8 } from '../../protocol/wire/bytes.js';
 import { chunkView } from '../../protocol/wire/chunking.js';
 
 /** An Ed25519 private key and the id of its public key (`mqimg keygen` writes both halves). */
@@ -14,8 +15,19 @@ export interface SigningKey {
   kid: string;
 }
 
-/** How a sender protects its transfers. Both are optional and independent. */
+/** A named receiver (`--recipient`): the key id of its Ed25519 public key and that key as X25519 (32 bytes). */
+export interface NamedRecipient {
+  keyId: string;
+  x25519: Uint8Array;
+}
+
+/** How a sender protects its transfers. Each is optional and independent. */
 export interface SendSecurity {
+  /**
+   * Count only these receivers (`--recipient`): the send is delivered when each proved receipt in statuses only
+   * its key can seal (PROTOCOL.md 12.1); every other status is ignored.
+   */
+  recipients?: readonly NamedRecipient[];
   /** Sign every manifest with this key (`--sign`). */
   signWith?: SigningKey;
   /** Encrypt every manifest and chunk with this 32-byte shared secret (`--encrypt`). */
@@ -34,6 +46,8 @@ export interface OutgoingTransfer {
   chunk(index: number): Uint8Array;
   /** Encrypted transfers: the key receivers seal their statuses with (protocol/status-seal.ts). */
   statusKey?: Uint8Array;
+  /** Named receivers: the key each seals its statuses with, by receiver id. */
+  recipientKeys?: ReadonlyMap<string, Uint8Array>;
 }
 
 /**
@@ -50,7 +64,10 @@ export async function outgoingTransfer(
   topic: string,
   security: SendSecurity = {},
 ): Promise<OutgoingTransfer> {
-  const { manifest } = prepared;
+  const named = security.recipients?.length
+    ? await nameRecipients(crypto, prepared.manifest, security.recipients)
+    : undefined;
+  const manifest = named ? { ...prepared.manifest, epk: named.epk } : prepared.manifest;
   const signed = security.signWith
     ? await signManifest(
         crypto,
@@ -67,6 +84,7 @@ export async function outgoingTransfer(
       manifestBytes: encodeManifest(signed),
       pages: prepared.pages,
       chunk: plainChunk,
+      ...(named ? { recipientKeys: named.keys } : {}),
     };
   }
   const salt = crypto.randomBytes(SALT_BYTES);
@@ -83,6 +101,7 @@ export async function outgoingTransfer(
     manifest: signed,
     manifestBytes: utf8(JSON.stringify(sealed)),
     statusKey: await statusKey(crypto, key),
+    ...(named ? { recipientKeys: named.keys } : {}),
     pages,
     chunk: (index) => {
       const sealedChunk = chunks[index];
@@ -90,4 +109,24 @@ export async function outgoingTransfer(
       return sealedChunk;
     },
   };
+}
+
+/**
+ * Names `recipients` in a send (PROTOCOL.md 12.1): draws an ephemeral X25519 key for it, whose public half goes in
+ * the manifest as `epk`, and derives each recipient's status key from the shared secret with it.
+ */
+async function nameRecipients(
+  crypto: CryptoProvider,
+  manifest: Manifest,
+  recipients: readonly NamedRecipient[],
+): Promise<{ epk: string; keys: Map<string, Uint8Array> }> {
+  const ephemeral = crypto.randomBytes(32);
+  const epk = toBase64(await crypto.x25519(ephemeral, X25519_BASE_POINT));
+  const keys = new Map<string, Uint8Array>();
+  for (const r of recipients) {
+    const rx = namedReceiverId(r.keyId);
+    const shared = await crypto.x25519(ephemeral, r.x25519);
+    keys.set(rx, await namedStatusKey(crypto, shared, manifest.nonce, manifest.id, rx));
+  }
+  return { epk, keys };
 }

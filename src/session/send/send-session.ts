@@ -1,18 +1,19 @@
 import { ConnectionError, ExitCode, MqimgError, TransferError, UsageError } from '../../errors.js';
 import type { PreparedImage } from '../../image/prepare-image.js';
 import {
-  chunkHashes,
+  chunkDigests,
   nodeCrypto,
   pageHashes,
+  proofAccumulatorOf,
   receiptVerifier,
   sha256Hex,
+  truncatedHashes,
 } from '../../platform/node-crypto.js';
 import { cutPages, maxChunksFor, minChunkBytesFor } from '../../protocol/manifest/chunk-hashes.js';
 import type { Manifest } from '../../protocol/manifest/manifest.js';
 import { composeManifest } from '../../protocol/manifest/manifest-builder.js';
 import type { CryptoProvider } from '../../protocol/security/crypto.js';
 import { type ReceiverView, SendPlanner } from '../../protocol/send/send-planner.js';
-import type { Status } from '../../protocol/status/status.js';
 import { toBase64 } from '../../protocol/wire/bytes.js';
 import { maxWindowFor } from '../../protocol/wire/constants.js';
 import { definedOnly } from '../../protocol/wire/defined.js';
@@ -34,7 +35,7 @@ import {
   wallClock,
 } from '../../util/clock.js';
 import { outgoingTransfer, type SendSecurity } from './outgoing-transfer.js';
-import { statusReader } from './status-reader.js';
+import { type ReadStatus, statusReader } from './status-reader.js';
 
 /**
  * A file ready to send: the bytes and what the manifest says about them (what `prepareImage` returns), and its
@@ -127,6 +128,8 @@ const MANIFEST_MIN_GAP_MS = 200;
 export interface PreparedTransfer {
   manifest: Manifest;
   pages: Uint8Array[];
+  /** The proof accumulator of the file under the manifest's nonce (PROTOCOL.md 7.1), 32 bytes. */
+  accumulator: Uint8Array;
 }
 
 /** Choices `prepareTransfer` takes; `id` and `nonce` are for test vectors only (default: new random ones). */
@@ -153,17 +156,19 @@ export function prepareTransfer(
       `${image.name} (${image.bytes.length} bytes) needs ${chunks} chunks of ${chunkBytes} bytes, more than the ${maxChunksFor(chunkBytes)} a transfer may have at that chunk size: use a larger --chunk-size (at least ${minChunkBytesFor(image.bytes.length)})`,
     );
   }
-  const pages = cutPages(chunkHashes(image.bytes, chunkBytes), chunks, chunkBytes);
+  const digests = chunkDigests(image.bytes, chunkBytes);
+  const pages = cutPages(truncatedHashes(digests), chunks, chunkBytes);
+  const nonce = options.nonce ?? newNonce(nodeCrypto);
   const manifest = composeManifest(image, {
     id: options.id ?? newTransferId(nodeCrypto),
-    nonce: options.nonce ?? newNonce(nodeCrypto),
+    nonce,
     sha256: image.sha256 ?? sha256Hex(image.bytes),
     pages: toBase64(pageHashes(pages)),
     chunkBytes,
     createdMs,
     ...(options.supersede ? { supersede: true } : {}),
   });
-  return { manifest, pages };
+  return { manifest, pages, accumulator: proofAccumulatorOf(nonce, digests) };
 }
 
 /** The manifest `prepareTransfer` builds, without the hash pages (for tests and tools that craft transfers). */
@@ -192,11 +197,12 @@ export async function sendTransfer(
   const clock = options.clock ?? monotonicClock;
   const scheduler = options.scheduler ?? realScheduler;
   const started = clock();
+  const prepared = prepareTransfer(image, options.chunkBytes, (options.wallClock ?? wallClock)(), {
+    supersede: options.supersede ?? false,
+  });
   const wire = await outgoingTransfer(
     options.crypto ?? nodeCrypto,
-    prepareTransfer(image, options.chunkBytes, (options.wallClock ?? wallClock)(), {
-      supersede: options.supersede ?? false,
-    }),
+    prepared,
     image.bytes,
     options.topic,
     options,
@@ -204,13 +210,14 @@ export async function sendTransfer(
   const { manifest, manifestBytes } = wire;
   const { id } = manifest;
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const minReceivers = options.minReceivers ?? 1;
+  // Named receivers: every one of them must prove receipt, and no other receiver counts.
+  const minReceivers = options.recipients?.length ? options.recipients.length : (options.minReceivers ?? 1);
   const planner = new SendPlanner(
     definedOnly({
       chunks: manifest.chunks,
       maxWindow: options.maxWindow ?? maxWindowFor(options.chunkBytes),
       stallMs: options.stallMs,
-      minReceivers: options.minReceivers,
+      minReceivers,
       blindChunks: Math.min(BLIND_START_CHUNKS, Math.floor(BLIND_START_BYTES / options.chunkBytes)),
     }),
     started,
@@ -271,17 +278,33 @@ export async function sendTransfer(
   let deliveredMs = Number.NaN;
   /** When enough receivers had proved receipt. */
   let enoughMs: number | undefined;
-  const expectedProof = receiptVerifier(manifest.nonce, image.bytes);
+  const expectedProof = receiptVerifier(manifest.nonce, prepared.accumulator);
   let unproven = 0;
-  const readStatus = statusReader(options.crypto ?? nodeCrypto, id, wire.statusKey);
+  const readStatus = statusReader(options.crypto ?? nodeCrypto, id, wire);
+  /** Refusals heard from receivers whose statuses could not be authenticated, for the final message. */
+  const unauthenticated = new Set<string>();
   const stopListening = transport.onMessage((topic, payload) => {
     if (topic !== ownStatusTopic) return;
     const read = readStatus(payload);
     if (read instanceof Promise) void read.then(onStatus);
     else onStatus(read);
   });
-  function onStatus(status: Status | undefined): void {
-    if (!status) return;
+  /** What unauthenticated receivers said, for a message that would otherwise say nobody answered. */
+  const heard = () =>
+    unauthenticated.size > 0
+      ? `; statuses that could not be authenticated (not counted) said: ${[...unauthenticated].join(', ')}`
+      : '';
+  function onStatus(read: ReadStatus | undefined): void {
+    if (!read) return;
+    const { status, trusted } = read;
+    if (!trusted) {
+      // Never counted: it may only make the sender repeat its manifest (bounded), or explain a timeout.
+      const now = clock();
+      if (status.state === 'want-manifest' && now - lastManifestMs >= MANIFEST_MIN_GAP_MS) publishManifest();
+      if (status.state === 'failed' && status.reason && unauthenticated.size < 8)
+        unauthenticated.add(`${status.rx}: ${status.reason}`);
+      return;
+    }
     // Delivered means delivered: a `complete` counts only with the proof that only the whole file gives.
     if (status.state === 'complete' && status.proof !== expectedProof(status.rx)) {
       unproven++;
@@ -380,7 +403,7 @@ export async function sendTransfer(
         if (phase === 'waiting-for-receivers') {
           throw new TransferError(
             'no_receiver',
-            `no receiver answered within ${Math.round(timeoutMs / 1000)} s on ${options.topic}: start one (mqimg receive --out DIR) on the same broker, or raise --timeout`,
+            `no receiver answered within ${Math.round(timeoutMs / 1000)} s on ${options.topic}: start one (mqimg receive --out DIR) on the same broker, or raise --timeout${heard()}`,
             { id, topic: options.topic },
           );
         }

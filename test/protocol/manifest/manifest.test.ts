@@ -8,7 +8,7 @@ import { toBase64 } from '../../../src/protocol/wire/bytes.js';
 const pagesOf = (n: number) => toBase64(new Uint8Array(16 * n).fill(0x5a));
 
 const valid: Manifest = {
-  mqimg: 2,
+  mqimg: 3,
   id: '0123456789abcdef',
   nonce: '00112233445566778899aabbccddeeff',
   name: 'photo.jpg',
@@ -108,7 +108,7 @@ describe('manifest', () => {
     });
   });
 
-  it('refuses a version 1 manifest with a message naming both versions', () => {
+  it('refuses version 1 and 2 manifests with a message naming both versions', () => {
     // The test vector of PROTOCOL.md version 1, as a version 1 sender published it.
     const v1 = {
       mqimg: 1,
@@ -125,8 +125,11 @@ describe('manifest', () => {
     };
     const problem = problemOf(v1);
     expect(problem?.code).toBe('unsupported_version');
-    expect(problem?.message).toMatch(/version 1.*version 2/);
-    expect(problemOf({ ...valid, mqimg: 3 })?.message).toMatch(/version 3.*version 2/);
+    expect(problem?.message).toMatch(/version 1.*version 3/);
+    // A version 2 sender (whose proof of receipt a version 3 receiver cannot give) is told so, not left waiting.
+    expect(problemOf({ ...valid, mqimg: 2 })).toMatchObject({ code: 'unsupported_version' });
+    expect(problemOf({ ...valid, mqimg: 2 })?.message).toMatch(/version 2.*version 3/);
+    expect(problemOf({ ...valid, mqimg: 4 })?.message).toMatch(/version 4.*version 3/);
   });
 
   it('refuses pages of the wrong length for the chunk count', () => {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { chunkHashes, pageHashes, sha256Hex, shortHash } from '../../../src/platform/node-crypto.js';
+import { chunkHashes, pageHashes, sha256Digest, sha256Hex } from '../../../src/platform/node-crypto.js';
 import { cutPages, pageCount } from '../../../src/protocol/manifest/chunk-hashes.js';
 import { type Manifest, manifestSchema } from '../../../src/protocol/manifest/manifest.js';
 import { composeManifest } from '../../../src/protocol/manifest/manifest-builder.js';
@@ -13,6 +13,9 @@ import {
 import { MAX_WANT_PAGES } from '../../../src/protocol/status/status.js';
 import { fromHex, toBase64 } from '../../../src/protocol/wire/bytes.js';
 import { chunkCount, chunkView } from '../../../src/protocol/wire/chunking.js';
+
+/** The first 16 bytes of SHA-256: what hash pages carry. */
+const shortHash = (bytes: Uint8Array) => sha256Digest(bytes).subarray(0, 16);
 
 /**
  * TransferIntake: the receiver's rules for one transfer (PROTOCOL.md 6.3 and 7.2), shared by the Node receiver and

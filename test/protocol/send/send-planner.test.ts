@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Reassembly } from '../../../src/protocol/receive/reassembly.js';
 import { RepairRequests } from '../../../src/protocol/receive/repair-requests.js';
 import {
+  FAIL_GRACE_MS,
   MAX_RECEIVERS,
   RESEND_ALLOWANCE,
   RESEND_BUDGET_PER_RECEIVER,
@@ -264,11 +265,64 @@ describe('SendPlanner', () => {
     expect(planner.joined).toBe(0);
   });
 
-  it('reports failure when every receiver failed', () => {
+  it('reports failure when every receiver failed, once FAIL_GRACE_MS passed with nobody else answering', () => {
     const planner = new SendPlanner({ chunks: 3 }, 0);
     planner.onStatus({ rx: 'a', state: 'failed', reason: 'too_large' }, 0);
-    expect(planner.phase(0)).toBe('failed');
+    expect(planner.phase(FAIL_GRACE_MS - 1)).not.toBe('failed');
+    expect(planner.phase(FAIL_GRACE_MS)).toBe('failed');
     expect(planner.receiverViews(0)[0]?.reason).toBe('too_large');
+  });
+
+  it('lets one forged final failure take out only its own receiver id, not a send a real receiver joins', () => {
+    const planner = new SendPlanner({ chunks: 3 }, 0);
+    planner.onStatus({ rx: 'forged', state: 'failed', reason: 'checksum_mismatch' }, 100);
+    planner.onStatus({ rx: 'real', state: 'receiving', next: 0, high: -1 }, 1_000);
+    for (const t of [2_000, 3_100, 3_500]) expect(planner.phase(t)).toBe('sending');
+    planner.onStatus({ rx: 'real', state: 'complete', proof: 'p'.repeat(64) }, 3_600);
+    expect(planner.phase(3_600)).toBe('delivered');
+  });
+
+  it('takes a receiver back from a refusal that is not final (a tampered copy refused as bad_signature)', () => {
+    const planner = new SendPlanner({ chunks: 3 }, 0);
+    planner.onStatus({ rx: 'late', state: 'failed', reason: 'bad_signature' }, 0);
+    planner.onStatus({ rx: 'late', state: 'receiving', next: 1, high: 0 }, 500);
+    expect(planner.receiverViews(500)[0]?.state).toBe('receiving');
+    expect(planner.phase(5_000)).not.toBe('failed');
+    // A final reason stays final.
+    planner.onStatus({ rx: 'x', state: 'failed', reason: 'not_an_image' }, 600);
+    planner.onStatus({ rx: 'x', state: 'receiving', next: 3, high: 2 }, 700);
+    expect(planner.receiverViews(700).find((r) => r.id === 'x')?.state).toBe('failed');
+  });
+
+  it('keeps a receiver that claims chunks when made-up ids fill the table', () => {
+    const planner = new SendPlanner({ chunks: 100 }, 0);
+    planner.onStatus({ rx: 'real', state: 'receiving', next: 5, high: 6 }, 0);
+    for (let i = 0; i < 3 * MAX_RECEIVERS; i++)
+      planner.onStatus({ rx: `fake-${i}`, state: 'want-manifest' }, i);
+    const ids = planner.receiverViews(1_000).map((r) => r.id);
+    expect(ids).toContain('real');
+    expect(ids).toHaveLength(MAX_RECEIVERS);
+    // The newest made-up ids are the ones kept: each pushed out the one heard from least recently.
+    expect(ids).toContain(`fake-${3 * MAX_RECEIVERS - 1}`);
+    expect(ids).not.toContain('fake-0');
+  });
+
+  it('stops letting a receiver that never advances hold back one that does', () => {
+    const planner = new SendPlanner({ chunks: 1000, maxWindow: 256 }, 0);
+    planner.onStatus({ rx: 'tiny', state: 'receiving', next: 0, high: -1, win: 1 }, 0);
+    planner.onStatus({ rx: 'fast', state: 'receiving', next: 0, high: -1, win: 256 }, 0);
+    for (let t = 500; t <= 4_000; t += 500) {
+      planner.onStatus({ rx: 'tiny', state: 'receiving', next: 0, high: -1, win: 1 }, t);
+      planner.onStatus({ rx: 'fast', state: 'receiving', next: t / 10, high: t / 10 - 1, win: 256 }, t);
+    }
+    // Within the first seconds the tiny window holds the sender at chunk 1; after stallMs without an advance it
+    // no longer sets the pace, and the fast receiver's window applies.
+    const sent: number[] = [];
+    for (let t = planner.take(4_000); t && sent.length < 500; t = planner.take(4_000)) {
+      sent.push(t.index);
+      planner.markSent(t.index, 4_000);
+    }
+    expect(sent.length).toBeGreaterThan(100);
   });
 
   it('delivers every chunk over lossy paths and bounded broker queues (simulation)', () => {

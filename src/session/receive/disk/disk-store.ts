@@ -1,5 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
-import { createReadStream, renameSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { messageOf } from '../../../errors.js';
 import type { Manifest } from '../../../protocol/manifest/manifest.js';
@@ -7,7 +6,7 @@ import { fromBase64, toBase64 } from '../../../protocol/wire/bytes.js';
 import { chunkOffset } from '../../../protocol/wire/chunking.js';
 import { sameContent } from '../../../protocol/wire/transfer-id.js';
 import type {
-  FileDigests,
+  HeldState,
   OpenedFile,
   StoredFile,
   TransferStore,
@@ -40,17 +39,6 @@ export interface DiskStoreOptions extends SavedFilesOptions {
   verifyFile?: ((path: string, manifest: Manifest) => Promise<string | undefined>) | undefined;
 }
 
-/** The SHA-256 and proof of receipt of the file at `path`, read back from disk in 256 KiB pieces. */
-async function fileDigests(path: string, nonceHex: string, receiverId: string): Promise<FileDigests> {
-  const hash = createHash('sha256');
-  const mac = createHmac('sha256', Buffer.from(nonceHex, 'hex'));
-  for await (const piece of createReadStream(path, { highWaterMark: 256 * 1024 })) {
-    hash.update(piece as Buffer);
-    mac.update(piece as Buffer);
-  }
-  return { sha256: hash.digest('hex'), proof: mac.update(receiverId, 'utf8').digest('hex') };
-}
-
 /**
  * One transfer on disk: the hidden partial file its chunks are written to as they arrive, the running hash, and
  * the partial state (held-chunk bitmap) saved every SAVE_STATE_MS for a resume after a crash or a timeout.
@@ -68,7 +56,7 @@ export class DiskFile implements StoredFile {
     private readonly topic: string,
     readonly file: PartialFile,
     private readonly hash: InOrderHash,
-    private readonly held: () => Uint8Array,
+    private readonly held: () => HeldState,
   ) {
     this.lastSavedMs = store.options.clock();
   }
@@ -88,10 +76,13 @@ export class DiskFile implements StoredFile {
     }
   }
 
-  async digests(): Promise<FileDigests> {
-    const { nonce } = this.manifest;
+  async sha256(): Promise<string> {
     await this.file.sync();
-    return this.hash.digest() ?? (await fileDigests(this.file.path, nonce, this.store.options.receiverId));
+    return this.hash.digest() ?? (await this.file.sha256());
+  }
+
+  async accumulator(): Promise<Uint8Array> {
+    return this.file.proofAccumulator(this.manifest.nonce, this.manifest.chunkBytes);
   }
 
   /** Moves the file into the folder under a safe name, atomically; then its partial state goes. */
@@ -137,7 +128,14 @@ export class DiskFile implements StoredFile {
 
   /** What to save for a later resume, stamped with wall-clock `savedAtMs`. */
   private partialState(savedAtMs: number): PartialState {
-    return { topic: this.topic, manifest: this.manifest, bitmap: toBase64(this.held()), savedAtMs };
+    const { bitmap, proof } = this.held();
+    return {
+      topic: this.topic,
+      manifest: this.manifest,
+      bitmap: toBase64(bitmap),
+      proof: toBase64(proof),
+      savedAtMs,
+    };
   }
 }
 
@@ -157,9 +155,9 @@ export class DiskStore implements TransferStore<DiskFile> {
     this.saved = new SavedFiles(options);
   }
 
-  open(manifest: Manifest, topic: string, held: () => Uint8Array): OpenedFile<DiskFile> {
-    const { outDir, receiverId } = this.options;
-    const { id, chunks, nonce } = manifest;
+  open(manifest: Manifest, topic: string, held: () => HeldState): OpenedFile<DiskFile> {
+    const { outDir } = this.options;
+    const { id, chunks } = manifest;
     let saved = this.resumable.get(id);
     if (!saved) {
       saved = [...this.resumable.values()].find(
@@ -176,12 +174,15 @@ export class DiskStore implements TransferStore<DiskFile> {
       }
       const file = PartialFile.create(outDir, id, resume);
       // A resumed transfer is hashed from disk at the end: its first chunks are not in memory.
-      const hash = resume
-        ? InOrderHash.abandoned(chunks, nonce, receiverId)
-        : new InOrderHash(chunks, nonce, receiverId);
+      const hash = resume ? InOrderHash.abandoned(chunks) : new InOrderHash(chunks);
       const disk = new DiskFile(this, manifest, topic, file, hash, held);
       if (!resume) return { ok: true, file: disk };
-      return { ok: true, file: disk, resumedBitmap: fromBase64(saved?.bitmap ?? '') ?? new Uint8Array(0) };
+      const bitmap = fromBase64(saved?.bitmap ?? '') ?? new Uint8Array(0);
+      // The saved accumulator is under the saved transfer's nonce: a sender that restarted drew a new one, and
+      // then the proof is computed from the file at the end (an empty accumulator says so).
+      const sameNonce = saved?.manifest.nonce === manifest.nonce;
+      const proof = sameNonce ? (fromBase64(saved?.proof ?? '') ?? new Uint8Array(0)) : new Uint8Array(0);
+      return { ok: true, file: disk, resumed: { bitmap, proof } };
     } catch (error) {
       return { ok: false, message: `cannot create a partial file in ${outDir}: ${messageOf(error)}` };
     }

@@ -9,9 +9,10 @@ import {
   readSync,
   writeSync,
 } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { proofAccumulatorOf } from '../../../platform/node-crypto.js';
 
 /** Written bytes after which a partial file is flushed to disk in the background: 8 MiB. */
 const FLUSH_BYTES = 8 * 1024 * 1024;
@@ -91,6 +92,33 @@ export class PartialFile {
     for await (const piece of createReadStream(this.path, { highWaterMark: 256 * 1024 }))
       hash.update(piece as Buffer);
     return hash.digest('hex');
+  }
+
+  /**
+   * The proof accumulator (protocol/security/receipt.ts) of the file as written, cut into `chunkBytes` chunks, read
+   * back from disk: for a transfer resumed from another send of the same image, whose accumulator was under
+   * another nonce.
+   */
+  async proofAccumulator(nonceHex: string, chunkBytes: number): Promise<Uint8Array> {
+    const { size } = await stat(this.path);
+    return proofAccumulatorOf(nonceHex, await this.chunkDigests(size, chunkBytes));
+  }
+
+  private async chunkDigests(size: number, chunkBytes: number): Promise<Uint8Array> {
+    const chunks = Math.max(1, Math.ceil(size / chunkBytes));
+    const digests = new Uint8Array(chunks * 32);
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    const handle = await open(this.path, 'r');
+    try {
+      for (let i = 0; i < chunks; i++) {
+        const length = Math.min(chunkBytes, size - i * chunkBytes);
+        const { bytesRead } = await handle.read(buffer, 0, length, i * chunkBytes);
+        digests.set(createHash('sha256').update(buffer.subarray(0, bytesRead)).digest(), i * 32);
+      }
+    } finally {
+      await handle.close();
+    }
+    return digests;
   }
 
   /** Closes and deletes the partial file; never throws. */

@@ -15,6 +15,8 @@ export interface PartialState {
   manifest: Manifest;
   /** Held-chunk bitmap (`Reassembly.bitmap()`), base64. Only chunks already written to the partial file. */
   bitmap: string;
+  /** The proof accumulator of those chunks (PROTOCOL.md 7.1), base64 of 32 bytes. */
+  proof: string;
   /** When this state was written, in milliseconds since the epoch. */
   savedAtMs: number;
 }
@@ -117,6 +119,8 @@ const stateFileSchema = z.object({
   topic: z.string(),
   manifest: z.unknown(),
   bitmap: z.string(),
+  // Partial state written before protocol 3 has no accumulator: it is not resumed (its manifest is version 2).
+  proof: z.string(),
   savedAtMs: z.number(),
 });
 

@@ -47,6 +47,7 @@ describe('partial state and temporary files', () => {
       topic: 'cam/1',
       manifest,
       bitmap: 'AQ==',
+      proof: '',
       savedAtMs: now - i,
     }));
     await Promise.all(states.map((state) => savePartialState(out, state)));

@@ -25,11 +25,18 @@ describe('partial state on disk', () => {
     const fresh = { ...manifest, id: 'aaaaaaaaaaaaaaaa' };
     const stale = { ...manifest, id: 'bbbbbbbbbbbbbbbb' };
     for (const m of [fresh, stale]) writeFileSync(join(dir, `${m.id}.part`), Buffer.alloc(2048));
-    await savePartialState(out, { topic: 'cam/1', manifest: fresh, bitmap: 'Aw==', savedAtMs: now - 60_000 });
+    await savePartialState(out, {
+      topic: 'cam/1',
+      manifest: fresh,
+      bitmap: 'Aw==',
+      proof: '',
+      savedAtMs: now - 60_000,
+    });
     await savePartialState(out, {
       topic: 'cam/1',
       manifest: stale,
       bitmap: 'Aw==',
+      proof: '',
       savedAtMs: now - PARTIAL_TTL_MS - 1,
     });
     // A partial file without a state, old, and one that is not JSON at all.
