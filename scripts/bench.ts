@@ -3,6 +3,8 @@
  *
  * In one run, on one Mosquitto with default limits started for the purpose:
  *  - baseline: `mosquitto_pub -f FILE -q 1` to `mosquitto_sub -C 1 -N -q 1` (the whole file as one message);
+ *  - the same job verified with the C tools: `sha256sum FILE`, `mosquitto_pub -f`, `mosquitto_sub -C 1 -N > out`,
+ *    `sha256sum out`, compared (what mqimg does: a file that arrives whole, checked, on disk);
  *  - `mqimg send --format original` (transport only) of 1, 10 and 50 MB at 4 KiB and 64 KiB chunks;
  *  - the slow-receiver case: 10 MB at 4 KiB to a receiver whose link reads 10x slower than the measured mqimg rate;
  * End-to-end time runs from the sender's process start to the receiver having saved (or received) the whole file.
@@ -15,6 +17,7 @@ import { startLossyProxy } from '../test/helpers/lossy-proxy.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import {
   BIN,
+  cpuMs,
   fmt,
   MB,
   machineLine,
@@ -36,7 +39,65 @@ interface Sample {
   retransmitted: number;
   senderRssMiB: number;
   receiverRssMiB: number;
+  /** CPU time (user + system) of each process, in milliseconds. */
+  senderCpuMs: number;
+  receiverCpuMs: number;
   ok: boolean;
+}
+
+/** Runs `command args` and resolves with its stdout; rejects on a non-zero exit. */
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+    });
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}`))));
+  });
+}
+
+/**
+ * The verified job done with the C tools: the sender hashes the file (`sha256sum`) and publishes it whole
+ * (`mosquitto_pub -f`); the receiver writes it to a file (`mosquitto_sub -C 1 -N > out`) and hashes it; the two
+ * hashes are compared. End-to-end time from the first hash to the last.
+ */
+async function verifiedBaseline(url: { port: number }, file: string): Promise<Sample> {
+  const outFile = join(work, 'c-tools.out');
+  const sub = spawn(
+    'sh',
+    ['-c', `mosquitto_sub -p ${url.port} -h 127.0.0.1 -t bench/cbase -q 1 -C 1 -N > "${outFile}"`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  await new Promise((r) => setTimeout(r, 500)); // as in the baseline: mosquitto_sub says nothing once subscribed
+  const t0 = performance.now();
+  const sent = (await run('sha256sum', [file])).split(' ')[0];
+  await run('mosquitto_pub', [
+    '-p',
+    String(url.port),
+    '-h',
+    '127.0.0.1',
+    '-t',
+    'bench/cbase',
+    '-q',
+    '1',
+    '-f',
+    file,
+  ]);
+  const subCode = await waitExit(sub);
+  const received = (await run('sha256sum', [outFile])).split(' ')[0];
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    seconds,
+    transferSeconds: seconds,
+    chunks: 1,
+    retransmitted: 0,
+    senderRssMiB: Number.NaN,
+    receiverRssMiB: Number.NaN,
+    senderCpuMs: Number.NaN,
+    receiverCpuMs: Number.NaN,
+    ok: subCode === 0 && sent !== undefined && sent === received,
+  };
 }
 
 async function baseline(url: { port: number }, file: string): Promise<Sample> {
@@ -75,6 +136,8 @@ async function baseline(url: { port: number }, file: string): Promise<Sample> {
     retransmitted: 0,
     senderRssMiB: Number.NaN,
     receiverRssMiB: Number.NaN,
+    senderCpuMs: Number.NaN,
+    receiverCpuMs: Number.NaN,
     ok,
   };
 }
@@ -159,6 +222,8 @@ async function mqimg(
     retransmitted: delivered.retransmittedChunks ?? Number.NaN,
     senderRssMiB: rssMiB(txRss),
     receiverRssMiB: rssMiB(rxRss),
+    senderCpuMs: cpuMs(txRss),
+    receiverCpuMs: cpuMs(rxRss),
     ok,
   };
 }
@@ -181,6 +246,11 @@ async function main() {
       const file = files.get(size) ?? '';
       const bytes = statSync(file).size;
       add(`baseline mosquitto_pub -f, ${size / MB} MB`, bytes, await baseline(mosquitto, file));
+      add(
+        `verified C tools (sha256sum, mosquitto_pub -f, mosquitto_sub > file, sha256sum), ${size / MB} MB`,
+        bytes,
+        await verifiedBaseline(mosquitto, file),
+      );
       for (const chunk of [4096, 65536]) {
         add(
           `mqimg, ${size / MB} MB, ${chunk / 1024} KiB chunks`,
@@ -222,23 +292,33 @@ async function main() {
     'sender measures it, from the start of the transfer (hashing the file, subscribing, publishing the manifest) to the',
     "receiver's confirmation, after connecting (for the baseline, the same as end-to-end). Peak RSS: VmHWM at exit.",
     '',
-    '| case | end-to-end s | end-to-end MB/s | e2e vs baseline | transfer MB/s | transfer vs baseline | chunks/s | resent chunks | sender peak RSS MiB | receiver peak RSS MiB | all verified |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    'vs C tools: the verified C-tools job of the same size (end-to-end seconds, its / ours). CPU: user + system time of',
+    'the sender and receiver processes, in milliseconds per MB of file.',
+    '',
+    '| case | end-to-end s | end-to-end MB/s | e2e vs baseline | e2e vs C tools | transfer MB/s | transfer vs baseline | chunks/s | resent chunks | sender CPU ms/MB | receiver CPU ms/MB | sender peak RSS MiB | receiver peak RSS MiB | all verified |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const [name, { size, samples }] of rows) {
     const seconds = median(samples.map((s) => s.seconds));
     const transfer = median(samples.map((s) => s.transferSeconds));
     const baseRow = [...rows.entries()].find(([k, r]) => k.startsWith('baseline') && r.size === size)?.[1];
     const baseSeconds = baseRow ? median(baseRow.samples.map((s) => s.seconds)) : Number.NaN;
+    const cRow = [...rows.entries()].find(
+      ([k, r]) => k.startsWith('verified C tools') && r.size === size,
+    )?.[1];
+    const cSeconds = cRow ? median(cRow.samples.map((s) => s.seconds)) : Number.NaN;
     const cells = [
       name,
       fmt(seconds, 3),
       fmt(size / MB / seconds),
       `${fmt(baseSeconds / seconds, 2)}x`,
+      `${fmt(cSeconds / seconds, 2)}x`,
       fmt(size / MB / transfer),
       `${fmt(baseSeconds / transfer, 2)}x`,
       name.startsWith('baseline') ? 'n/a' : fmt(median(samples.map((s) => s.chunks / s.transferSeconds)), 0),
       fmt(median(samples.map((s) => s.retransmitted)), 0),
+      fmt(median(samples.map((s) => s.senderCpuMs / (size / MB)))),
+      fmt(median(samples.map((s) => s.receiverCpuMs / (size / MB)))),
       fmt(median(samples.map((s) => s.senderRssMiB))),
       fmt(median(samples.map((s) => s.receiverRssMiB))),
       samples.every((s) => s.ok) ? 'yes' : `NO (${samples.filter((s) => !s.ok).length} failed)`,

@@ -70,7 +70,16 @@ export async function makePayload(dir: string, bytes: number): Promise<string> {
 /** Peak RSS in MiB written by the preload to `file`, NaN when the process did not write it. */
 export function rssMiB(file: string): number {
   try {
-    return Number(readFileSync(file, 'utf8')) / 1024;
+    return Number(readFileSync(file, 'utf8').split(' ')[0]) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The CPU time (user + system, ms) the preload wrote beside the peak RSS, or NaN. */
+export function cpuMs(file: string): number {
+  try {
+    return Number(readFileSync(file, 'utf8').split(' ')[1]);
   } catch {
     return Number.NaN;
   }
