@@ -112,15 +112,13 @@ mqimg_rx_code rx_on_manifest(mqimg_rx *rx, const char *topic, size_t t_len, cons
   rx->win = rx->cfg.win ? rx->cfg.win : default_win(rx->m.chunk_bytes);
   if (rx->win > 65535) rx->win = 65535;
   rx->ack_every = rx->win / 8 < 1 ? 1 : rx->win / 8 > 16 ? 16 : rx->win / 8;
-  rx->next = rx->held_count = rx->pending_count = rx->pages_held = rx->hashed = 0;
+  rx->next = rx->held_count = rx->pending_count = rx->pages_held = 0;
   rx->high = -1;
   rx->check_from = rx->m.chunks;
   rx->started_ms = rx->last_chunk_ms = now;
   rx->unreported = 0;
   rx_repairs_reset(rx);
-  rx_sha256_start(&rx->file_hash);
-  rx_hmac_start(&rx->hmac_inner, rx->m.nonce, 16);
-  rx->hashing = 1;
+  memset(rx->acc, 0, sizeof rx->acc);
   rx->active = 1;
   rx_publish_receiving(rx, now); /* the join: starts the chunks beyond the blind start */
   return MQIMG_RX_OK;

@@ -60,16 +60,17 @@ struct mqimg_rx {
   mqimg_rx_info info;
   uint32_t per_page; /* H */
   uint32_t win, ack_every;
-  uint32_t next, held_count, pending_count, pages_held, hashed;
+  uint32_t next, held_count, pending_count, pages_held;
   int32_t high;
   uint32_t started_ms, last_chunk_ms, last_status_ms, first_unreported_ms, unreported;
   uint32_t repair_ms;
   unsigned asked_count;
   rx_asked asked[MQIMG_RX_MAX_ASKED];
-  rx_sha256 file_hash, hmac_inner, scratch;
-  int hashing; /* file_hash and hmac_inner started and not finished */
-  /* Catching up, spread over calls (rx_work): pending chunks from `check_from` on whose page is held are checked;
-   * held chunks from `hashed` on are fed to the file hash. `budget`: bytes of SHA-256 input left in this call. */
+  rx_sha256 scratch;
+  /* The proof of receipt as it grows (protocol 3, PROTOCOL.md 7.1): the XOR of the tags of the chunks held. */
+  uint8_t acc[32];
+  /* Catching up, spread over calls (rx_work): pending chunks from `check_from` on whose page is held are checked
+   * (read back). `budget`: bytes of chunk SHA-256 input left in this call. */
   uint32_t check_from;
   uint32_t budget;
   int worked; /* an item of catching up was done in this call */
@@ -85,8 +86,9 @@ struct mqimg_rx {
 
 #ifdef MQIMG_RX_WITH_SODIUM
   char key_ids[MQIMG_RX_MAX_KEYS][17];
-  /* The signing text of section 12: 18 lines, the topic, the name (up to 1,020 bytes) and pages (2,732) included. */
-  char sig_text[4200 + MQIMG_RX_MAX_TOPIC];
+  /* The signing text of section 12: 19 lines, the topic, the name (up to 1,020 bytes), pages (2,732) and epk (44)
+   * included. */
+  char sig_text[4250 + MQIMG_RX_MAX_TOPIC];
 #endif
   char status_topic[MQIMG_RX_MAX_TOPIC + 32];
   char status[RX_STATUS_BYTES];
@@ -128,12 +130,16 @@ void rx_fail(mqimg_rx *rx, mqimg_rx_code code);
 mqimg_rx_code rx_on_page(mqimg_rx *rx, uint32_t j, const uint8_t *payload, size_t len);
 mqimg_rx_code rx_on_chunk(mqimg_rx *rx, uint32_t n, const uint8_t *payload, size_t len);
 uint32_t rx_chunk_length(const rx_manifest *m, uint32_t n);
-/** Chunk `n` was checked and written: held now (`payload`: its bytes, fed to the file hash at once when it is next in
- *  order; NULL: read back later by rx_work). */
-void rx_commit(mqimg_rx *rx, uint32_t n, const uint8_t *payload, uint32_t now);
+/** Chunk `n` was checked and written: held now. `digest`: its whole SHA-256, folded into the proof (7.1). */
+void rx_commit(mqimg_rx *rx, uint32_t n, const uint8_t digest[32], uint32_t now);
+/** Chunk `n`'s tag of the proof of receipt: SHA-256(nonce || n as 4 bytes big endian || digest). */
+void rx_chunk_tag(rx_sha256 *scratch, const uint8_t nonce[16], uint32_t n, const uint8_t digest[32],
+                  uint8_t out[32]);
+/** The proof of receipt: HMAC-SHA256(nonce, "mqimg-proof-v3" || acc || rx id). */
+void rx_proof(mqimg_rx *rx, uint8_t out[32]);
 /** A new call of the library: the budget of catching up for it (MQIMG_RX_WORK_PER_CALL). */
 void rx_work_begin(mqimg_rx *rx);
-/** Catching up within this call's budget: pending chunks whose page came, the file hash in order, completion. */
+/** Catching up within this call's budget: pending chunks whose page came, then the completion. */
 void rx_work(mqimg_rx *rx);
 /** Is catching up waiting? */
 int rx_work_waiting(const mqimg_rx *rx);

@@ -101,7 +101,7 @@ int main(void) {
   SHA256(data, size, digest);
   for (int i = 0; i < 32; i++) sprintf(sha + 2 * i, "%02x", digest[i]);
   snprintf(manifest, sizeof manifest,
-           "{\"mqimg\":2,\"id\":\"00000000000000aa\",\"nonce\":\"404142434445464748494a4b4c4d4e4f\",\"name\":\"x\","
+           "{\"mqimg\":3,\"id\":\"00000000000000aa\",\"nonce\":\"404142434445464748494a4b4c4d4e4f\",\"name\":\"x\","
            "\"type\":\"image/png\",\"size\":%u,\"chunkBytes\":%u,\"chunks\":%u,\"sha256\":\"%s\",\"pages\":\"%s\","
            "\"width\":1,\"height\":1,\"createdMs\":0,\"x\":[{\"y\":null}]}",
            size, cb, chunks, sha, pages);
