@@ -208,6 +208,7 @@ static const char *VECTOR_PAGE = "fdeab9acf3710362bd2658cdc9a29e8f9afaeef005e286
 #define T_ID "cam/1/mqimg/0123456789abcdef"
 /* Protocol 3's proof of receipt for the section 11 transfer (npx tsx scripts/protocol-vectors.ts: chunkDigests,
  * chunkTags, accumulator, proof; namedReceiver.proof for the receiver id k-68894d58f18f2c34). */
+#ifdef MQIMG_RX_TEST_INTERNALS
 static const char *VECTOR_DIGESTS[4] = {"fdeab9acf3710362bd2658cdc9a29e8f9c757fcf9811603a8c447cd1d9151108",
                                         "9afaeef005e286957ee9a18a2481a75c7fc7ba74bae8de50ffa6127b12a62cae",
                                         "c39e13bbb05726a3c0747d3ca54c27e3f86bc10a1d3754cd031bd1ca7256c8ed",
@@ -217,6 +218,7 @@ static const char *VECTOR_TAGS[4] = {"9d2690cab75b5ebe50d5b365b9ff5f37976ce6e35d
                                      "28c3f415e3996dad6243ec43fa0498f2118076fdb75b57e651aeef0ce1b42797",
                                      "14ceeb6868caa068c62c5c36e69c98aa14df90e6423932e783f9f1542c9bfeee"};
 static const char *VECTOR_ACC = "1eeb0a61469701bd955613e81a581897cdc0da4e906bb65cfddb3336ab9bf754";
+#endif
 #define VECTOR_PROOF "6b8b8fadd6190b9663e9b0f1a3eddb60601311f0c28189a1597838f550e3544b"
 #define VECTOR_NAMED_PROOF "ca7ce75213ee2259b0f38d8494dc819fd8f576592bed49d121cb364cc2d7c32e"
 
