@@ -41,7 +41,12 @@ extern "C" {
 #include "mqimg_rx_opts.h"
 
 /** The options that shape the state, as one number: mqimg_rx_init() compares the application's with the library's. */
-#ifdef MQIMG_RX_WITH_SODIUM
+#if defined(MQIMG_RX_WITH_IDENTITY) && !defined(MQIMG_RX_WITH_SODIUM)
+#error "MQIMG_RX_WITH_IDENTITY needs MQIMG_RX_WITH_SODIUM (libsodium's X25519, SHA-512 and Ed25519 key derivation)"
+#endif
+#ifdef MQIMG_RX_WITH_IDENTITY
+#define MQIMG_RX_OPTS_SODIUM_ 2u
+#elif defined(MQIMG_RX_WITH_SODIUM)
 #define MQIMG_RX_OPTS_SODIUM_ 1u
 #else
 #define MQIMG_RX_OPTS_SODIUM_ 0u
@@ -56,7 +61,11 @@ extern "C" {
  * Upper bound of the fixed part of the state, in bytes (the exact figure is mqimg_rx_state_size(0, 0), which
  * depends on the size of the platform's mbedtls_sha256_context; mqimg_rx_init() refuses a buffer too small).
  */
-#ifdef MQIMG_RX_WITH_SODIUM
+#if defined(MQIMG_RX_WITH_IDENTITY) /* the sealed status buffer, keys, the status key of each finished transfer */
+#define MQIMG_RX_FIXED_BYTES                                                                                      \
+  (3200 + 4 * MQIMG_RX_MAX_TOPIC + 4240 + 17 * MQIMG_RX_MAX_KEYS + 800 + 32 * MQIMG_RX_MAX_RANGES +               \
+   33 * MQIMG_RX_MAX_FINISHED)
+#elif defined(MQIMG_RX_WITH_SODIUM)
 #define MQIMG_RX_FIXED_BYTES (3200 + 4 * MQIMG_RX_MAX_TOPIC + 4240 + 17 * MQIMG_RX_MAX_KEYS)
 #else
 #define MQIMG_RX_FIXED_BYTES (3200 + 4 * MQIMG_RX_MAX_TOPIC)
@@ -173,6 +182,15 @@ typedef struct {
   unsigned trusted_key_count;
   uint64_t (*wall_ms)(void *user);
   uint32_t max_age_ms;
+
+  /** A named receiver (MQIMG_RX_WITH_IDENTITY only; mqimg_rx_init refuses it otherwise): the 32-byte Ed25519 seed
+   *  of `mqimg keygen NAME` (NAME.key). The receiver id is then `k-` and the first 16 hex digits of SHA-256 of its
+   *  public key (`rx_id` is ignored and may be NULL), and to a manifest with `epk` (a sender run with
+   *  --recipient NAME.pub) every status is sealed under the status key of PROTOCOL.md 12.1. Must stay valid. */
+  const uint8_t *identity_seed;
+  /** Optional, with identity_seed: fills `out` with `len` random bytes (the nonces of sealed statuses), e.g.
+   *  esp_fill_random. NULL: libsodium's randombytes_buf. */
+  void (*random)(void *user, uint8_t *out, size_t len);
 } mqimg_rx_config;
 
 typedef struct mqimg_rx mqimg_rx;
@@ -227,6 +245,9 @@ void mqimg_rx_poll(mqimg_rx *rx);
  * of this (MQIMG_RX_WORK_PER_CALL SHA-256 passes over a chunk).
  */
 int mqimg_rx_work_left(const mqimg_rx *rx);
+
+/** The receiver id in its statuses and proofs: `rx_id`, or a named receiver's `k-` and key id (identity_seed). */
+const char *mqimg_rx_id(const mqimg_rx *rx);
 
 /** True while a transfer is in progress. */
 int mqimg_rx_busy(const mqimg_rx *rx);

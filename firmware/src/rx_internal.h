@@ -33,6 +33,10 @@ typedef struct {
   uint32_t chunks;
   uint32_t last_repeat_ms;
   uint8_t proof[32];
+#ifdef MQIMG_RX_WITH_IDENTITY
+  uint8_t sealed;  /* its statuses are sealed under `key` (a named receiver's transfer) */
+  uint8_t key[32];
+#endif
 } rx_finished;
 
 typedef struct {
@@ -90,6 +94,15 @@ struct mqimg_rx {
    * included. */
   char sig_text[4250 + MQIMG_RX_MAX_TOPIC];
 #endif
+#ifdef MQIMG_RX_WITH_IDENTITY
+  /* A named receiver: its id (`k-` and its key id), X25519 private key, and the transfer in progress's status key. */
+  char named_id[19];
+  uint8_t x25519_private[32];
+  int sealing;
+  uint8_t status_key[32];
+  /* A sealed status: {"rx":"...","sealed":"<base64 of nonce, ciphertext, tag>"} */
+  char sealed[32 + 64 + 4 * ((RX_STATUS_BYTES + 28 + 2) / 3)];
+#endif
   char status_topic[MQIMG_RX_MAX_TOPIC + 32];
   char status[RX_STATUS_BYTES];
   mqimg_rx_stats stats;
@@ -120,8 +133,9 @@ void rx_parse_topic(const char *t, size_t len, topic_parts *out);
 
 /* rx_finished.c: ended transfers and unknown ids. */
 rx_finished *rx_find_finished(mqimg_rx *rx, const char *id);
+/** `key`: the status key its statuses are sealed under (a named receiver's transfer), or NULL. */
 void rx_remember_finished(mqimg_rx *rx, const char *id, mqimg_rx_code code, uint32_t chunks, const uint8_t *proof,
-                          uint32_t now);
+                          const uint8_t *key, uint32_t now);
 void rx_repeat_final(mqimg_rx *rx, const char *topic, size_t t_len, rx_finished *f);
 void rx_want_manifest(mqimg_rx *rx, const char *topic, size_t t_len, const char *id, uint32_t now);
 
@@ -162,8 +176,11 @@ mqimg_rx_code rx_on_manifest(mqimg_rx *rx, const char *topic, size_t t_len, cons
 
 /* rx_status.c: the status JSON of section 7, published on T/mqimg/ID/r. */
 void rx_publish_receiving(mqimg_rx *rx, uint32_t now);
+/** `key`: seal it under this status key (a named receiver's transfer, MQIMG_RX_WITH_IDENTITY), or NULL: in clear. */
 void rx_publish_final(mqimg_rx *rx, const char *topic, size_t topic_len, const char *id, mqimg_rx_code code,
-                      uint32_t chunks, const uint8_t proof[32]);
+                      uint32_t chunks, const uint8_t proof[32], const uint8_t *key);
+/** The status key of the transfer in progress, or NULL when its statuses go in clear. */
+const uint8_t *rx_active_key(mqimg_rx *rx);
 void rx_publish_want_manifest(mqimg_rx *rx, const char *topic, size_t topic_len, const char *id);
 
 /* rx_repairs.c: which missing ranges to ask for now (section 7.2, item 3). */
@@ -178,6 +195,15 @@ unsigned rx_repairs_due(mqimg_rx *rx, uint32_t now, uint32_t (*out)[2], unsigned
 void rx_sig_init(mqimg_rx *rx);
 mqimg_rx_code rx_sig_check(mqimg_rx *rx, const char *topic, size_t t_len, const uint8_t *json, size_t len,
                            const rx_manifest *m);
+#endif
+
+#ifdef MQIMG_RX_WITH_IDENTITY
+/* rx_identity.c: named receivers (12.1). */
+void rx_identity_init(mqimg_rx *rx);
+/** The status key of the transfer of manifest `m` (with `epk`): 0, or -1 when `epk` is no usable X25519 key. */
+int rx_identity_status_key(mqimg_rx *rx, const rx_manifest *m, uint8_t key[32]);
+/** Seals the status in rx->status (`len` bytes; encrypted in place) into rx->sealed; its length, 0 if too long. */
+size_t rx_identity_seal(mqimg_rx *rx, const uint8_t key[32], const char *id, size_t len);
 #endif
 
 static inline int rx_bit(const uint8_t *bits, uint32_t i) { return (bits[i >> 3] >> (i & 7)) & 1; }

@@ -9,8 +9,9 @@ void rx_fail(mqimg_rx *rx, mqimg_rx_code code) {
   rx->active = 0;
   rx_piece_abandon(rx);
   rx->stats.failed++;
-  rx_publish_final(rx, rx->topic, strlen(rx->topic), rx->m.id, code, rx->m.chunks, NULL);
-  if (rx_is_final(code)) rx_remember_finished(rx, rx->m.id, code, rx->m.chunks, NULL, now);
+  const uint8_t *key = rx_active_key(rx);
+  rx_publish_final(rx, rx->topic, strlen(rx->topic), rx->m.id, code, rx->m.chunks, NULL, key);
+  if (rx_is_final(code)) rx_remember_finished(rx, rx->m.id, code, rx->m.chunks, NULL, key, now);
   if (rx->cfg.failed) rx->cfg.failed(rx->cfg.user, &rx->info, code);
 }
 
@@ -48,8 +49,9 @@ static void finish(mqimg_rx *rx) {
   }
   rx->active = 0;
   rx->stats.completed++;
-  rx_remember_finished(rx, rx->m.id, MQIMG_RX_OK, rx->m.chunks, proof, rx_now(rx));
-  rx_publish_final(rx, rx->topic, strlen(rx->topic), rx->m.id, MQIMG_RX_OK, rx->m.chunks, proof);
+  const uint8_t *key = rx_active_key(rx);
+  rx_remember_finished(rx, rx->m.id, MQIMG_RX_OK, rx->m.chunks, proof, key, rx_now(rx));
+  rx_publish_final(rx, rx->topic, strlen(rx->topic), rx->m.id, MQIMG_RX_OK, rx->m.chunks, proof, key);
 }
 
 uint32_t rx_chunk_length(const rx_manifest *m, uint32_t n) {
