@@ -13,7 +13,8 @@
  *           == 9  [pos:2][byte:1] A's manifest with one byte changed
  * (op / 10) % 2 picks A or B. Built with MQIMG_RX_WITH_SODIUM (fuzz.sh does), an input whose first byte is
  * 0xff trusts the key of PROTOCOL.md section 12, and an op with (op / 10) % 3 == 2 sends that section's signed
- * manifest of A.
+ * manifest of A. Built with MQIMG_RX_WITH_IDENTITY too (fuzz.sh does), an input whose first byte is 0xfe is a named
+ * receiver: B's manifest names an ephemeral key (`epk`), so B's statuses are sealed (PROTOCOL.md 12.1).
  * op >= 200: [kind:1][n:1][piece:1][cut:1] a genuine (kind even) or damaged (kind odd: byte `cut` flipped) chunk
  * (kind & 2: page) n of A or B (kind & 4) handed over in pieces of piece % 70 + 1 bytes (mqimg_rx_on_message_part).
  * Genuine messages let the fuzzer reach the states a forged one cannot (pages held, chunks stored, completion, final
@@ -89,8 +90,9 @@ static void build(transfer *t, const char *base, const char *id, uint32_t size) 
   snprintf(t->manifest, sizeof t->manifest,
            "{\"mqimg\":3,\"id\":\"%s\",\"nonce\":\"404142434445464748494a4b4c4d4e4f\",\"name\":\"f.bin\","
            "\"type\":\"image/png\",\"size\":%u,\"chunkBytes\":64,\"chunks\":%u,\"sha256\":\"%s\",\"pages\":\"%s\","
-           "\"width\":10,\"height\":5,\"createdMs\":%u,\"supersede\":true}",
-           id, size, t->chunks, sha, pages, size);
+           "\"width\":10,\"height\":5,\"createdMs\":%u,\"supersede\":true%s}",
+           id, size, t->chunks, sha, pages, size,
+           size > 1000 ? ",\"epk\":\"ST6C/HRGSlkmiBdiPSBTxeuOLMSpiLT+4XnsawENUx0=\"" : ""); /* B names a receiver */
 }
 
 static int on_publish(void *u, const char *t, const char *p, size_t n) {
@@ -168,6 +170,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cfg.trusted_keys = SIG_KEY;
     cfg.trusted_key_count = 1;
   }
+#ifdef MQIMG_RX_WITH_IDENTITY
+  static const uint8_t seed[32] = {0x60, 0x61, 0x62, 0x63};
+  if (size > 0 && data[0] == 0xfe) cfg.identity_seed = seed; /* a named receiver: B's statuses sealed */
+#endif
   clock_ms = 0xfffff000u; /* wraps during the run */
   mqimg_rx *rx = mqimg_rx_init(state, sizeof state, 64, 16, &cfg);
   if (!rx) abort();

@@ -52,6 +52,11 @@ seeds = {
     + op(6, u16(40000)) + op(6, u16(40000)),
     # signed manifest with its key trusted, then the transfer; and A unsigned (refused)
     "signed": b"\xff" + op(20) + op(2, b"\0") + b"".join(op(4, bytes([n])) for n in range(4)) + op(0) + op(20),
+    # a named receiver (0xfe): B names it (epk), so its statuses are sealed; B whole with a gap, then repeats
+    # (the first byte is also read as an op >= 200, whose 4 argument bytes are these zeros: a piece of nothing)
+    "named": b"\xfe\0\0\0\0" + op(10) + b"".join(op(12, bytes([j])) for j in range(12))
+    + b"".join(op(14, bytes([n])) for n in range(47) if n != 5) + op(16, u16(30)) + op(14, b"\5") + op(10)
+    + op(16, u16(700)) + op(14, b"\1"),
     # pages and chunks in pieces, damaged ones too
     "pieces": op(0) + op(200, b"\x03\0\x09\x05") + op(200, b"\x00\x02\x06\x00") + op(200, b"\x02\0\x0a\x00")
     + op(200, b"\x01\x01\x0f\x21") + b"".join(op(200, bytes([0, n, 12, 0])) for n in range(4)),
