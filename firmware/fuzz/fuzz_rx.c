@@ -13,7 +13,8 @@
  *           == 9  [pos:2][byte:1] A's manifest with one byte changed
  * (op / 10) % 2 picks A or B. Built with MQIMG_RX_WITH_SODIUM (fuzz.sh does), an input whose first byte is
  * 0xff trusts the key of PROTOCOL.md section 12, and an op with (op / 10) % 3 == 2 sends that section's signed
- * manifest of A.
+ * manifest of A. Built with MQIMG_RX_WITH_IDENTITY too (fuzz.sh does), an input whose first byte is 0xfe is a named
+ * receiver: B's manifest names an ephemeral key (`epk`), so B's statuses are sealed (PROTOCOL.md 12.1).
  * op >= 200: [kind:1][n:1][piece:1][cut:1] a genuine (kind even) or damaged (kind odd: byte `cut` flipped) chunk
  * (kind & 2: page) n of A or B (kind & 4) handed over in pieces of piece % 70 + 1 bytes (mqimg_rx_on_message_part).
  * Genuine messages let the fuzzer reach the states a forged one cannot (pages held, chunks stored, completion, final
@@ -49,11 +50,11 @@ static const uint8_t SIG_KEY[1][32] = {{0x03, 0xa1, 0x07, 0xbf, 0xf3, 0xce, 0x10
                                         0x18, 0xe7, 0x4b, 0xc0, 0x99, 0x67, 0xe4, 0xd6, 0x30, 0x9b, 0xa5,
                                         0x0d, 0x5f, 0x1d, 0xdc, 0x86, 0x64, 0x12, 0x55, 0x31, 0xb8}};
 static const char SIGNED[] =
-    "{\"mqimg\":2,\"id\":\"0123456789abcdef\",\"nonce\":\"404142434445464748494a4b4c4d4e4f\",\"name\":\"vector.bin\","
+    "{\"mqimg\":3,\"id\":\"0123456789abcdef\",\"nonce\":\"404142434445464748494a4b4c4d4e4f\",\"name\":\"vector.bin\","
     "\"type\":\"image/png\",\"size\":200,\"chunkBytes\":64,\"chunks\":4,\"sha256\":"
     "\"1901da1c9f699b48f6b2636e65cbf73abf99d0441ef67f5c540a42f7051dec6f\",\"pages\":\"l+fci+tipV4nTO1v5HgaRg==\","
     "\"width\":10,\"height\":5,\"createdMs\":1767225600000,\"sig\":{\"alg\":\"ed25519\",\"kid\":\"56475aa75463474c\","
-    "\"value\":\"368LjCw4jsS0M1StFwpHA5LT9zGS0N4tTt8gYy83VA8aOitRr0akjr+KNi3kYJPc2mhD93ajsG8D6wfLA2YIAw==\"}}";
+    "\"value\":\"swFffaVSWuOpB5FTmEFAxKc+GhkHvlV5v+z0BzKjQl3hzVU1gi/MWz5xjKSsBtWRqlzNTG31180b1fJINuiSAg==\"}}";
 
 static void build(transfer *t, const char *base, const char *id, uint32_t size) {
   static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -87,10 +88,11 @@ static void build(transfer *t, const char *base, const char *id, uint32_t size) 
   SHA256(t->data, size, digest);
   for (int i = 0; i < 32; i++) snprintf(sha + 2 * i, 3, "%02x", digest[i]);
   snprintf(t->manifest, sizeof t->manifest,
-           "{\"mqimg\":2,\"id\":\"%s\",\"nonce\":\"404142434445464748494a4b4c4d4e4f\",\"name\":\"f.bin\","
+           "{\"mqimg\":3,\"id\":\"%s\",\"nonce\":\"404142434445464748494a4b4c4d4e4f\",\"name\":\"f.bin\","
            "\"type\":\"image/png\",\"size\":%u,\"chunkBytes\":64,\"chunks\":%u,\"sha256\":\"%s\",\"pages\":\"%s\","
-           "\"width\":10,\"height\":5,\"createdMs\":%u,\"supersede\":true}",
-           id, size, t->chunks, sha, pages, size);
+           "\"width\":10,\"height\":5,\"createdMs\":%u,\"supersede\":true%s}",
+           id, size, t->chunks, sha, pages, size,
+           size > 1000 ? ",\"epk\":\"ST6C/HRGSlkmiBdiPSBTxeuOLMSpiLT+4XnsawENUx0=\"" : ""); /* B names a receiver */
 }
 
 static int on_publish(void *u, const char *t, const char *p, size_t n) {
@@ -168,6 +170,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cfg.trusted_keys = SIG_KEY;
     cfg.trusted_key_count = 1;
   }
+#ifdef MQIMG_RX_WITH_IDENTITY
+  static const uint8_t seed[32] = {0x60, 0x61, 0x62, 0x63};
+  if (size > 0 && data[0] == 0xfe) cfg.identity_seed = seed; /* a named receiver: B's statuses sealed */
+#endif
   clock_ms = 0xfffff000u; /* wraps during the run */
   mqimg_rx *rx = mqimg_rx_init(state, sizeof state, 64, 16, &cfg);
   if (!rx) abort();

@@ -5,6 +5,7 @@
  *   mqimg-rx-host --port 1883 --topic cam/1 --out /tmp/img.bin [--count 1] [--drop 3,7] [--drop-pages 0]
  *                 [--drop-times 1] [--pieces N]
  *                 [--rx rx-host] [--qos 0] [--max-bytes N] [--win N] [--exit-after 60] [--trust KEY.pub]
+ *                 [--identity NAME.key]
  *
  * Prints one JSON object per line: ready (subscribed), begin, dropped (a chunk or page the harness withheld on its
  * first --drop-times arrivals, default 1: a test hook), reject (a message the library dropped), refused (a manifest
@@ -12,6 +13,9 @@
  * with --count above 1, --out.N), failed. Exits 0 after --count transfers completed,
  * 1 when --exit-after seconds passed first, 2 on a usage error. --trust (builds with MQIMG_RX_WITH_SODIUM): an
  * Ed25519 public key in PEM, as `mqimg keygen` writes it; signed manifests are then required (PROTOCOL.md 12).
+ * --identity (builds with MQIMG_RX_WITH_IDENTITY): a named receiver (PROTOCOL.md 12.1) with the Ed25519 private key
+ * of `mqimg keygen NAME` (NAME.key, PKCS#8 PEM): its id is `k-` and its key id (--rx is ignored; the `ready` event
+ * names it), and it seals its statuses to a sender that names it.
  * --pieces N hands every message longer than N bytes to mqimg_rx_on_message_part in pieces of N bytes, the topic
  * with the first piece only, as esp-mqtt does with a buffer of N bytes.
  */
@@ -212,7 +216,7 @@ static void on_subscribe(struct mosquitto *m, void *ud, int mid, int n, const in
   (void)n;
   (void)granted;
   if (++h.subscribed == 4) {
-    printf("{\"event\":\"ready\"}\n");
+    printf("{\"event\":\"ready\",\"rx\":\"%s\"}\n", mqimg_rx_id(h.rx));
     fflush(stdout);
   }
 }
@@ -229,7 +233,8 @@ static int parse_list(const char *s, long *out) {
 }
 
 #ifdef MQIMG_RX_WITH_SODIUM
-/* The raw 32-byte Ed25519 key of a PEM SubjectPublicKeyInfo file: the last 32 bytes of its base64 body. */
+/* The raw 32-byte Ed25519 key of a PEM SubjectPublicKeyInfo file (public) or PKCS#8 file (private: the seed): the
+ * last 32 bytes of its base64 body. */
 static int read_public_key(const char *path, uint8_t out[32]) {
   char line[256];
   uint8_t der[128];
@@ -262,10 +267,13 @@ static int read_public_key(const char *path, uint8_t out[32]) {
 static void usage(void) {
   fprintf(stderr, "usage: mqimg-rx-host --port N --topic T --out FILE [--host H] [--count N] [--drop 3,7]\n"
                   "       [--drop-pages 0] [--drop-times 1] [--rx ID] [--qos 0|1] [--max-bytes N] [--win N]\n"
-                  "       [--exit-after S] [--trust KEY.pub] [--pieces N]\n");
+                  "       [--exit-after S] [--trust KEY.pub] [--pieces N] [--identity NAME.key]\n");
   exit(2);
 }
 
+#ifdef MQIMG_RX_WITH_IDENTITY
+static uint8_t identity_seed[32];
+#endif
 #ifdef MQIMG_RX_WITH_SODIUM
 static uint8_t trusted[1][32];
 static uint64_t wall_ms(void *user) {
@@ -310,6 +318,18 @@ int main(int argc, char **argv) {
       cfg.wall_ms = wall_ms;
 #else
       fprintf(stderr, "mqimg-rx-host: built without MQIMG_RX_WITH_SODIUM: --trust is not available\n");
+      return 2;
+#endif
+    }
+    else if (strcmp(a, "--identity") == 0) {
+#ifdef MQIMG_RX_WITH_IDENTITY
+      if (read_public_key(v, identity_seed) != 0) {
+        fprintf(stderr, "mqimg-rx-host: cannot read an Ed25519 private key (PKCS#8 PEM) from %s\n", v);
+        return 2;
+      }
+      cfg.identity_seed = identity_seed;
+#else
+      fprintf(stderr, "mqimg-rx-host: built without MQIMG_RX_WITH_IDENTITY: --identity is not available\n");
       return 2;
 #endif
     }

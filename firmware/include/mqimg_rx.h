@@ -1,5 +1,5 @@
 /*
- * mqimg_rx: a receiver for the mqimg protocol, version 2 (PROTOCOL.md), for microcontrollers.
+ * mqimg_rx: a receiver for the mqimg protocol, version 3 (PROTOCOL.md), for microcontrollers.
  *
  * The application owns the MQTT client, the clock and the storage; this library owns the protocol. It:
  *   - parses and checks manifests (section 5), hash pages and chunks (section 6.3) as they arrive;
@@ -7,7 +7,9 @@
  *     buffer for raw pixel formats, a PSRAM buffer or a file for JPEG/PNG);
  *   - publishes `receiving` statuses with `next`, `high`, `win`, `missing` and `wantPages` at the pace section 7.2
  *     asks (every k chunks, at once on a gap or a repair, within 25 ms, a 500 ms heartbeat);
- *   - checks the file's SHA-256 and proves receipt (HMAC-SHA256 keyed by the nonce over the file and `rx_id`).
+ *   - proves receipt (protocol 3, 7.1): the XOR of every chunk's tag, SHA-256(nonce || index || the chunk's
+ *     SHA-256), folded in as each chunk is stored, then HMAC-SHA256 keyed by the nonce over it and `rx_id`. Every
+ *     chunk is checked against its hash page, which the manifest lists; the file's SHA-256 is not computed again.
  *
  * It takes one transfer at a time (a display shows one image): a second manifest while one is in progress is
  * answered `too_many_transfers` (the sender retries every second) unless the one in progress stored nothing for
@@ -15,13 +17,14 @@
  *
  * Memory: no malloc, ever. The caller hands mqimg_rx_init() one buffer of mqimg_rx_state_size(max_chunks,
  * max_pages) bytes (MQIMG_RX_STATE_SIZE for a static array), which holds everything, the mbedTLS SHA-256
- * contexts included. Threads: none; call every function from one task. Time: the `now_ms` callback, and
+ * context included. Threads: none; call every function from one task. Time: the `now_ms` callback, and
  * mqimg_rx_poll() at least every 15 ms (it sends the 25 ms flush and the 500 ms heartbeat).
  *
  * Not supported (refused with the code the protocol gives): encrypted transfers (section 13, `encrypted`), resuming
  * across restarts (section 4), retained transfers whose chunks arrive before their manifest (they are dropped and
- * asked for again; a sender's retained copy cannot answer, so such a transfer times out). Signed manifests
- * (section 12) are checked when built with MQIMG_RX_WITH_SODIUM and given trusted keys.
+ * asked for again; a sender's retained copy cannot answer, so such a transfer times out), named receivers (a
+ * receiver identity and sealed statuses: a manifest's `epk` is accepted and the statuses stay in clear). Signed
+ * manifests (section 12) are checked when built with MQIMG_RX_WITH_SODIUM and given trusted keys.
  */
 #ifndef MQIMG_RX_H
 #define MQIMG_RX_H
@@ -38,7 +41,12 @@ extern "C" {
 #include "mqimg_rx_opts.h"
 
 /** The options that shape the state, as one number: mqimg_rx_init() compares the application's with the library's. */
-#ifdef MQIMG_RX_WITH_SODIUM
+#if defined(MQIMG_RX_WITH_IDENTITY) && !defined(MQIMG_RX_WITH_SODIUM)
+#error "MQIMG_RX_WITH_IDENTITY needs MQIMG_RX_WITH_SODIUM (libsodium's X25519, SHA-512 and Ed25519 key derivation)"
+#endif
+#ifdef MQIMG_RX_WITH_IDENTITY
+#define MQIMG_RX_OPTS_SODIUM_ 2u
+#elif defined(MQIMG_RX_WITH_SODIUM)
 #define MQIMG_RX_OPTS_SODIUM_ 1u
 #else
 #define MQIMG_RX_OPTS_SODIUM_ 0u
@@ -53,7 +61,11 @@ extern "C" {
  * Upper bound of the fixed part of the state, in bytes (the exact figure is mqimg_rx_state_size(0, 0), which
  * depends on the size of the platform's mbedtls_sha256_context; mqimg_rx_init() refuses a buffer too small).
  */
-#ifdef MQIMG_RX_WITH_SODIUM
+#if defined(MQIMG_RX_WITH_IDENTITY) /* the sealed status buffer, keys, the status key of each finished transfer */
+#define MQIMG_RX_FIXED_BYTES                                                                                      \
+  (3200 + 4 * MQIMG_RX_MAX_TOPIC + 4240 + 17 * MQIMG_RX_MAX_KEYS + 800 + 32 * MQIMG_RX_MAX_RANGES +               \
+   33 * MQIMG_RX_MAX_FINISHED)
+#elif defined(MQIMG_RX_WITH_SODIUM)
 #define MQIMG_RX_FIXED_BYTES (3200 + 4 * MQIMG_RX_MAX_TOPIC + 4240 + 17 * MQIMG_RX_MAX_KEYS)
 #else
 #define MQIMG_RX_FIXED_BYTES (3200 + 4 * MQIMG_RX_MAX_TOPIC)
@@ -94,7 +106,7 @@ typedef enum {
   MQIMG_RX_TIMEOUT,            /* not final: nothing stored for the timeout, or given up idle to make room */
   MQIMG_RX_SUPERSEDED,         /* final: a newer transfer with supersede arrived on the same topic */
   MQIMG_RX_WRITE_FAILED,       /* final: the write callback (or the complete callback) returned an error */
-  MQIMG_RX_CHECKSUM_MISMATCH,  /* final: the file's SHA-256 differs from the manifest's */
+  MQIMG_RX_CHECKSUM_MISMATCH,  /* final: the file's SHA-256 differs from the manifest's (not produced: protocol 3) */
   MQIMG_RX_NOT_AN_IMAGE,       /* final: raw pixels whose stride is not the format's, or refused by `begin` */
   MQIMG_RX_UNSIGNED,           /* not final: signatures required and the manifest has none */
   MQIMG_RX_UNTRUSTED_KEY,      /* not final: signed by a key not trusted */
@@ -153,7 +165,8 @@ typedef struct {
   /** Optional. A manifest was accepted; return 0 to take it, or an mqimg_rx_code to refuse it (e.g. the
    *  geometry does not fit the display: MQIMG_RX_NOT_AN_IMAGE, final). Called before anything is written. */
   int (*begin)(void *user, const mqimg_rx_info *info);
-  /** Optional. The file is whole and its SHA-256 matches: show it. Return 0, or non-zero (`write_failed`). */
+  /** Optional. The file is whole, every chunk checked against its hash page: show it. Return 0, or non-zero
+   * (`write_failed`). */
   int (*complete)(void *user, const mqimg_rx_info *info);
   /** Optional. A transfer that had begun failed with `code` (the table in README.md says which codes are final).
    *  Manifests refused before `begin` are not reported here: see mqimg_rx_on_message's return value. */
@@ -169,6 +182,15 @@ typedef struct {
   unsigned trusted_key_count;
   uint64_t (*wall_ms)(void *user);
   uint32_t max_age_ms;
+
+  /** A named receiver (MQIMG_RX_WITH_IDENTITY only; mqimg_rx_init refuses it otherwise): the 32-byte Ed25519 seed
+   *  of `mqimg keygen NAME` (NAME.key). The receiver id is then `k-` and the first 16 hex digits of SHA-256 of its
+   *  public key (`rx_id` is ignored and may be NULL), and to a manifest with `epk` (a sender run with
+   *  --recipient NAME.pub) every status is sealed under the status key of PROTOCOL.md 12.1. Must stay valid. */
+  const uint8_t *identity_seed;
+  /** Optional, with identity_seed: fills `out` with `len` random bytes (the nonces of sealed statuses), e.g.
+   *  esp_fill_random. NULL: libsodium's randombytes_buf. */
+  void (*random)(void *user, uint8_t *out, size_t len);
 } mqimg_rx_config;
 
 typedef struct mqimg_rx mqimg_rx;
@@ -209,20 +231,23 @@ mqimg_rx_code mqimg_rx_on_message_part(mqimg_rx *rx, const char *topic, size_t t
                                        size_t len, size_t offset, size_t total);
 
 /**
- * Runs the timers (flush, heartbeat, page requests, timeout) and a bounded share of the catching up that a filled
- * gap or a late hash page leaves (MQIMG_RX_WORK_PER_CALL in mqimg_rx_opts.h): chunks read back to feed the file's
- * SHA-256 and proof in order, chunks checked against a page that came after them, and then the completion. Call at
+ * Runs the timers (flush, heartbeat, page requests, timeout) and a bounded share of the catching up that a
+ * late hash page leaves (MQIMG_RX_WORK_PER_CALL in mqimg_rx_opts.h): chunks stored before their page, read back
+ * and checked against it, and then the completion. Call at
  * least every 15 ms, and again at once (releasing any lock in between) while mqimg_rx_work_left() is non-zero.
  */
 void mqimg_rx_poll(mqimg_rx *rx);
 
 /**
- * Non-zero while catching up is waiting for mqimg_rx_poll (chunks to read back and hash, chunks to check against a
- * page that came, a completion): call mqimg_rx_poll again soon. 0 when a call of mqimg_rx_poll would only run the
+ * Non-zero while catching up is waiting for mqimg_rx_poll (chunks to read back and check against a page that
+ * came, a completion): call mqimg_rx_poll again soon. 0 when a call of mqimg_rx_poll would only run the
  * timers. No call of the library does more than its own message plus about MQIMG_RX_WORK_PER_CALL chunks' worth
- * of this (2 x MQIMG_RX_WORK_PER_CALL SHA-256 passes over a chunk).
+ * of this (MQIMG_RX_WORK_PER_CALL SHA-256 passes over a chunk).
  */
 int mqimg_rx_work_left(const mqimg_rx *rx);
+
+/** The receiver id in its statuses and proofs: `rx_id`, or a named receiver's `k-` and key id (identity_seed). */
+const char *mqimg_rx_id(const mqimg_rx *rx);
 
 /** True while a transfer is in progress. */
 int mqimg_rx_busy(const mqimg_rx *rx);

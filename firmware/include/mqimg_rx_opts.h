@@ -38,18 +38,19 @@
 #ifndef MQIMG_RX_MAX_KEYS
 #define MQIMG_RX_MAX_KEYS 2
 #endif
-/** Bytes read back at a time through `read` (stored chunks hashed for the file's SHA-256); on the stack. */
+/** Bytes read back at a time through `read` (chunks stored before their hash page, checked once it came); on the
+ * stack. */
 #ifndef MQIMG_RX_READ_PIECE
 #define MQIMG_RX_READ_PIECE 256
 #endif
 /**
- * Work per call, in chunks' worth of hashing (1 to 64): chunks read back through `read` to catch the file's SHA-256
- * and proof up after a gap fills (each costs two SHA-256 passes, the file hash and the HMAC), and chunks that came
- * before their hash page checked once it came (one pass each; the file hash of a chunk that is next in order is
- * fed in the same pass), are spread over calls: one call of mqimg_rx_on_message, mqimg_rx_on_message_part or
- * mqimg_rx_poll does at most MQIMG_RX_WORK_PER_CALL x 2 passes of this catching up, beside its own message.
- * mqimg_rx_work_left() says when more is waiting (call mqimg_rx_poll again soon). 2: a call does at most about
- * 2.3 chunks' worth of the instructions a chunk costs in order (firmware/README.md, "Speed").
+ * Work per call, in chunks' worth of hashing (1 to 64): chunks that came before their hash page are read back
+ * through `read` and checked once it comes (one SHA-256 pass each), spread over calls: one call of
+ * mqimg_rx_on_message, mqimg_rx_on_message_part or mqimg_rx_poll checks at most MQIMG_RX_WORK_PER_CALL of them,
+ * beside its own message. mqimg_rx_work_left() says when more is waiting (call mqimg_rx_poll again soon). Nothing
+ * else is caught up: protocol 3's proof of receipt is built from each chunk's hash as it is stored, and a chunk that
+ * fills a gap costs what any chunk costs. 2: a call does at most about 3 chunks' worth of the instructions a chunk
+ * costs in order (firmware/README.md, "Bounded work per call").
  */
 #ifndef MQIMG_RX_WORK_PER_CALL
 #define MQIMG_RX_WORK_PER_CALL 2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes mqimg_rx's message handler (firmware/fuzz/fuzz_rx.c) with libFuzzer for SECONDS (default 60), starting
 # from the corpus in firmware/fuzz/corpus/ (new inputs go to a temporary folder, so the repository's corpus stays
-# as it is). Signed manifests (libsodium) are built in. Needs clang (clang-14 on Debian 12) with its libFuzzer
+# as it is). Signed manifests and named receivers (libsodium) are built in. Needs clang (clang-14 on Debian 12) with its libFuzzer
 # runtime, libmbedtls-dev and libsodium-dev.
 # Usage: bash firmware/scripts/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -12,7 +12,8 @@ if [ -z "$cc" ]; then
   echo "clang is not installed (apt-get install clang-14 libclang-rt-14-dev)" >&2
   exit 1
 fi
-CC=$cc cmake -S . -B build-fuzz -DMQIMG_RX_FUZZ=ON -DMQIMG_RX_WITH_SODIUM=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+CC=$cc cmake -S . -B build-fuzz -DMQIMG_RX_FUZZ=ON -DMQIMG_RX_WITH_SODIUM=ON -DMQIMG_RX_WITH_IDENTITY=ON \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j "$(nproc 2>/dev/null || echo 2)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

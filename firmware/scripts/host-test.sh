@@ -53,6 +53,23 @@ if [ -n "$bad" ]; then
 fi
 echo "built-in SHA-256: the library needs only $(echo $external)"
 
-# Signed manifests (libsodium) too, under the sanitizers.
-build_and_test build-host-asan -DMQIMG_RX_SANITIZE=ON -DMQIMG_RX_WITH_SODIUM=ON
+# Named receivers (MQIMG_RX_WITH_IDENTITY, with libsodium): the unit tests, the named-receiver vectors and the
+# allocation count of a named receiver's transfer (test_no_malloc); the library's outside symbols are string.h,
+# mbedTLS's SHA-256 and these libsodium functions (none allocates: test_no_malloc counts).
+build_and_test build-host-id -DMQIMG_RX_WITH_SODIUM=ON -DMQIMG_RX_WITH_IDENTITY=ON
+lib=build-host-id/libmqimg_rx.a
+external=$(comm -23 <(nm -g --undefined-only "$lib" | awk 'NF == 2 {print $2}' | sort -u) \
+  <(nm -g --defined-only "$lib" | awk 'NF == 3 {print $3}' | sort -u))
+sodium='crypto_sign_verify_detached|crypto_sign_seed_keypair|crypto_hash_sha512|crypto_scalarmult|randombytes_buf|sodium_init|sodium_memzero|sodium_base642bin'
+base='memchr|memcmp|memcpy|memmove|memset|strcmp|strlen|mbedtls_sha256_(init|free|starts|update|finish)(_ret)?|_GLOBAL_OFFSET_TABLE_|__stack_chk_fail'
+bad=$(echo "$external" | grep -Ev "^($base|$sodium)\$" || true)
+if [ -n "$bad" ]; then
+  echo "the library with named receivers references symbols outside its allowed set:" >&2
+  echo "$bad" >&2
+  exit 1
+fi
+echo "named receivers: the library needs $(echo $external)"
+
+# Signed manifests and named receivers (libsodium) too, under the sanitizers.
+build_and_test build-host-asan -DMQIMG_RX_SANITIZE=ON -DMQIMG_RX_WITH_SODIUM=ON -DMQIMG_RX_WITH_IDENTITY=ON
 echo "host tests passed"

@@ -10,8 +10,8 @@ static uint32_t default_win(uint32_t chunk_bytes) {
 
 /* Refuses the manifest `m` on T/mqimg/m.id with a failed status (no transfer set up). */
 static void refuse(mqimg_rx *rx, const char *topic, size_t t_len, const rx_manifest *m, mqimg_rx_code code) {
-  rx_publish_final(rx, topic, t_len, m->id, code, m->chunks, NULL);
-  if (rx_is_final(code)) rx_remember_finished(rx, m->id, code, m->chunks, NULL, rx_now(rx));
+  rx_publish_final(rx, topic, t_len, m->id, code, m->chunks, NULL, NULL); /* before set-up: in clear, as mqimg */
+  if (rx_is_final(code)) rx_remember_finished(rx, m->id, code, m->chunks, NULL, NULL, rx_now(rx));
 }
 
 mqimg_rx_code rx_on_manifest(mqimg_rx *rx, const char *topic, size_t t_len, const char *topic_id,
@@ -79,6 +79,17 @@ mqimg_rx_code rx_on_manifest(mqimg_rx *rx, const char *topic, size_t t_len, cons
       return MQIMG_RX_TOO_MANY_TRANSFERS;
     }
   }
+#ifdef MQIMG_RX_WITH_IDENTITY
+  /* A named receiver and a manifest that names an ephemeral key: every status of this transfer is sealed under the
+   * status key both ends derive (one X25519). An epk that is no usable key: dropped (the sender hears nothing).
+   * Computed once admitted, so that the repeats of a manifest refused for now cost no X25519. */
+  uint8_t named_key[32];
+  int named_key_ok = 0;
+  if (rx->cfg.identity_seed && m.epk[0]) {
+    if (rx_identity_status_key(rx, &m, named_key) != 0) return MQIMG_RX_INVALID_MANIFEST;
+    named_key_ok = 1;
+  }
+#endif
   /* Set up (nothing of an earlier transfer is needed any more). */
   (void)rx_manifest_parse(payload, len, &rx->m, rx->listed, 16 * (size_t)rx->max_pages, NULL);
   memcpy(rx->topic, topic, t_len);
@@ -112,15 +123,20 @@ mqimg_rx_code rx_on_manifest(mqimg_rx *rx, const char *topic, size_t t_len, cons
   rx->win = rx->cfg.win ? rx->cfg.win : default_win(rx->m.chunk_bytes);
   if (rx->win > 65535) rx->win = 65535;
   rx->ack_every = rx->win / 8 < 1 ? 1 : rx->win / 8 > 16 ? 16 : rx->win / 8;
-  rx->next = rx->held_count = rx->pending_count = rx->pages_held = rx->hashed = 0;
+  rx->next = rx->held_count = rx->pending_count = rx->pages_held = 0;
   rx->high = -1;
   rx->check_from = rx->m.chunks;
   rx->started_ms = rx->last_chunk_ms = now;
   rx->unreported = 0;
   rx_repairs_reset(rx);
-  rx_sha256_start(&rx->file_hash);
-  rx_hmac_start(&rx->hmac_inner, rx->m.nonce, 16);
-  rx->hashing = 1;
+  memset(rx->acc, 0, sizeof rx->acc);
+#ifdef MQIMG_RX_WITH_IDENTITY
+  rx->sealing = 0;
+  if (named_key_ok) {
+    memcpy(rx->status_key, named_key, 32);
+    rx->sealing = 1;
+  }
+#endif
   rx->active = 1;
   rx_publish_receiving(rx, now); /* the join: starts the chunks beyond the blind start */
   return MQIMG_RX_OK;

@@ -68,10 +68,15 @@ mqimg_rx *mqimg_rx_init_checked(void *buf, size_t len, uint32_t max_chunks, uint
                    "the application was compiled with other options than the library (MQIMG_RX_MAX_TOPIC, "
                    "MQIMG_RX_WITH_SODIUM...): set them in mqimg_rx_opts.h for both; the library has MQIMG_RX_MAX_TOPIC ",
                    MQIMG_RX_MAX_TOPIC, ", MQIMG_RX_MAX_RANGES ", MQIMG_RX_MAX_RANGES, "");
-  if (!cfg || !cfg->publish || !cfg->write || !cfg->read || !cfg->now_ms || !cfg->rx_id)
+  if (!cfg || !cfg->publish || !cfg->write || !cfg->read || !cfg->now_ms || (!cfg->rx_id && !cfg->identity_seed))
     return refused(buf, len, "a required callback (publish, write, read, now_ms) or rx_id is missing", 0, NULL, 0,
                    NULL);
-  if (!valid_rx_id(cfg->rx_id)) return refused(buf, len, "rx_id must be 1-64 of A-Z a-z 0-9 _ . -", 0, NULL, 0, NULL);
+#ifndef MQIMG_RX_WITH_IDENTITY
+  if (cfg->identity_seed)
+    return refused(buf, len, "identity_seed needs a library built with MQIMG_RX_WITH_IDENTITY", 0, NULL, 0, NULL);
+#endif
+  if (!cfg->identity_seed && !valid_rx_id(cfg->rx_id))
+    return refused(buf, len, "rx_id must be 1-64 of A-Z a-z 0-9 _ . -", 0, NULL, 0, NULL);
   if (max_chunks == 0 || max_pages == 0 || max_pages > 128)
     return refused(buf, len, "max_chunks must be 1 or more and max_pages 1 to 128", 0, NULL, 0, NULL);
   size_t need = mqimg_rx_state_size(max_chunks, max_pages);
@@ -82,7 +87,13 @@ mqimg_rx *mqimg_rx_init_checked(void *buf, size_t len, uint32_t max_chunks, uint
   rx->cfg = *cfg;
   if (rx->cfg.timeout_ms == 0) rx->cfg.timeout_ms = 30000;
   if (rx->cfg.max_size == 0) rx->cfg.max_size = 1073741824u;
-  rx->rx_len = strlen(cfg->rx_id);
+#ifdef MQIMG_RX_WITH_IDENTITY
+  if (cfg->identity_seed) { /* a named receiver: its id is its key's, `k-` and the key id */
+    rx_identity_init(rx);
+    rx->cfg.rx_id = rx->named_id;
+  }
+#endif
+  rx->rx_len = strlen(rx->cfg.rx_id);
   rx->max_chunks = max_chunks;
   rx->max_pages = max_pages;
   uint8_t *p = (uint8_t *)at + ALIGN_UP(sizeof *rx, 8);
@@ -194,6 +205,8 @@ mqimg_rx_code mqimg_rx_on_message_part(mqimg_rx *rx, const char *topic, size_t t
 }
 
 int mqimg_rx_work_left(const mqimg_rx *rx) { return rx_work_waiting(rx); }
+
+const char *mqimg_rx_id(const mqimg_rx *rx) { return rx->cfg.rx_id; }
 
 void mqimg_rx_poll(mqimg_rx *rx) {
   if (!rx->active) return;

@@ -9,7 +9,7 @@ rx_finished *rx_find_finished(mqimg_rx *rx, const char *id) {
 }
 
 void rx_remember_finished(mqimg_rx *rx, const char *id, mqimg_rx_code code, uint32_t chunks,
-                              const uint8_t *proof, uint32_t now) {
+                              const uint8_t *proof, const uint8_t *key, uint32_t now) {
   rx_finished *f = &rx->finished[rx->finished_next];
   rx->finished_next = (rx->finished_next + 1) % MQIMG_RX_MAX_FINISHED;
   memset(f, 0, sizeof *f);
@@ -19,10 +19,21 @@ void rx_remember_finished(mqimg_rx *rx, const char *id, mqimg_rx_code code, uint
   f->chunks = chunks;
   f->last_repeat_ms = now;
   if (proof) memcpy(f->proof, proof, 32);
+#ifdef MQIMG_RX_WITH_IDENTITY
+  f->sealed = key != NULL;
+  if (key) memcpy(f->key, key, 32);
+#else
+  (void)key;
+#endif
 }
 
 void rx_repeat_final(mqimg_rx *rx, const char *topic, size_t t_len, rx_finished *f) {
-  rx_publish_final(rx, topic, t_len, f->id, (mqimg_rx_code)f->code, f->chunks, f->proof);
+#ifdef MQIMG_RX_WITH_IDENTITY
+  const uint8_t *key = f->sealed ? f->key : NULL;
+#else
+  const uint8_t *key = NULL;
+#endif
+  rx_publish_final(rx, topic, t_len, f->id, (mqimg_rx_code)f->code, f->chunks, f->proof, key);
 }
 
 /* want-manifest for a page or chunk of an id whose manifest is unknown: at most once a second per id. */

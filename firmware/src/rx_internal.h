@@ -33,6 +33,10 @@ typedef struct {
   uint32_t chunks;
   uint32_t last_repeat_ms;
   uint8_t proof[32];
+#ifdef MQIMG_RX_WITH_IDENTITY
+  uint8_t sealed;  /* its statuses are sealed under `key` (a named receiver's transfer) */
+  uint8_t key[32];
+#endif
 } rx_finished;
 
 typedef struct {
@@ -60,16 +64,17 @@ struct mqimg_rx {
   mqimg_rx_info info;
   uint32_t per_page; /* H */
   uint32_t win, ack_every;
-  uint32_t next, held_count, pending_count, pages_held, hashed;
+  uint32_t next, held_count, pending_count, pages_held;
   int32_t high;
   uint32_t started_ms, last_chunk_ms, last_status_ms, first_unreported_ms, unreported;
   uint32_t repair_ms;
   unsigned asked_count;
   rx_asked asked[MQIMG_RX_MAX_ASKED];
-  rx_sha256 file_hash, hmac_inner, scratch;
-  int hashing; /* file_hash and hmac_inner started and not finished */
-  /* Catching up, spread over calls (rx_work): pending chunks from `check_from` on whose page is held are checked;
-   * held chunks from `hashed` on are fed to the file hash. `budget`: bytes of SHA-256 input left in this call. */
+  rx_sha256 scratch;
+  /* The proof of receipt as it grows (protocol 3, PROTOCOL.md 7.1): the XOR of the tags of the chunks held. */
+  uint8_t acc[32];
+  /* Catching up, spread over calls (rx_work): pending chunks from `check_from` on whose page is held are checked
+   * (read back). `budget`: bytes of chunk SHA-256 input left in this call. */
   uint32_t check_from;
   uint32_t budget;
   int worked; /* an item of catching up was done in this call */
@@ -85,8 +90,18 @@ struct mqimg_rx {
 
 #ifdef MQIMG_RX_WITH_SODIUM
   char key_ids[MQIMG_RX_MAX_KEYS][17];
-  /* The signing text of section 12: 18 lines, the topic, the name (up to 1,020 bytes) and pages (2,732) included. */
-  char sig_text[4200 + MQIMG_RX_MAX_TOPIC];
+  /* The signing text of section 12: 19 lines, the topic, the name (up to 1,020 bytes), pages (2,732) and epk (44)
+   * included. */
+  char sig_text[4250 + MQIMG_RX_MAX_TOPIC];
+#endif
+#ifdef MQIMG_RX_WITH_IDENTITY
+  /* A named receiver: its id (`k-` and its key id), X25519 private key, and the transfer in progress's status key. */
+  char named_id[19];
+  uint8_t x25519_private[32];
+  int sealing;
+  uint8_t status_key[32];
+  /* A sealed status: {"rx":"...","sealed":"<base64 of nonce, ciphertext, tag>"} */
+  char sealed[32 + 64 + 4 * ((RX_STATUS_BYTES + 28 + 2) / 3)];
 #endif
   char status_topic[MQIMG_RX_MAX_TOPIC + 32];
   char status[RX_STATUS_BYTES];
@@ -118,8 +133,9 @@ void rx_parse_topic(const char *t, size_t len, topic_parts *out);
 
 /* rx_finished.c: ended transfers and unknown ids. */
 rx_finished *rx_find_finished(mqimg_rx *rx, const char *id);
+/** `key`: the status key its statuses are sealed under (a named receiver's transfer), or NULL. */
 void rx_remember_finished(mqimg_rx *rx, const char *id, mqimg_rx_code code, uint32_t chunks, const uint8_t *proof,
-                          uint32_t now);
+                          const uint8_t *key, uint32_t now);
 void rx_repeat_final(mqimg_rx *rx, const char *topic, size_t t_len, rx_finished *f);
 void rx_want_manifest(mqimg_rx *rx, const char *topic, size_t t_len, const char *id, uint32_t now);
 
@@ -128,12 +144,16 @@ void rx_fail(mqimg_rx *rx, mqimg_rx_code code);
 mqimg_rx_code rx_on_page(mqimg_rx *rx, uint32_t j, const uint8_t *payload, size_t len);
 mqimg_rx_code rx_on_chunk(mqimg_rx *rx, uint32_t n, const uint8_t *payload, size_t len);
 uint32_t rx_chunk_length(const rx_manifest *m, uint32_t n);
-/** Chunk `n` was checked and written: held now (`payload`: its bytes, fed to the file hash at once when it is next in
- *  order; NULL: read back later by rx_work). */
-void rx_commit(mqimg_rx *rx, uint32_t n, const uint8_t *payload, uint32_t now);
+/** Chunk `n` was checked and written: held now. `digest`: its whole SHA-256, folded into the proof (7.1). */
+void rx_commit(mqimg_rx *rx, uint32_t n, const uint8_t digest[32], uint32_t now);
+/** Chunk `n`'s tag of the proof of receipt: SHA-256(nonce || n as 4 bytes big endian || digest). */
+void rx_chunk_tag(rx_sha256 *scratch, const uint8_t nonce[16], uint32_t n, const uint8_t digest[32],
+                  uint8_t out[32]);
+/** The proof of receipt: HMAC-SHA256(nonce, "mqimg-proof-v3" || acc || rx id). */
+void rx_proof(mqimg_rx *rx, uint8_t out[32]);
 /** A new call of the library: the budget of catching up for it (MQIMG_RX_WORK_PER_CALL). */
 void rx_work_begin(mqimg_rx *rx);
-/** Catching up within this call's budget: pending chunks whose page came, the file hash in order, completion. */
+/** Catching up within this call's budget: pending chunks whose page came, then the completion. */
 void rx_work(mqimg_rx *rx);
 /** Is catching up waiting? */
 int rx_work_waiting(const mqimg_rx *rx);
@@ -156,8 +176,11 @@ mqimg_rx_code rx_on_manifest(mqimg_rx *rx, const char *topic, size_t t_len, cons
 
 /* rx_status.c: the status JSON of section 7, published on T/mqimg/ID/r. */
 void rx_publish_receiving(mqimg_rx *rx, uint32_t now);
+/** `key`: seal it under this status key (a named receiver's transfer, MQIMG_RX_WITH_IDENTITY), or NULL: in clear. */
 void rx_publish_final(mqimg_rx *rx, const char *topic, size_t topic_len, const char *id, mqimg_rx_code code,
-                      uint32_t chunks, const uint8_t proof[32]);
+                      uint32_t chunks, const uint8_t proof[32], const uint8_t *key);
+/** The status key of the transfer in progress, or NULL when its statuses go in clear. */
+const uint8_t *rx_active_key(mqimg_rx *rx);
 void rx_publish_want_manifest(mqimg_rx *rx, const char *topic, size_t topic_len, const char *id);
 
 /* rx_repairs.c: which missing ranges to ask for now (section 7.2, item 3). */
@@ -172,6 +195,15 @@ unsigned rx_repairs_due(mqimg_rx *rx, uint32_t now, uint32_t (*out)[2], unsigned
 void rx_sig_init(mqimg_rx *rx);
 mqimg_rx_code rx_sig_check(mqimg_rx *rx, const char *topic, size_t t_len, const uint8_t *json, size_t len,
                            const rx_manifest *m);
+#endif
+
+#ifdef MQIMG_RX_WITH_IDENTITY
+/* rx_identity.c: named receivers (12.1). */
+void rx_identity_init(mqimg_rx *rx);
+/** The status key of the transfer of manifest `m` (with `epk`): 0, or -1 when `epk` is no usable X25519 key. */
+int rx_identity_status_key(mqimg_rx *rx, const rx_manifest *m, uint8_t key[32]);
+/** Seals the status in rx->status (`len` bytes; encrypted in place) into rx->sealed; its length, 0 if too long. */
+size_t rx_identity_seal(mqimg_rx *rx, const uint8_t key[32], const char *id, size_t len);
 #endif
 
 static inline int rx_bit(const uint8_t *bits, uint32_t i) { return (bits[i >> 3] >> (i & 7)) & 1; }

@@ -121,6 +121,17 @@ static int valid_type(const char *t, size_t len) {
   return i > start;
 }
 
+/* epk: ^[A-Za-z0-9+/]{43}=$ (32 bytes of standard base64) */
+static int valid_epk(const char *t, size_t len) {
+  if (len != 44 || t[43] != '=') return 0;
+  for (size_t i = 0; i < 43; i++) {
+    char c = t[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'))
+      return 0;
+  }
+  return 1;
+}
+
 static mqimg_rx_pixel_format pixel_format_of(const char *s) {
   static const char *const names[] = {"rgb565le", "rgb565be", "rgb888", "gray8", "gray4", "mono1"};
   for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -244,7 +255,7 @@ mqimg_rx_code rx_manifest_parse(const uint8_t *json, size_t len, rx_manifest *m,
         uint8_t c = rx_json_peek(&j);
         if (c == '-' || (c >= '0' && c <= '9')) {
           rc = rx_json_number_parse(&j, &n);
-          version_ok = rc == 0 && n.is_int && !n.negative && n.value == 2;
+          version_ok = rc == 0 && n.is_int && !n.negative && n.value == 3;
         } else {
           version_ok = 0;
           rc = rx_json_skip(&j);
@@ -330,6 +341,9 @@ mqimg_rx_code rx_manifest_parse(const uint8_t *json, size_t len, rx_manifest *m,
           bad = 1;
           rc = rx_json_skip(&j);
         }
+      } else if (strcmp(key, "epk") == 0) {
+        rc = str_field(&j, m->epk, sizeof m->epk, &tlen, &bad);
+        if (rc == 0 && !valid_epk(m->epk, tlen)) bad = 1;
       } else if (strcmp(key, "enc") == 0) {
         m->has_enc = 1;
         rc = rx_json_skip(&j);

@@ -22,6 +22,7 @@ typedef struct {
   int supersede;
   int has_enc; /* a sealed manifest (section 13) */
   int has_sig;
+  char epk[45];          /* named receivers (protocol 3): the sender's ephemeral X25519 key, base64; "" if absent */
   char sig_kid[17];      /* with has_sig: the key id */
   uint8_t sig_value[64]; /* with has_sig: the Ed25519 signature */
   uint32_t pages_bytes; /* decoded length of `pages` */
@@ -40,8 +41,10 @@ typedef struct {
  * Parses `json` (`len` bytes) and checks every rule of section 5 except the `id` against the topic. When
  * `pages_out` is not NULL, the decoded `pages` go there (at most `pages_cap` bytes). Returns MQIMG_RX_OK,
  * MQIMG_RX_NOT_JSON, MQIMG_RX_UNSUPPORTED_VERSION, MQIMG_RX_INVALID_MANIFEST, or MQIMG_RX_ENCRYPTED when `enc` is
- * present with `mqimg` 2 (checked before the fields that a sealed manifest hides). A `sig` that is not
- * {alg: "ed25519", kid: 16 hex digits, value: 88 characters of base64} breaks the schema (`invalid_manifest`).
+ * present with `mqimg` 3 (checked before the fields that a sealed manifest hides). A `sig` that is not
+ * {alg: "ed25519", kid: 16 hex digits, value: 88 characters of base64} breaks the schema (`invalid_manifest`), as
+ * does an `epk` that is not 44 characters of base64 (32 bytes). A receiver without an identity only keeps `epk`
+ * for the signing text; `mqimg` other than 3 (version 2 included) is MQIMG_RX_UNSUPPORTED_VERSION.
  * `capture`, when not NULL, receives copies of `name` and `pages` (cut at their caps; lengths count all).
  */
 mqimg_rx_code rx_manifest_parse(const uint8_t *json, size_t len, rx_manifest *m, uint8_t *pages_out,

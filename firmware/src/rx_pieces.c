@@ -68,6 +68,6 @@ mqimg_rx_code rx_on_piece(mqimg_rx *rx, int page, uint32_t index, const uint8_t 
     return MQIMG_RX_OK;
   }
   if (memcmp(digest, rx->hashes + 16 * (size_t)index, 16) != 0) return MQIMG_RX_CHUNK_HASH_MISMATCH;
-  rx_commit(rx, index, NULL, now);
+  rx_commit(rx, index, digest, now);
   return MQIMG_RX_OK;
 }

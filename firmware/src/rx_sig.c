@@ -63,7 +63,7 @@ mqimg_rx_code rx_sig_check(mqimg_rx *rx, const char *topic, size_t t_len, const 
   rx_manifest again;
   rx_manifest_capture cap;
   text t = {rx->sig_text, sizeof rx->sig_text, 0};
-  add_s(&t, "mqimg-sig-v2\n");
+  add_s(&t, "mqimg-sig-v3\n");
   add(&t, topic, t_len);
   add_s(&t, "\n");
   add_s(&t, m->id);
@@ -106,6 +106,8 @@ mqimg_rx_code rx_sig_check(mqimg_rx *rx, const char *topic, size_t t_len, const 
   if (m->pixel_format != MQIMG_RX_PX_NONE) add_u(&t, m->stride);
   add_s(&t, "\n");
   add_s(&t, m->supersede ? "1\n" : "0\n");
+  add_s(&t, m->epk); /* protocol 3: the sender's ephemeral key for named receivers, empty when absent */
+  add_s(&t, "\n");
   add_s(&t, m->sig_kid);
   if (t.len > t.cap) return MQIMG_RX_BAD_SIGNATURE;
   if (crypto_sign_verify_detached(m->sig_value, (const unsigned char *)t.buf, t.len, rx->cfg.trusted_keys[key]) != 0)

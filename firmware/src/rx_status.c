@@ -57,10 +57,30 @@ static out_buf begin_status(mqimg_rx *rx, const char *state) {
   return o;
 }
 
-static void send(mqimg_rx *rx, out_buf *o) {
+const uint8_t *rx_active_key(mqimg_rx *rx) {
+#ifdef MQIMG_RX_WITH_IDENTITY
+  if (rx->sealing) return rx->status_key;
+#endif
+  (void)rx;
+  return NULL;
+}
+
+/* Publishes the status in `o`, of transfer `id`: in clear, or sealed under `key` (PROTOCOL.md 12.1). */
+static void send(mqimg_rx *rx, out_buf *o, const char *id, const uint8_t *key) {
   put(o, "}");
   if (o->len >= o->cap) return;
   rx->status[o->len] = 0;
+#ifdef MQIMG_RX_WITH_IDENTITY
+  if (key) {
+    size_t n = rx_identity_seal(rx, key, id, o->len);
+    if (n == 0) return;
+    rx->stats.statuses++;
+    (void)rx->cfg.publish(rx->cfg.user, rx->status_topic, rx->sealed, n);
+    return;
+  }
+#else
+  (void)id, (void)key;
+#endif
   rx->stats.statuses++;
   (void)rx->cfg.publish(rx->cfg.user, rx->status_topic, rx->status, o->len);
 }
@@ -113,11 +133,11 @@ void rx_publish_receiving(mqimg_rx *rx, uint32_t now) {
   }
   rx->last_status_ms = now;
   rx->unreported = 0;
-  send(rx, &o);
+  send(rx, &o, rx->m.id, rx_active_key(rx));
 }
 
 void rx_publish_final(mqimg_rx *rx, const char *topic, size_t topic_len, const char *id, mqimg_rx_code code,
-                      uint32_t chunks, const uint8_t proof[32]) {
+                      uint32_t chunks, const uint8_t proof[32], const uint8_t *key) {
   static const char hex[] = "0123456789abcdef";
   if (status_topic(rx, topic, topic_len, id) != 0) return;
   out_buf o = begin_status(rx, code == MQIMG_RX_OK ? "complete" : "failed");
@@ -138,11 +158,11 @@ void rx_publish_final(mqimg_rx *rx, const char *topic, size_t topic_len, const c
     put(&o, mqimg_rx_code_name(code));
     put(&o, "\"");
   }
-  send(rx, &o);
+  send(rx, &o, id, key);
 }
 
 void rx_publish_want_manifest(mqimg_rx *rx, const char *topic, size_t topic_len, const char *id) {
   if (status_topic(rx, topic, topic_len, id) != 0) return;
   out_buf o = begin_status(rx, "want-manifest");
-  send(rx, &o);
+  send(rx, &o, id, NULL); /* no manifest, no key: in clear */
 }

@@ -1,5 +1,5 @@
-/* The transfer in progress: hash pages and chunks checked on arrival (6.3), storage, the in-order file hash and
- * proof (7.1), the status rules of 7.2, completion and failure. */
+/* The transfer in progress: hash pages and chunks checked on arrival (6.3), storage, the proof of receipt from
+ * the chunk hashes (7.1, protocol 3), the status rules of 7.2, completion and failure. */
 #include <string.h>
 #include "rx_internal.h"
 
@@ -7,60 +7,63 @@
 void rx_fail(mqimg_rx *rx, mqimg_rx_code code) {
   uint32_t now = rx_now(rx);
   rx->active = 0;
-  if (rx->hashing) {
-    rx_sha256_abandon(&rx->file_hash);
-    rx_sha256_abandon(&rx->hmac_inner);
-    rx->hashing = 0;
-  }
   rx_piece_abandon(rx);
   rx->stats.failed++;
-  rx_publish_final(rx, rx->topic, strlen(rx->topic), rx->m.id, code, rx->m.chunks, NULL);
-  if (rx_is_final(code)) rx_remember_finished(rx, rx->m.id, code, rx->m.chunks, NULL, now);
+  const uint8_t *key = rx_active_key(rx);
+  rx_publish_final(rx, rx->topic, strlen(rx->topic), rx->m.id, code, rx->m.chunks, NULL, key);
+  if (rx_is_final(code)) rx_remember_finished(rx, rx->m.id, code, rx->m.chunks, NULL, key, now);
   if (rx->cfg.failed) rx->cfg.failed(rx->cfg.user, &rx->info, code);
 }
 
-/* Feeds the file hash and the proof's HMAC with `len` bytes of the file at `offset`, read back through `read` in
- * pieces. 0, or -1 when a read failed. */
-static int hash_stored(mqimg_rx *rx, uint32_t offset, uint32_t len) {
-  uint8_t piece[MQIMG_RX_READ_PIECE];
-  for (uint32_t done = 0; done < len;) {
-    uint32_t step = len - done < sizeof piece ? len - done : (uint32_t)sizeof piece;
-    if (rx->cfg.read(rx->cfg.user, offset + done, piece, step) != 0) return -1;
-    rx_sha256_update(&rx->file_hash, piece, step);
-    rx_sha256_update(&rx->hmac_inner, piece, step);
-    done += step;
-  }
-  return 0;
+void rx_chunk_tag(rx_sha256 *scratch, const uint8_t nonce[16], uint32_t n, const uint8_t digest[32],
+                  uint8_t out[32]) {
+  uint8_t input[52]; /* one SHA-256 block */
+  memcpy(input, nonce, 16);
+  input[16] = (uint8_t)(n >> 24);
+  input[17] = (uint8_t)(n >> 16);
+  input[18] = (uint8_t)(n >> 8);
+  input[19] = (uint8_t)n;
+  memcpy(input + 20, digest, 32);
+  rx_sha256_once(scratch, input, sizeof input, out);
 }
 
+void rx_proof(mqimg_rx *rx, uint8_t out[32]) {
+  static const char LABEL[] = "mqimg-proof-v3";
+  rx_sha256 inner;
+  rx_hmac_start(&inner, rx->m.nonce, 16);
+  rx_sha256_update(&inner, (const uint8_t *)LABEL, sizeof LABEL - 1);
+  rx_sha256_update(&inner, rx->acc, 32);
+  rx_sha256_update(&inner, (const uint8_t *)rx->cfg.rx_id, rx->rx_len);
+  rx_hmac_finish(&inner, &rx->scratch, rx->m.nonce, 16, out);
+}
+
+/* Every chunk is held, each checked against its hash page, which the manifest lists: the file is the sender's. The
+ * file's SHA-256 is not computed again (protocol 3 allows skipping it when every chunk was checked against its
+ * page; it would be one more pass over the file, read back in order). */
 static void finish(mqimg_rx *rx) {
-  uint8_t digest[32], proof[32];
-  rx_sha256_finish(&rx->file_hash, digest);
-  rx->hashing = 0;
-  if (memcmp(digest, rx->m.sha256, 32) != 0) {
-    rx_sha256_finish(&rx->hmac_inner, proof);
-    rx_fail(rx, MQIMG_RX_CHECKSUM_MISMATCH);
-    return;
-  }
-  rx_sha256_update(&rx->hmac_inner, (const uint8_t *)rx->cfg.rx_id, rx->rx_len);
-  rx_hmac_finish(&rx->hmac_inner, &rx->scratch, rx->m.nonce, 16, proof);
+  uint8_t proof[32];
+  rx_proof(rx, proof);
   if (rx->cfg.complete && rx->cfg.complete(rx->cfg.user, &rx->info) != 0) {
     rx_fail(rx, MQIMG_RX_WRITE_FAILED);
     return;
   }
   rx->active = 0;
   rx->stats.completed++;
-  rx_remember_finished(rx, rx->m.id, MQIMG_RX_OK, rx->m.chunks, proof, rx_now(rx));
-  rx_publish_final(rx, rx->topic, strlen(rx->topic), rx->m.id, MQIMG_RX_OK, rx->m.chunks, proof);
+  const uint8_t *key = rx_active_key(rx);
+  rx_remember_finished(rx, rx->m.id, MQIMG_RX_OK, rx->m.chunks, proof, key, rx_now(rx));
+  rx_publish_final(rx, rx->topic, strlen(rx->topic), rx->m.id, MQIMG_RX_OK, rx->m.chunks, proof, key);
 }
 
 uint32_t rx_chunk_length(const rx_manifest *m, uint32_t n) {
   return n == m->chunks - 1 ? m->size - n * m->chunk_bytes : m->chunk_bytes;
 }
 
-/* Chunk `n`, checked and written, is held now: bookkeeping, hashing when it is next in order, and the status rules
- * of 7.2. The file hash of chunks held beyond a gap, and the completion, are left to rx_work. */
-void rx_commit(mqimg_rx *rx, uint32_t n, const uint8_t *payload, uint32_t now) {
+/* Chunk `n`, checked and written, is held now: bookkeeping, its tag folded into the proof, and the status rules of
+ * 7.2. The completion is left to rx_work. */
+void rx_commit(mqimg_rx *rx, uint32_t n, const uint8_t digest[32], uint32_t now) {
+  uint8_t tag[32];
+  rx_chunk_tag(&rx->scratch, rx->m.nonce, n, digest, tag);
+  for (int i = 0; i < 32; i++) rx->acc[i] ^= tag[i];
   rx_set_bit(rx->held, n);
   rx->held_count++;
   rx->stats.chunks_stored++;
@@ -68,20 +71,14 @@ void rx_commit(mqimg_rx *rx, uint32_t n, const uint8_t *payload, uint32_t now) {
   if ((int32_t)n > rx->high) rx->high = (int32_t)n;
   while (rx->next < rx->m.chunks && rx_bit(rx->held, rx->next)) rx->next++;
   int repaired = rx_repairs_arrived(rx, n, now);
-  if (n == rx->hashed && payload) { /* in order: its bytes are at hand, nothing to read back */
-    uint32_t len = rx_chunk_length(&rx->m, n);
-    rx_sha256_update(&rx->file_hash, payload, len);
-    rx_sha256_update(&rx->hmac_inner, payload, len);
-    rx->hashed++;
-  }
-  if (rx->held_count == rx->m.chunks) return; /* completion (or the rest of the file hash) comes in rx_work */
+  if (rx->held_count == rx->m.chunks) return; /* the completion comes in rx_work, in this same call */
   int gap = n > rx->next && !rx_bit(rx->held, n - 1);
   if (rx->unreported++ == 0) rx->first_unreported_ms = now;
   if (gap || repaired || rx->unreported >= rx->ack_every) rx_publish_receiving(rx, now);
 }
 
 void rx_work_begin(mqimg_rx *rx) {
-  rx->budget = rx->active ? 2u * MQIMG_RX_WORK_PER_CALL * rx->m.chunk_bytes : 0;
+  rx->budget = rx->active ? (uint32_t)MQIMG_RX_WORK_PER_CALL * rx->m.chunk_bytes : 0;
   rx->worked = 0;
 }
 
@@ -108,12 +105,11 @@ static uint32_t next_check(mqimg_rx *rx) {
   return rx->check_from;
 }
 
-static int stored_chunk_matches(mqimg_rx *rx, uint32_t n, int *read_failed);
+static int stored_chunk_matches(mqimg_rx *rx, uint32_t n, uint8_t digest[32], int *read_failed);
 
 int rx_work_waiting(const mqimg_rx *rx) {
   if (!rx->active) return 0;
-  if (rx->hashed == rx->m.chunks) return 1; /* the completion */
-  if (rx_bit(rx->held, rx->hashed)) return 1;
+  if (rx->held_count == rx->m.chunks) return 1; /* the completion */
   if (rx->pending_count == 0) return 0;
   for (uint32_t n = rx->check_from; n < rx->m.chunks; n++) {
     if ((n & 7) == 0 && rx->pending[n >> 3] == 0) {
@@ -134,8 +130,9 @@ void rx_work(mqimg_rx *rx) {
       rx_clear_bit(rx->pending, n);
       rx->pending_count--;
       int read_failed = 0;
-      if (stored_chunk_matches(rx, n, &read_failed)) {
-        rx_commit(rx, n, NULL, rx_now(rx));
+      uint8_t digest[32];
+      if (stored_chunk_matches(rx, n, digest, &read_failed)) {
+        rx_commit(rx, n, digest, rx_now(rx));
       } else if (read_failed) {
         rx_fail(rx, MQIMG_RX_WRITE_FAILED);
       } else {
@@ -144,25 +141,15 @@ void rx_work(mqimg_rx *rx) {
       }
       continue;
     }
-    /* The file hash, in order, over chunks held beyond what was hashed (read back). */
-    if (rx->hashed < rx->m.chunks && rx_bit(rx->held, rx->hashed)) {
-      uint32_t n = rx->hashed, len = rx_chunk_length(&rx->m, n);
-      if (!afford(rx, 2 * len)) return;
-      if (hash_stored(rx, n * rx->m.chunk_bytes, len) != 0) {
-        rx_fail(rx, MQIMG_RX_WRITE_FAILED);
-        return;
-      }
-      rx->hashed++;
-      continue;
-    }
-    if (rx->hashed == rx->m.chunks) finish(rx);
+    if (rx->held_count == rx->m.chunks) finish(rx);
     return;
   }
 }
 
-/* SHA-256 of chunk `n` read back from storage, first 16 bytes compared with its hash. 1 when it matches. */
-static int stored_chunk_matches(mqimg_rx *rx, uint32_t n, int *read_failed) {
-  uint8_t piece[MQIMG_RX_READ_PIECE], digest[32];
+/* SHA-256 of chunk `n` read back from storage (into `digest`), first 16 bytes compared with its hash. 1 when it
+ * matches. */
+static int stored_chunk_matches(mqimg_rx *rx, uint32_t n, uint8_t digest[32], int *read_failed) {
+  uint8_t piece[MQIMG_RX_READ_PIECE];
   uint32_t offset = n * rx->m.chunk_bytes, len = rx_chunk_length(&rx->m, n);
   rx_sha256_start(&rx->scratch);
   for (uint32_t done = 0; done < len;) {
@@ -236,6 +223,6 @@ mqimg_rx_code rx_on_chunk(mqimg_rx *rx, uint32_t n, const uint8_t *payload, size
     rx_fail(rx, MQIMG_RX_WRITE_FAILED);
     return MQIMG_RX_WRITE_FAILED;
   }
-  rx_commit(rx, n, payload, now);
+  rx_commit(rx, n, digest, now);
   return MQIMG_RX_OK;
 }

@@ -1,4 +1,6 @@
-/* Signed manifests (PROTOCOL.md section 12) against the document's test vector; built with MQIMG_RX_WITH_SODIUM. */
+/* Signed manifests (PROTOCOL.md section 12) against the test vectors of protocol 3 (signing text `mqimg-sig-v3`,
+ * with the `epk` line); built with MQIMG_RX_WITH_SODIUM. The vector's signature is scripts/protocol-vectors.ts'
+ * `signature`; the one with `epk` is its named receiver's manifest signed with the same key (signManifest). */
 #include <stdio.h>
 #include <string.h>
 #include "mqimg_rx.h"
@@ -30,13 +32,18 @@ static const uint8_t VECTOR_KEY[32] = {0x03, 0xa1, 0x07, 0xbf, 0xf3, 0xce, 0x10,
                                        0x0d, 0x5f, 0x1d, 0xdc, 0x86, 0x64, 0x12, 0x55, 0x31, 0xb8};
 static const uint8_t OTHER_KEY[32] = {1, 2, 3};
 #define BODY                                                                                                     \
-  "{\"mqimg\":2,\"id\":\"0123456789abcdef\",\"nonce\":\"404142434445464748494a4b4c4d4e4f\",\"name\":\"vector.bin\"," \
+  "{\"mqimg\":3,\"id\":\"0123456789abcdef\",\"nonce\":\"404142434445464748494a4b4c4d4e4f\",\"name\":\"vector.bin\"," \
   "\"type\":\"image/png\",\"size\":200,\"chunkBytes\":64,\"chunks\":4,\"sha256\":"                               \
   "\"1901da1c9f699b48f6b2636e65cbf73abf99d0441ef67f5c540a42f7051dec6f\",\"pages\":\"l+fci+tipV4nTO1v5HgaRg==\","   \
   "\"width\":10,\"height\":5,\"createdMs\":1767225600000"
+/* The named-receiver vector's epk, and the signature of BODY with it (signing text line 18: the epk). */
+#define EPK ",\"epk\":\"ST6C/HRGSlkmiBdiPSBTxeuOLMSpiLT+4XnsawENUx0=\""
+#define SIG_EPK                                                                                                  \
+  ",\"sig\":{\"alg\":\"ed25519\",\"kid\":\"56475aa75463474c\",\"value\":"                                        \
+  "\"RvbTCECyU7ZRk87U/VDkEBrXoMRgU02kfsoWdm2T6G4iwJU7yypVuI32Vx/Wd/W/qEJlAULB9tlXIrfWlQjOCA==\"}"
 #define SIG                                                                                                      \
   ",\"sig\":{\"alg\":\"ed25519\",\"kid\":\"56475aa75463474c\",\"value\":"                                        \
-  "\"368LjCw4jsS0M1StFwpHA5LT9zGS0N4tTt8gYy83VA8aOitRr0akjr+KNi3kYJPc2mhD93ajsG8D6wfLA2YIAw==\"}"
+  "\"swFffaVSWuOpB5FTmEFAxKc+GhkHvlV5v+z0BzKjQl3hzVU1gi/MWz5xjKSsBtWRqlzNTG31180b1fJINuiSAg==\"}"
 
 static uint8_t state[MQIMG_RX_STATE_SIZE(16, 4)];
 
@@ -72,6 +79,17 @@ int main(void) {
   char reordered[1024];
   snprintf(reordered, sizeof reordered, "{\"x\":[1],%s,%s}", SIG + 1, BODY + 1);
   CHECK(try_manifest(&VECTOR_KEY, T, reordered) == MQIMG_RX_OK);
+  /* epk is signed: with it, its own signature; the vector's without it, or another epk, fail */
+  CHECK(try_manifest(&VECTOR_KEY, T, BODY EPK SIG_EPK "}") == MQIMG_RX_OK);
+  CHECK(strstr(last, "\"state\":\"receiving\"") != NULL);
+  CHECK(try_manifest(&VECTOR_KEY, T, BODY SIG_EPK "}") == MQIMG_RX_BAD_SIGNATURE);
+  CHECK(try_manifest(&VECTOR_KEY, T, BODY EPK SIG "}") == MQIMG_RX_BAD_SIGNATURE);
+  CHECK(try_manifest(&VECTOR_KEY, T, BODY ",\"epk\":\"AT6C/HRGSlkmiBdiPSBTxeuOLMSpiLT+4XnsawENUx0=\"" SIG_EPK "}") ==
+        MQIMG_RX_BAD_SIGNATURE);
+  /* a version 2 signature (mqimg-sig-v2 text) of the same fields does not verify under version 3 */
+  CHECK(try_manifest(&VECTOR_KEY, T, BODY ",\"sig\":{\"alg\":\"ed25519\",\"kid\":\"56475aa75463474c\",\"value\":"
+                                       "\"368LjCw4jsS0M1StFwpHA5LT9zGS0N4tTt8gYy83VA8aOitRr0akjr+KNi3kYJPc2mhD93ajsG8D6wfLA2YIAw==\"}}") ==
+        MQIMG_RX_BAD_SIGNATURE);
   /* malformed sig: the schema is broken */
   CHECK(try_manifest(&VECTOR_KEY, T, BODY ",\"sig\":{\"alg\":\"ed25519\",\"kid\":\"56475aa75463474c\"}}") ==
         MQIMG_RX_INVALID_MANIFEST);

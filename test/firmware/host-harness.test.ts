@@ -4,6 +4,7 @@
  * (`--receivers 1` is satisfied by it alone). Built here with CMake and the system's C compiler; without cmake,
  * a C compiler, libmosquitto-dev or libmbedtls-dev the suite skips locally and fails under CI=true.
  * MQIMG_RX_SANITIZE=1 builds the library and the harness with AddressSanitizer and UBSan instead (CI runs both).
+ * The harness is built with MQIMG_RX_WITH_SODIUM and MQIMG_RX_WITH_IDENTITY (signed manifests, named receivers).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,6 +13,9 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareImage } from '../../src/image/prepare-image.js';
+import { loadRecipients } from '../../src/platform/key-files.js';
+import { sendTransfer } from '../../src/session/send/send-session.js';
+import { MqttTransport } from '../../src/transport/mqtt-transport.js';
 import { runCli, SAMPLES } from '../helpers/cli.js';
 import { jsonLines, sha256, tempDir } from '../helpers/files.js';
 import { useMosquitto } from '../helpers/mosquitto.js';
@@ -92,6 +96,7 @@ describe.skipIf(!required)(
         '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
         `-DMQIMG_RX_SANITIZE=${SANITIZE ? 'ON' : 'OFF'}`,
         '-DMQIMG_RX_WITH_SODIUM=ON',
+        '-DMQIMG_RX_WITH_IDENTITY=ON',
       ];
       execFileSync('cmake', ['-S', FIRMWARE, '-B', BUILD, ...options], {
         stdio: 'pipe',
@@ -326,6 +331,57 @@ describe.skipIf(!required)(
         expect(harness.events().some((e) => e.event === 'begin')).toBe(false);
       } finally {
         harness.child.kill('SIGKILL');
+      }
+    });
+    it('as a named receiver (--identity NAME.key), proves receipt to a sender that names it, in sealed statuses', async () => {
+      const keys = tempDir('mqimg-fw-keys-');
+      const keygen = await runCli(['keygen', join(keys, 'hall')]);
+      expect(keygen.code, keygen.stderr).toBe(0);
+      const recipients = await loadRecipients([join(keys, 'hall.pub')]);
+      const named = `k-${recipients[0]?.keyId}`;
+      const bytes = readFileSync(LANDSCAPE);
+      const image = { bytes, name: 'landscape.jpg', mediaType: 'image/jpeg', width: 1, height: 1 };
+
+      // The named receiver: the send is delivered on its sealed complete status (its proof checked by the sender).
+      const out = join(tempDir('mqimg-fw-'), 'named.bin');
+      const harness = await startHarness(broker.port, 'fw/named', out, ['--identity', join(keys, 'hall.key')]);
+      const transport = await MqttTransport.connect({ url: broker.url });
+      try {
+        expect(harness.events()[0]).toEqual({ event: 'ready', rx: named });
+        const result = await sendTransfer(transport, image, {
+          topic: 'fw/named',
+          chunkBytes: 1024,
+          timeoutMs: 20_000,
+          recipients,
+        });
+        expect(result.receivers.map((r) => [r.id, r.state])).toEqual([[named, 'complete']]);
+        expect(result.manifest.epk).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+        expect(await harness.done).toBe(0);
+        expect(readFileSync(out).equals(bytes)).toBe(true);
+      } finally {
+        harness.child.kill('SIGKILL');
+      }
+
+      // The same library as an ordinary receiver (no identity) takes the transfer and answers in clear: a sender
+      // that names `hall` does not count it (nor is paced by it), and fails.
+      const out2 = join(tempDir('mqimg-fw-'), 'clear.bin');
+      const plain = await startHarness(broker.port, 'fw/named2', out2);
+      try {
+        const error = await sendTransfer(transport, image, {
+          topic: 'fw/named2',
+          chunkBytes: 1024,
+          timeoutMs: 2_000,
+          recipients,
+        }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toMatchObject({ code: 'no_receiver' });
+        // It did take the transfer and answer (in clear, as rx-host): the sender heard it and did not count it.
+        expect(plain.events().some((e) => e.event === 'begin')).toBe(true);
+      } finally {
+        plain.child.kill('SIGKILL');
+        await transport.close();
       }
     });
   },
