@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
-import { debugLevelFromEnvironment, debugLog, enableDebug } from '../cli/debug-log.js';
-import { ERROR_PREFIX, processOutput } from '../cli/output.js';
+import { debugLevelFromEnvironment, debugLog, enableDebug } from '../cli/output/debug-log.js';
+import { ERROR_PREFIX, processOutput } from '../cli/output/output.js';
 import { buildProgram, checkCommandName } from '../cli/program.js';
 import { ExitCode, MqimgError } from '../errors.js';
 

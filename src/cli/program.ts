@@ -1,15 +1,15 @@
 import { Command } from 'commander';
-import { brokerCommand } from './broker-command.js';
-import { clearCommand } from './clear-command.js';
+import { brokerCommand } from './commands/broker-command.js';
+import { clearCommand } from './commands/clear-command.js';
+import { demoCommand } from './commands/demo-command.js';
+import { displayCommand } from './commands/display-command.js';
+import { keygenCommand } from './commands/keygen-command.js';
+import { receiveCommand } from './commands/receive-command.js';
+import { relayCommand } from './commands/relay-command.js';
+import { sendCommand } from './commands/send-command.js';
 import type { RunContext } from './context.js';
-import { debugLevelFromEnvironment, enableDebug } from './debug-log.js';
-import { demoCommand } from './demo-command.js';
-import { displayCommand } from './display-command.js';
-import { keygenCommand } from './keygen-command.js';
-import { ERROR_PREFIX } from './output.js';
-import { receiveCommand } from './receive-command.js';
-import { relayCommand } from './relay-command.js';
-import { sendCommand } from './send-command.js';
+import { debugLevelFromEnvironment, enableDebug } from './output/debug-log.js';
+import { ERROR_PREFIX } from './output/output.js';
 
 /** commander's argParser for a flag given several times: `-vv` is 2. */
 const countRepeats = (_value: string, previous: number) => previous + 1;

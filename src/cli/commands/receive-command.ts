@@ -1,14 +1,25 @@
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import type { DeclaredImage } from '../image/verify-image.js';
-import { definedOnly } from '../protocol/defined.js';
-import type { ReceiveEvent } from '../session/receive-events.js';
-import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
-import type { RunContext } from './context.js';
-import { debugLog } from './debug-log.js';
-import { formatBytes, formatSeconds, humanBytes, type Output, plural, quietOutput } from './output.js';
-import { byteSize, integerIn, secondsToMs } from './parse-values.js';
-import { bytesAndRate, ProgressBars, progressWanted } from './progress.js';
+import { UsageError } from '../../errors.js';
+import type { DeclaredImage } from '../../image/verify-image.js';
+import { definedOnly } from '../../protocol/defined.js';
+import type { ReceiveEvent } from '../../session/receive-events.js';
+import type { RunContext } from '../context.js';
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  toConnectOptions,
+} from '../options/connection-options.js';
+import { byteSize, integerIn, secondsToMs } from '../options/parse-values.js';
+import { debugLog } from '../output/debug-log.js';
+import {
+  formatBytes,
+  formatSeconds,
+  humanBytes,
+  type Output,
+  plural,
+  quietOutput,
+} from '../output/output.js';
+import { bytesAndRate, ProgressBars, progressWanted } from '../output/progress.js';
 
 /**
  * Bytes of chunk payload between the receiver's forced minor garbage collections (`ReceiverOptions.gcEveryBytes`):
@@ -107,16 +118,16 @@ export function receiveCommand(context: RunContext): Command {
     .option('-q, --quiet', 'no progress display and no messages but failures');
   addConnectionOptions(command);
   return command.action(async (flags: ReceiveFlags) => {
-    const { receiveImages } = await import('../session/receive-images.js');
+    const { receiveImages } = await import('../../session/receive-images.js');
     if (flags.republish !== undefined) {
-      const { sendTopicProblem } = await import('../protocol/topics.js');
+      const { sendTopicProblem } = await import('../../protocol/topics.js');
       const problem = sendTopicProblem(flags.republish.replaceAll('{topic}', 't').replaceAll('{name}', 'n'));
       if (problem) throw new UsageError(`invalid --republish: ${problem}`);
     }
     const count = flags.once ? 1 : flags.count;
     const keys =
       flags.trust !== undefined || flags.encrypt !== undefined
-        ? await import('../session/key-files.js')
+        ? await import('../../session/key-files.js')
         : undefined;
     const trust = flags.trust !== undefined ? await keys?.loadTrustedKeys(flags.trust) : undefined;
     const secret = flags.encrypt !== undefined ? await keys?.loadSecret(flags.encrypt) : undefined;
@@ -223,6 +234,6 @@ function receiveReport(output: Output, flags: ReceiveFlags, bars: ProgressBars |
 
 /** `--verify-image`: the file must be the image (or the raw pixels) its manifest declares. */
 async function verifyImage(path: string, manifest: DeclaredImage): Promise<string | undefined> {
-  const { imageProblem } = await import('../image/verify-image.js');
+  const { imageProblem } = await import('../../image/verify-image.js');
   return imageProblem(path, manifest);
 }

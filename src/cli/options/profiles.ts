@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { UsageError } from '../errors.js';
-import { FITS, OUTPUT_FORMATS } from '../image/output-formats.js';
+import { UsageError } from '../../errors.js';
+import { FITS, OUTPUT_FORMATS } from '../../image/output-formats.js';
 
 /** A named set of `mqimg send` options for one kind of display. Explicit options on the command line win. */
 export const profileSchema = z.strictObject({

@@ -1,16 +1,29 @@
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import { FITS, OUTPUT_FORMATS, type OutputFormat } from '../image/output-formats.js';
-import type { ImageInput } from '../session/send-images.js';
-import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
-import type { RunContext } from './context.js';
-import { debugLog } from './debug-log.js';
-import { applyProfile, checkImageOptions, type ImageFlags, imageOptions } from './image-options.js';
-import { errorLine, failureOf, quietOutput } from './output.js';
-import { byteSize, dimensions, integerIn, interval, secondsToMs } from './parse-values.js';
-import { ProgressBars, progressWanted } from './progress.js';
-import { addSendSecurityOptions, loadSendSecurity, type SendSecurityFlags } from './security-options.js';
-import { interruptedSendLine, reportDelivered, type Sending, showSendProgress } from './send-report.js';
+import { UsageError } from '../../errors.js';
+import { FITS, OUTPUT_FORMATS, type OutputFormat } from '../../image/output-formats.js';
+import type { ImageInput } from '../../session/send-images.js';
+import type { RunContext } from '../context.js';
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  toConnectOptions,
+} from '../options/connection-options.js';
+import { applyProfile, checkImageOptions, type ImageFlags, imageOptions } from '../options/image-options.js';
+import { byteSize, dimensions, integerIn, interval, secondsToMs } from '../options/parse-values.js';
+import {
+  addSendSecurityOptions,
+  loadSendSecurity,
+  type SendSecurityFlags,
+} from '../options/security-options.js';
+import { debugLog } from '../output/debug-log.js';
+import { errorLine, failureOf, quietOutput } from '../output/output.js';
+import { ProgressBars, progressWanted } from '../output/progress.js';
+import {
+  interruptedSendLine,
+  reportDelivered,
+  type Sending,
+  showSendProgress,
+} from '../output/send-report.js';
 
 /** Parsed `send` options: the image options have the library's names and types (PrepareOptions). */
 interface SendFlags extends ConnectionFlags, SendSecurityFlags, ImageFlags {
@@ -148,7 +161,7 @@ export function sendCommand(context: RunContext): Command {
       throw new UsageError('--name names one image: give exactly one file, URL or -');
     await applyProfile(command, flags);
     checkImageOptions(flags);
-    const { sendImages } = await import('../session/send-images.js');
+    const { sendImages } = await import('../../session/send-images.js');
     type SendImagesOptions = Parameters<typeof sendImages>[1];
     const bars = progressWanted(flags)
       ? (await ProgressBars.start(context.output)).stopOn(context.signal)
@@ -204,8 +217,10 @@ async function inputsOf(
 ): Promise<ImageInput[]> {
   const isUrl = (file: string) => /^https?:\/\//i.test(file);
   // image-sources.ts (node:crypto, fs.watch) only for URLs: a plain `send FILE` starts sooner without it.
-  const fetchImage = files.some(isUrl) ? (await import('../session/image-sources.js')).fetchImage : undefined;
-  const { loadInput } = await import('../session/send-images.js');
+  const fetchImage = files.some(isUrl)
+    ? (await import('../../session/image-sources.js')).fetchImage
+    : undefined;
+  const { loadInput } = await import('../../session/send-images.js');
   const inputs = await Promise.all(files.map((f) => (fetchImage && isUrl(f) ? fetchImage(f, signal) : f)));
   if (name === undefined) return inputs;
   const [only] = inputs;
@@ -219,11 +234,11 @@ async function sendLive(
   flags: SendFlags,
   url: string,
   output: ReturnType<typeof quietOutput>,
-  sendOptions: Parameters<typeof import('../session/send-feed.js').sendFeed>[1],
+  sendOptions: Parameters<typeof import('../../session/send-feed.js').sendFeed>[1],
   bars: ProgressBars | undefined,
 ): Promise<void> {
-  const { pollUrl, watchFolder } = await import('../session/image-sources.js');
-  const { sendFeed } = await import('../session/send-feed.js');
+  const { pollUrl, watchFolder } = await import('../../session/image-sources.js');
+  const { sendFeed } = await import('../../session/send-feed.js');
   const onError = (error: unknown) => {
     if (sendOptions.onSending && bars) bars.stop();
     if (flags.json) output.json({ event: 'failed', ...failureOf(error) });

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import { definedOnly } from '../protocol/defined.js';
-import { errnoMessage } from '../session/errno-message.js';
-import type { ConnectOptions } from '../transport/mqtt-transport.js';
+import { UsageError } from '../../errors.js';
+import { definedOnly } from '../../protocol/defined.js';
+import { errnoMessage } from '../../session/errno-message.js';
+import type { ConnectOptions } from '../../transport/mqtt-transport.js';
+import type { Output } from '../output/output.js';
 import { normalizeBrokerUrl, withHostAndPort } from './broker-url.js';
-import type { Output } from './output.js';
 import { integerIn } from './parse-values.js';
 
 /** Default broker URL when neither --url nor MQIMG_URL is given. */

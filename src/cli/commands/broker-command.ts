@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Command } from 'commander';
-import type { RunContext } from './context.js';
-import { integerIn } from './parse-values.js';
+import type { RunContext } from '../context.js';
+import { integerIn } from '../options/parse-values.js';
 
 /** `mqimg broker [--port] [--ws-port]` */
 export function brokerCommand(context: RunContext): Command {
@@ -15,7 +15,7 @@ export function brokerCommand(context: RunContext): Command {
       integerIn(0, 65_535),
     )
     .action(async (flags: { port: number; host: string; wsPort?: number }) => {
-      const { startEmbeddedBroker } = await import('../broker/embedded-broker.js');
+      const { startEmbeddedBroker } = await import('../../broker/embedded-broker.js');
       const broker = await startEmbeddedBroker({ port: flags.port, host: flags.host, wsPort: flags.wsPort });
       const ws = broker.wsUrl ? ` and ${broker.wsUrl} (WebSocket)` : '';
       context.output.result(`broker listening on ${broker.url}${ws}; Ctrl-C stops it`);

@@ -1,7 +1,11 @@
 import { Command } from 'commander';
-import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
-import type { RunContext } from './context.js';
-import { plural, quietOutput } from './output.js';
+import type { RunContext } from '../context.js';
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  toConnectOptions,
+} from '../options/connection-options.js';
+import { plural, quietOutput } from '../output/output.js';
 
 interface ClearFlags extends ConnectionFlags {
   topic: string;
@@ -24,8 +28,8 @@ export function clearCommand(context: RunContext): Command {
   addConnectionOptions(command);
   return command.action(async (flags: ClearFlags) => {
     const output = flags.quiet ? quietOutput(context.output) : context.output;
-    const { MqttTransport } = await import('../transport/mqtt-transport.js');
-    const { clearRetained } = await import('../session/clear-retained.js');
+    const { MqttTransport } = await import('../../transport/mqtt-transport.js');
+    const { clearRetained } = await import('../../session/clear-retained.js');
     const transport = await MqttTransport.connect(toConnectOptions(flags, output));
     try {
       const cleared = await clearRetained(transport, flags.topic);

@@ -1,7 +1,7 @@
-import type { PreparedImage } from '../image/prepare-image.js';
-import { definedOnly } from '../protocol/defined.js';
-import type { ReceiverView } from '../protocol/send-planner.js';
-import type { SendProgress, SendResult } from '../session/send-session.js';
+import type { PreparedImage } from '../../image/prepare-image.js';
+import { definedOnly } from '../../protocol/defined.js';
+import type { ReceiverView } from '../../protocol/send-planner.js';
+import type { SendProgress, SendResult } from '../../session/send-session.js';
 import { formatBytes, formatSeconds, type Output, plural } from './output.js';
 import { bytesAndRate, type ProgressBars, receiversAndResends } from './progress.js';
 
