@@ -8,7 +8,7 @@ export function brokerCommand(context: RunContext): Command {
   return new Command('broker')
     .description('run an embedded MQTT 3.1.1 broker (aedes, in memory) for trying mqimg on one machine')
     .option('-p, --port <port>', 'TCP port to listen on', integerIn(0, 65_535), 1883)
-    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('-h, --host <address>', 'address to listen on', '127.0.0.1')
     .option(
       '--ws-port <port>',
       'also serve MQTT over WebSocket on this port, for browsers and mqimg display (0: a free port)',

@@ -24,7 +24,10 @@ export function clearCommand(context: RunContext): Command {
       'sender topic, or a filter of them (display/+, #), whose retained images to remove',
     )
     .option('--json', 'print one JSON object per removed image')
-    .option('-q, --quiet', 'print nothing but errors (and --json lines)');
+    .option(
+      '-q, --quiet',
+      "print nothing but errors (and --json lines); -q followed by a number, mosquitto's QoS, is refused",
+    );
   addConnectionOptions(command);
   return command.action(async (flags: ClearFlags) => {
     const output = flags.quiet ? quietOutput(context.output) : context.output;

@@ -36,7 +36,7 @@ export function displayCommand(context: RunContext): Command {
       8080,
     )
     .option(
-      '--host <address>',
+      '-h, --host <address>',
       'address to serve the page on (0.0.0.0: every network, for tablets)',
       '0.0.0.0',
     )
@@ -59,8 +59,8 @@ export function displayCommand(context: RunContext): Command {
       '--encrypt <secretfile>',
       'accept only transfers encrypted with this shared secret; the page served here carries it (anyone who can open the page can read it): serve it on a trusted network',
     )
-    .addOption(new Option('--username <name>', 'broker user name for the page').env('MQIMG_USERNAME'))
-    .addOption(new Option('--password <password>', 'broker password for the page').env('MQIMG_PASSWORD'))
+    .addOption(new Option('-u, --username <name>', 'broker user name for the page').env('MQIMG_USERNAME'))
+    .addOption(new Option('-P, --password <password>', 'broker password for the page').env('MQIMG_PASSWORD'))
     .action(async (flags: DisplayFlags) => {
       if (!/^wss?:\/\/[^/]/.test(flags.url))
         throw new UsageError(

@@ -115,7 +115,10 @@ export function receiveCommand(context: RunContext): Command {
       '--json',
       'print one JSON object per event (started, completed, failed, rejected, skipped), each with its time (ts)',
     )
-    .option('-q, --quiet', 'no progress display and no messages but failures');
+    .option(
+      '-q, --quiet',
+      "no progress display and no messages but failures (-q 0 or -q 1, mosquitto's QoS, is --qos)",
+    );
   addConnectionOptions(command);
   return command.action(async (flags: ReceiveFlags) => {
     const { receiveImages } = await import('../../session/receive-images.js');

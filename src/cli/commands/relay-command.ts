@@ -48,7 +48,7 @@ export function relayCommand(context: RunContext): Command {
         .default(30_000, '30 s'),
     )
     .option('--json', 'one JSON object per delivered image, and one per failure')
-    .option('-q, --quiet', 'no messages but errors');
+    .option('-q, --quiet', "no messages but errors (-q followed by a number, mosquitto's QoS, is refused)");
   addSendSecurityOptions(command);
   addConnectionOptions(command);
   return command.action(async (flags: RelayFlags) => {

@@ -133,7 +133,7 @@ export function sendCommand(context: RunContext): Command {
     )
     .addOption(
       new Option(
-        '--retain',
+        '-r, --retain',
         'leave the image on the broker (retained) for displays that connect later; clears the previous one; does not wait for receivers',
       ).conflicts('receivers'),
     )
@@ -143,7 +143,10 @@ export function sendCommand(context: RunContext): Command {
         .default(1),
     )
     .option('--json', 'print one JSON object per delivered image, and one for a failure')
-    .option('-q, --quiet', 'no progress display and no messages but errors');
+    .option(
+      '-q, --quiet',
+      "no progress display and no messages but errors (-q followed by a number, mosquitto's QoS, is refused: send has no QoS to set)",
+    );
   addSendSecurityOptions(command);
   addConnectionOptions(command);
   return command.action(async (files: string[], flags: SendFlags) => {

@@ -1,0 +1,199 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, SAMPLES, startReceiver } from '../helpers/cli.js';
+import { FIXTURE_IMAGES, tempDir, visibleFiles } from '../helpers/files.js';
+import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/ports.js';
+import { makeTestCertificates, type TestCertificates } from '../helpers/tls-certs.js';
+
+/**
+ * The habits people bring from mosquitto_pub/sub (issue 23): its option names work, `-q 1` is never an image, HEIC
+ * travels untouched, and mistakes are one line. Against real Mosquitto brokers: one with a password file, one
+ * speaking TLS.
+ */
+const CARD = join(SAMPLES, 'test-card.jpg');
+
+describe.skipIf(!mosquittoRequired())('mosquitto habits against a Mosquitto with a password file', () => {
+  let broker: MosquittoProcess;
+  let certs: TestCertificates;
+  let tls: MosquittoProcess;
+  let hp: string[];
+  const alice = ['-u', 'alice', '-P', 's3cret'];
+  beforeAll(async () => {
+    const dir = tempDir('mqimg-habits-');
+    const passwords = join(dir, 'passwords');
+    writeFileSync(passwords, '');
+    execFileSync('mosquitto_passwd', ['-b', passwords, 'alice', 's3cret']);
+    chmodSync(dir, 0o755);
+    chmodSync(passwords, 0o644);
+    broker = await startMosquitto(['allow_anonymous false', `password_file ${passwords}`]);
+    hp = ['-h', '127.0.0.1', '-p', String(broker.port)];
+    certs = makeTestCertificates();
+    tls = await startMosquitto([
+      `cafile ${certs.caCert}`,
+      `certfile ${certs.serverCert}`,
+      `keyfile ${certs.serverKey}`,
+    ]);
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    await tls?.stop();
+  });
+
+  it('send -h -p -u -P -d and receive -u -P -i deliver the image; the broker sees the client id', async () => {
+    const out = tempDir();
+    const rx = await startReceiver(['-o', out, '--once', '-t', 'cam/1', ...hp, ...alice, '-i', 'disp-7']);
+    const tx = await runCli(['send', CARD, '-t', 'cam/1', ...hp, ...alice, '-d']);
+    expect(tx.code, tx.stderr).toBe(0);
+    expect(tx.stdout).toMatch(/^sent test-card\.jpg to cam\/1: .*confirmed by 1 receiver/);
+    expect(tx.stderr).toMatch(/mqimg:send sending test-card\.jpg/); // -d is -v: debug lines
+    expect((await rx.done).code).toBe(0);
+    expect(visibleFiles(out)).toEqual(['test-card.jpg']);
+    expect(broker.log()).toMatch(/as disp-7 .*u'alice'/);
+  });
+
+  it('a wrong password exits 5 saying the broker did not authorise it', async () => {
+    const tx = await runCli(['send', CARD, '-t', 'cam/1', ...hp, '-u', 'alice', '-P', 'wrong']);
+    expect(tx.code).toBe(5);
+    expect(tx.stderr).toMatch(
+      /^mqimg: the broker at mqtt:\/\/127\.0\.0\.1:\d+ (says this client is not authorised|refused the user name or password)/,
+    );
+    expect(tx.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('send -r leaves the image retained for a receiver that connects later', async () => {
+    const tx = await runCli(['send', CARD, '-t', 'frame/1', '-r', ...hp, ...alice]);
+    expect(tx.code, tx.stderr).toBe(0);
+    expect(tx.stdout).toMatch(/retained on the broker/);
+    const out = tempDir();
+    const rx = await startReceiver(['-o', out, '--once', '-t', 'frame/1', ...hp, ...alice]);
+    expect((await rx.done).code).toBe(0);
+    expect(visibleFiles(out)).toEqual(['test-card.jpg']);
+    const cleared = await runCli(['clear', '-t', 'frame/1', ...hp, ...alice]);
+    expect(cleared.code, cleared.stderr).toBe(0);
+  });
+
+  it('-q 1 is never read as a file: refused on send, the QoS on receive', async () => {
+    const tx = await runCli(['send', '-t', 'cam/1', '-q', '1', CARD, ...hp, ...alice]);
+    expect(tx.code).toBe(2);
+    expect(tx.stderr).toMatch(/^mqimg: -q 1: mqimg send has no QoS to set .*drop it/);
+    expect(tx.stderr).not.toMatch(/no such file/);
+    const out = tempDir();
+    const rx = await startReceiver(['-o', out, '--once', '-t', 'qos/1', '-q', '1', ...hp, ...alice, '-v']);
+    const sent = await runCli(['send', CARD, '-t', 'qos/1', '-q', ...hp, ...alice]);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/^sent test-card\.jpg/); // -q alone is still --quiet: the result line only
+    expect(sent.stderr).toBe('');
+    expect((await rx.done).code).toBe(0);
+    expect(visibleFiles(out)).toEqual(['test-card.jpg']);
+    const bad = await runCli(['receive', '-o', out, '-q', '2', ...hp]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--qos <0\|1>' argument '2' is invalid/);
+  });
+
+  it('send IMG_5195.HEIC --format original arrives byte-identical', async () => {
+    const dir = tempDir();
+    const heic = join(dir, 'IMG_5195.HEIC');
+    copyFileSync(join(FIXTURE_IMAGES, 'photo.heic'), heic);
+    const out = tempDir();
+    const rx = await startReceiver(['-o', out, '--once', '-t', 'cam/heic', ...hp, ...alice]);
+    const tx = await runCli([
+      'send',
+      heic,
+      '--format',
+      'original',
+      '-t',
+      'cam/heic',
+      ...hp,
+      ...alice,
+      '--json',
+    ]);
+    expect(tx.code, tx.stderr).toBe(0);
+    expect(JSON.parse(tx.stdout)).toMatchObject({ type: 'image/heic', width: 320, height: 240 });
+    expect((await rx.done).code).toBe(0);
+    expect(visibleFiles(out)).toEqual(['IMG_5195.heic']); // the receiver names the extension by the type
+    expect(readFileSync(join(out, 'IMG_5195.heic')).equals(readFileSync(heic))).toBe(true);
+  });
+
+  it('--cafile is --ca: a TLS transfer with the CA given as mosquitto names it', async () => {
+    const url = ['--url', `mqtts://localhost:${tls.port}`, '--cafile', certs.caCert];
+    const out = tempDir();
+    const rx = await startReceiver(['-o', out, '--once', '-t', 'tls/1', ...url]);
+    const tx = await runCli(['send', CARD, '-t', 'tls/1', ...url]);
+    expect(tx.code, tx.stderr).toBe(0);
+    expect((await rx.done).code).toBe(0);
+    expect(visibleFiles(out)).toEqual(['test-card.jpg']);
+  });
+
+  it('TLS or WebSocket spoken to a plain MQTT port, and plain MQTT to a TLS port, say so', async () => {
+    for (const scheme of ['mqtts', 'ws'] as const) {
+      const tx = await runCli(['clear', '-t', 'x', '--url', `${scheme}://127.0.0.1:${broker.port}`]);
+      expect(tx.code).toBe(4);
+      expect(tx.stderr).toMatch(
+        new RegExp(
+          `^mqimg: 127\\.0\\.0\\.1:${broker.port} is a plain MQTT port: it hung up on ${scheme === 'ws' ? 'WebSocket' : 'TLS'}\\. Use mqtt://`,
+        ),
+      );
+    }
+    const plain = await runCli(['clear', '-t', 'x', '-h', '127.0.0.1', '-p', String(tls.port)]);
+    expect(plain.code).toBe(8);
+    expect(plain.stderr).toMatch(/speaks TLS: connect with mqtts:\/\/127\.0\.0\.1:\d+ .*check -h\/-p/);
+  });
+});
+
+describe('mistakes are one line and exit 2; the advice names the option given', () => {
+  it('--background nocolour', async () => {
+    const result = await runCli([
+      'send',
+      CARD,
+      '-t',
+      'a',
+      '--resize',
+      '10x10',
+      '--fit',
+      'contain',
+      '--background',
+      'nocolour',
+      '-p',
+      '1',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^mqimg: background "nocolour" is not a colour: give a CSS colour name/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('did you mean: for commands and options; unknown options before missing ones', async () => {
+    const sned = await runCli(['sned', CARD]);
+    expect(sned.code).toBe(2);
+    expect(sned.stderr).toMatch(/^mqimg: unknown command 'sned': did you mean send\? \(commands: send, /);
+    const halp = await runCli(['send', '--halp']);
+    expect(halp.code).toBe(2);
+    expect(halp.stderr).toMatch(/^mqimg: unknown option '--halp'\n\(Did you mean --help\?\)/);
+  });
+
+  it('global options come before the command: mqimg -v send --help, mqimg -d receive --help', async () => {
+    for (const [flag, command] of [
+      ['-v', 'send'],
+      ['-d', 'receive'],
+    ] as const) {
+      const result = await runCli([flag, command, '--help']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^Usage: mqimg ${command} `));
+      expect(result.stdout).toMatch(/-h, --host <host>/);
+      expect(result.stdout).toMatch(/\nExamples:\n {2}\$ mqimg /);
+    }
+    const main = await runCli(['--help']);
+    expect(main.stdout).toMatch(/-V, --version/);
+    expect(main.stdout).toMatch(/\nmqimg \d+\.\d+\.\d+\. Run mqimg COMMAND --help/);
+  });
+
+  it('a refused connection given with -h/-p says check -h/-p, not --url', async () => {
+    const port = await freePort();
+    const result = await runCli(['clear', '-t', 'x', '-h', '127.0.0.1', '-p', String(port)]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/connection refused.*check -h\/-p/);
+    expect(result.stderr).not.toMatch(/--url/);
+  });
+});
