@@ -19,11 +19,28 @@ import { ERROR_PREFIX } from './output/output.js';
 const countRepeats = (_value: string, previous: number) => previous + 1;
 
 /**
- * Every command-line error starts `mqimg: `, like the errors of running commands (commander's own say `error: `).
+ * commander's error `text` as mqimg prints every error: one line starting `mqimg: ` (commander's own say `error: `),
+ * a bad value as `--quality 0: expected ...`, commander's "Did you mean" on the same line, and where to read more.
  */
-const outputConfiguration = {
-  outputError: (text: string, write: (text: string) => void) => write(text.replace(/^error: /, ERROR_PREFIX)),
-};
+export function oneLineError(text: string, helpCommand: string): string {
+  const message = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/^mqimg: /, '')
+    .replace(
+      /^option '(?:-\w, )?(--?[\w-]+)(?:, (--[\w-]+))? [<[][^>\]]*[>\]]' argument '([^']*)' is invalid\. /,
+      (_all, first: string, second: string | undefined, value: string) => `${second ?? first} ${value}: `,
+    )
+    .replace(/Allowed choices are /, 'expected one of ')
+    .replace(/\.$/, '')
+    .replace(/\s*\n\(Did you mean (.*)\?\)$/, '; did you mean $1?');
+  return `${ERROR_PREFIX}${message.replace(/\n/g, ' ')} (see ${helpCommand} --help)\n`;
+}
+
+/** Where a command's command-line errors go: `oneLineError`s on stderr. */
+const outputConfiguration = (helpCommand: string) => ({
+  outputError: (text: string, write: (text: string) => void) => write(oneLineError(text, helpCommand)),
+});
 
 /** `-v`/`--verbose` and mosquitto's `-d`/`--debug`, which mean the same: on the program and on every command. */
 function addDebugOptions(command: Command): Command {
@@ -62,9 +79,8 @@ export function buildProgram(context: RunContext, version: string): Command {
       .usage('[-v] <command> [options]'),
   )
     .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)
-    .configureOutput(outputConfiguration)
+    .configureOutput(outputConfiguration('mqimg'))
     .exitOverride();
   program.addHelpText(
     'after',
@@ -83,9 +99,8 @@ export function buildProgram(context: RunContext, version: string): Command {
   ]) {
     addDebugOptions(command)
       .helpOption('--help', 'display help for command')
-      .showHelpAfterError('(run with --help for usage)')
       .showSuggestionAfterError(true)
-      .configureOutput(outputConfiguration)
+      .configureOutput(outputConfiguration(`mqimg ${command.name()}`))
       .exitOverride();
     checkRequiredLast(command);
     const examples = examplesOf(command.name());
