@@ -19,7 +19,8 @@ import {
   plural,
   quietOutput,
 } from '../output/output.js';
-import { bytesAndRate, ProgressBars, progressWanted } from '../output/progress.js';
+import { ProgressBars, progressWanted } from '../output/progress.js';
+import { RateMeter, transferFields } from '../output/progress-line.js';
 
 /**
  * Bytes of chunk payload between the receiver's forced minor garbage collections (`ReceiverOptions.gcEveryBytes`):
@@ -145,6 +146,12 @@ export function receiveCommand(context: RunContext): Command {
         'mqimg: warning: --republish publishes each decrypted image in the clear, readable by anyone who may subscribe to that topic',
       );
     const report = receiveReport(output, flags, bars);
+    // Ctrl-C is answered at once, with what is kept; closing the connection may take a moment after.
+    const onInterrupt = () => {
+      bars?.stop();
+      report.interrupted();
+    };
+    context.signal.addEventListener('abort', onInterrupt, { once: true });
     try {
       await receiveImages({
         onReady: (receiverId) =>
@@ -175,9 +182,9 @@ export function receiveCommand(context: RunContext): Command {
         onEvent: report.event,
       });
     } finally {
+      context.signal.removeEventListener('abort', onInterrupt);
       bars?.stop();
     }
-    if (context.signal.aborted) report.interrupted();
   });
 }
 
@@ -187,7 +194,7 @@ const DEFAULT_SIGNED_MAX_AGE_MS = 600_000;
 /** What `receive` prints for each event: lines or JSON, and progress bars on a terminal. */
 function receiveReport(output: Output, flags: ReceiveFlags, bars: ProgressBars | undefined) {
   /** Transfers started and not yet finished: size and start time (monotonic ms), for the bars and Ctrl-C. */
-  const inProgress = new Map<string, { size: number; startedMs: number }>();
+  const inProgress = new Map<string, { size: number; startedMs: number; meter: RateMeter }>();
   return {
     skipped(skipped: { topic: string; id: string; ageMs: number }) {
       if (flags.json) return output.json({ event: 'skipped', reason: 'too_old', ...skipped });
@@ -198,28 +205,43 @@ function receiveReport(output: Output, flags: ReceiveFlags, bars: ProgressBars |
     event(event: ReceiveEvent) {
       debugLog.receive('%o', event);
       if (event.event === 'started')
-        inProgress.set(event.id, { size: event.size, startedMs: performance.now() });
+        inProgress.set(event.id, { size: event.size, startedMs: performance.now(), meter: new RateMeter() });
       if (event.event === 'completed' || event.event === 'failed') {
         inProgress.delete(event.id);
         bars?.done(event.id);
       }
       if (event.event === 'progress') {
         const started = inProgress.get(event.id);
-        const elapsedMs = started ? performance.now() - started.startedMs : 0;
-        const detail = bytesAndRate(event.bytes, started?.size ?? event.bytes, elapsedMs);
+        const now = performance.now();
+        started?.meter.add(now, event.bytes);
         bars?.show(event.id, event.receivedChunks, event.chunks, {
           label: `${event.name} <- ${event.topic}`,
-          detail,
+          fields: transferFields(
+            event.bytes,
+            started?.size ?? event.bytes,
+            started ? now - started.startedMs : 0,
+            started?.meter.rate(),
+          ),
         });
         return;
       }
       if (flags.json) return output.json(event);
-      if (event.event === 'completed') {
+      if (event.event === 'started' && event.resumedWith) {
+        output.info(
+          `resuming ${event.name} from ${event.topic}: ${event.resumedWith} of ${plural(event.chunks, 'chunk')} already here`,
+        );
+      } else if (event.event === 'completed') {
         output.result(
           `${event.path}\t${formatBytes(event.size)}\tsha256 ${event.sha256}\t${formatSeconds(event.durationMs)}\tfrom ${event.topic}`,
         );
       } else if (event.event === 'failed') {
-        output.warn(`failed: transfer ${event.id} on ${event.topic}: ${event.code}: ${event.message}`);
+        // The sender sent the image again (it was restarted, or resumed): not a failure, the new transfer goes on.
+        const continued = /^(.*): sent again as transfer (\w+), which continues it$/.exec(event.message);
+        if (continued)
+          output.info(
+            `continuing transfer ${event.id} (${continued[1]}) as transfer ${continued[2]}, sent again`,
+          );
+        else output.warn(`failed: transfer ${event.id} on ${event.topic}: ${event.code}: ${event.message}`);
       } else if (event.event === 'rejected') {
         output.warn(`rejected a message on ${event.topic}: ${event.code}: ${event.message}`);
       }

@@ -199,14 +199,17 @@ export function sendCommand(context: RunContext): Command {
         reportDelivered(output, flags.json === true, flags.topic, result, flags.retain === true);
       },
     };
+    // Ctrl-C is answered at once, with what is left behind; closing the connection may take a moment after.
+    const onInterrupt = () => {
+      bars?.stop();
+      context.output.warn(interruptedSendLine(sending));
+    };
+    context.signal.addEventListener('abort', onInterrupt, { once: true });
     try {
       if (live) await sendLive(context, flags, files[0] ?? '', output, sendOptions, bars);
       else await sendImages(await inputsOf(files, flags.name, context.signal), sendOptions);
-    } catch (error) {
-      bars?.stop();
-      if (context.signal.aborted) context.output.warn(interruptedSendLine(sending));
-      throw error;
     } finally {
+      context.signal.removeEventListener('abort', onInterrupt);
       bars?.stop();
     }
   });
