@@ -39,6 +39,8 @@ export function nearestName(name: string, known: readonly string[]): string | un
   const words = (s: string) => s.split(/(?=[A-Z])|[-_]/).map((w) => w.toLowerCase());
   const [first] = words(name);
   const last = words(name).at(-1);
-  const sharing = known.filter((k) => words(k)[0] === first || words(k).at(-1) === last);
-  return sharing.length === 1 ? sharing[0] : undefined;
+  const sameStart = known.filter((k) => words(k)[0] === first);
+  if (sameStart.length === 1) return sameStart[0];
+  const sameEnd = known.filter((k) => words(k).at(-1) === last);
+  return sameStart.length === 0 && sameEnd.length === 1 ? sameEnd[0] : undefined;
 }
