@@ -58,7 +58,7 @@ export function bashCompletion(program: Command): string {
     `    COMPREPLY=($(compgen -W "${words([...commands, ...visibleOptions(program).flatMap(flagsOf), '--help'])}" -- "$cur"))`,
     '    return',
     '  fi',
-    '  local opts="" files=0',
+    '  local opts="" args="" files=0',
     '  case "$cmd" in',
   ];
   for (const command of program.commands) {
@@ -66,6 +66,8 @@ export function bashCompletion(program: Command): string {
     lines.push(`    ${command.name()})`);
     lines.push(`      opts="${words([...options.flatMap(flagsOf), '--help'])}"`);
     if (takesFiles(command)) lines.push('      files=1');
+    const choices = command.registeredArguments.flatMap((a) => a.argChoices ?? []);
+    if (choices.length > 0) lines.push(`      args="${words(choices)}"`);
     lines.push('      case "$prev" in');
     for (const option of options) {
       const value = valueKindOf(option);
@@ -82,7 +84,9 @@ export function bashCompletion(program: Command): string {
   }
   lines.push(
     '  esac',
-    '  if [[ "$cur" == -* || $files -eq 0 ]]; then',
+    '  if [[ "$cur" != -* && -n "$args" ]]; then',
+    '    COMPREPLY=($(compgen -W "$args" -- "$cur"))',
+    '  elif [[ "$cur" == -* || $files -eq 0 ]]; then',
     '    COMPREPLY=($(compgen -W "$opts" -- "$cur"))',
     '  else',
     '    COMPREPLY=($(compgen -f -- "$cur"))',
@@ -133,6 +137,8 @@ export function zshCompletion(program: Command): string {
       return flagsOf(option).map((flag) => `'${flag}[${zshText(option.description)}]${action}'`);
     });
     if (takesFiles(command)) specs.push("'*:file:_files'");
+    const choices = command.registeredArguments.flatMap((a) => a.argChoices ?? []);
+    if (choices.length > 0) specs.push(`':argument:(${choices.join(' ')})'`);
     lines.push(`    ${command.name()}) _arguments ${specs.join(' ')} ;;`);
   }
   lines.push(
@@ -174,6 +180,8 @@ export function fishCompletion(program: Command): string {
       lines.push(`complete -c mqimg ${when} ${flags}${arg} -d '${fishText(option.description)}'`);
     }
     if (takesFiles(command)) lines.push(`complete -c mqimg ${when} -F`);
+    const choices = command.registeredArguments.flatMap((a) => a.argChoices ?? []);
+    if (choices.length > 0) lines.push(`complete -c mqimg ${when} -f -a '${choices.join(' ')}'`);
   }
   lines.push('');
   return lines.join('\n');
