@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, SAMPLES, startReceiver } from '../helpers/cli.js';
@@ -74,6 +74,39 @@ describe.skipIf(!mosquittoRequired())('mosquitto habits against a Mosquitto with
       /^mqimg: 1 of 2 receivers confirmed test-card\.jpg, and no other made progress for 1 s .*start another receiver, or send with fewer --receivers\n$/,
     );
     expect((await rx.done).code).toBe(0);
+  });
+
+  it('~/.config/mqimg/config.json gives connection defaults; options and variables win', async () => {
+    const home = tempDir('mqimg-home-');
+    const configDir = join(home, '.config', 'mqimg');
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(join(configDir, 'alice.pw'), 's3cret\n');
+    const config = join(configDir, 'config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        url: `127.0.0.1:${broker.port}`,
+        username: 'alice',
+        'password-file': 'alice.pw',
+        'client-id': 'from-config',
+      }),
+    );
+    const env = { HOME: home, XDG_CONFIG_HOME: '' };
+    const out = tempDir();
+    const rx = await startReceiver(['-o', out, '--once', '-t', 'conf/1'], env);
+    const tx = await runCli(['send', CARD, '-t', 'conf/1', '-i', 'sender-9'], env);
+    expect(tx.code, tx.stderr).toBe(0);
+    expect((await rx.done).code).toBe(0);
+    expect(broker.log()).toMatch(/as from-config .*u'alice'/);
+    expect(broker.log()).toMatch(/as sender-9 .*u'alice'/); // -i wins over the file's client-id
+    const wrong = await runCli(['clear', '-t', 'conf/1'], { ...env, MQIMG_PASSWORD: 'wrong' });
+    expect(wrong.code).toBe(5); // the variable wins over the file's password-file
+    writeFileSync(config, JSON.stringify({ uri: 'mqtt://x' }));
+    const typo = await runCli(['clear', '-t', 'conf/1'], env);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(
+      /^mqimg: config file .*config\.json: unknown key "uri"; did you mean "url"\?/,
+    );
   });
 
   it('a wrong password exits 5 saying the broker did not authorise it', async () => {

@@ -6,6 +6,7 @@ import { errnoMessage } from '../../session/errno-message.js';
 import type { ConnectOptions } from '../../transport/mqtt-transport.js';
 import type { Output } from '../output/output.js';
 import { normalizeBrokerUrl, withHostAndPort } from './broker-url.js';
+import { applyConfig } from './config-file.js';
 import { integerIn } from './parse-values.js';
 
 /** Default broker URL when neither --url nor MQIMG_URL is given. */
@@ -37,7 +38,8 @@ export interface ConnectionFlags {
 
 /**
  * Adds the shared connection options to `command`. As in mosquitto_pub/sub and MQTTX, `-h` is the host and `-p`
- * the port, so help is `--help` only on these commands. Before the action runs, `--url` (or MQIMG_URL) is
+ * the port (help is `--help` on every command). Where neither the command line nor MQIMG_* set one, the defaults of
+ * ~/.config/mqimg/config.json apply (config-file.ts). Before the action runs, `--url` (or MQIMG_URL) is
  * normalised (`localhost:1884` -> `mqtt://localhost:1884`), other schemes are refused (exit 2), and `-h`/`-p`
  * are applied to it.
  */
@@ -54,6 +56,7 @@ export function addConnectionOptions(command: Command): Command {
       new Option('-p, --port <port>', "broker port (replaces --url's port)").argParser(integerIn(1, 65_535)),
     )
     .hook('preAction', (self) => {
+      const fromConfig = applyConfig(self);
       const flags = self.opts<ConnectionFlags & { cafile?: string }>();
       const urlSource = self.getOptionValueSource('url');
       if ((flags.host !== undefined || flags.port !== undefined) && urlSource === 'cli')
@@ -65,11 +68,13 @@ export function addConnectionOptions(command: Command): Command {
       brokerGiven.as =
         flags.host !== undefined || flags.port !== undefined
           ? '-h/-p'
-          : urlSource === 'env'
-            ? 'MQIMG_URL'
-            : urlSource === 'cli'
-              ? '--url'
-              : `--url or -h/-p (the default is ${DEFAULT_URL})`;
+          : fromConfig !== undefined
+            ? `"url" in ${fromConfig}`
+            : urlSource === 'env'
+              ? 'MQIMG_URL'
+              : urlSource === 'cli'
+                ? '--url'
+                : `--url or -h/-p (the default is ${DEFAULT_URL})`;
     })
     .addOption(new Option('-u, --username <name>', 'user name for the broker').env('MQIMG_USERNAME'))
     .addOption(
