@@ -1,4 +1,4 @@
-import { Command, type Option } from 'commander';
+import { Command, CommanderError, type Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { nearestName } from '../nearest-name.js';
 import { brokerCommand } from './commands/broker-command.js';
@@ -103,6 +103,12 @@ export function buildProgram(context: RunContext, version: string): Command {
       .configureOutput(outputConfiguration(`mqimg ${command.name()}`))
       .exitOverride();
     checkRequiredLast(command);
+    // MQIMG_CHECK_ONLY=1: parse and check the command line, then stop before the command runs (exit 0). The test
+    // of README.md's examples runs every one of them this way (test/e2e/everyday-readme.test.ts).
+    if (process.env.MQIMG_CHECK_ONLY === '1')
+      command.hook('preAction', () => {
+        throw new CommanderError(0, 'mqimg.checkOnly', '');
+      });
     const examples = examplesOf(command.name());
     if (examples) command.addHelpText('after', `\nExamples:\n${examples}`);
     program.addCommand(command);
