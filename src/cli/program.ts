@@ -32,6 +32,10 @@ export function oneLineError(text: string, helpCommand: string): string {
       (_all, first: string, second: string | undefined, value: string) => `${second ?? first} ${value}: `,
     )
     .replace(/Allowed choices are /, 'expected one of ')
+    .replace(
+      /^option '-h, --host <[^>]+>' argument missing$/,
+      "-h is the broker's host here, as in mosquitto_pub/sub, and needs one: -h HOST; help is --help",
+    )
     .replace(/\.$/, '')
     .replace(/\s*\n\(Did you mean (.*)\?\)$/, '; did you mean $1?');
   return `${ERROR_PREFIX}${message.replace(/\n/g, ' ')} (see ${helpCommand} --help)\n`;

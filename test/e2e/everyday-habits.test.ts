@@ -1,12 +1,23 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, SAMPLES, startReceiver } from '../helpers/cli.js';
+import { runCli, SAMPLES, startCli, startReceiver } from '../helpers/cli.js';
 import { FIXTURE_IMAGES, tempDir, visibleFiles } from '../helpers/files.js';
+import { startLossyProxy } from '../helpers/lossy-proxy.js';
 import { type MosquittoProcess, mosquittoRequired, startMosquitto } from '../helpers/mosquitto.js';
+import { writeNoisePng } from '../helpers/noise-image.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTestCertificates, type TestCertificates } from '../helpers/tls-certs.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /**
  * The habits people bring from mosquitto_pub/sub (issue 23): its option names work, `-q 1` is never an image, HEIC
@@ -107,6 +118,49 @@ describe.skipIf(!mosquittoRequired())('mosquitto habits against a Mosquitto with
     expect(typo.stderr).toMatch(
       /^mqimg: config file .*config\.json: unknown key "uri"; did you mean "url"\?/,
     );
+  });
+
+  it('a sender run again continues the transfer: the receiver says continuing, not failed', async () => {
+    const slow = await startLossyProxy(broker.port, { bytesPerSecond: 150_000 });
+    try {
+      const image = await writeNoisePng(500); // about 750 kB: five seconds through the proxy
+      const out = tempDir();
+      const rx = await startReceiver(['-o', out, '--once', '-t', 'again/1', '--url', slow.url, ...alice]);
+      // 2 KiB chunks: 368 of them, more than the sender's window, so that the first is stopped while publishing.
+      const send = [
+        'send',
+        image,
+        '-t',
+        'again/1',
+        '--format',
+        'original',
+        '--chunk-size',
+        '2K',
+        ...hp,
+        ...alice,
+      ];
+      const first = startCli(send);
+      const partial = join(out, '.mqimg-partial');
+      await waitUntil('the receiver to save partial state', () =>
+        existsSync(partial) ? readdirSync(partial).some((f) => f.endsWith('.json')) : false,
+      );
+      first.child.kill('SIGINT');
+      expect((await first.done).code).toBe(130);
+      const second = await runCli(send);
+      expect(second.code, second.stderr).toBe(0);
+      const received = await rx.done;
+      expect(received.code, received.stderr).toBe(0);
+      expect(received.stderr).toMatch(
+        /continuing transfer [0-9a-f]+ \(noise-500\.png\) as transfer [0-9a-f]+, sent again/,
+      );
+      expect(received.stderr).toMatch(
+        /resuming noise-500\.png from again\/1: \d+ of 368 chunks already here/,
+      );
+      expect(received.stderr).not.toMatch(/failed/);
+      expect(visibleFiles(out)).toEqual(['noise-500.png']);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('a wrong password exits 5 saying the broker did not authorise it', async () => {

@@ -46,6 +46,7 @@ export interface ConnectionFlags {
 export function addConnectionOptions(command: Command): Command {
   return command
     .helpOption('--help', 'display help for command')
+    .optionsGroup('Connection options (mosquitto_pub/sub names; defaults from ~/.config/mqimg/config.json):')
     .addOption(
       new Option('--url <url>', 'broker: host, host:port, or an mqtt://, mqtts://, ws:// or wss:// URL')
         .env('MQIMG_URL')
@@ -107,7 +108,8 @@ export function addConnectionOptions(command: Command): Command {
       new Option('--mqtt-version <version>', 'MQTT protocol version; auto tries 5, then 3.1.1')
         .choices(['5', '3.1.1', 'auto'])
         .default('auto'),
-    );
+    )
+    .optionsGroup('');
 }
 
 /** Reads a file named by an option, or throws a UsageError that names the option and the problem. */

@@ -80,11 +80,11 @@ export function findProfile(name: string, path = userProfilesPath()): Profile {
   if (!profile) {
     const names = [...new Set([...Object.keys(BUILT_IN_PROFILES), ...Object.keys(user)])].sort().join(', ');
     const read = path
-      ? `, from ${path} and built in`
-      : ` (built in; yours go in ~/.config/mqimg/profiles.json or the file MQIMG_PROFILES names)`;
+      ? `from ${path} and built in`
+      : 'built in; yours go in ~/.config/mqimg/profiles.json or the file MQIMG_PROFILES names';
     const near = nearestName(name, names.split(', '));
     throw new UsageError(
-      `unknown --profile "${name}"${near ? `: did you mean ${near}?` : ''}; known profiles${read}: ${names}`,
+      `unknown --profile "${name}"; known profiles: ${names} (${read})${near ? `; did you mean ${near}?` : ''}`,
     );
   }
   return profile;
