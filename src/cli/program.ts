@@ -123,9 +123,6 @@ export function buildProgram(context: RunContext, version: string): Command {
   return program;
 }
 
-/** Options of the program itself, which come before the command: `mqimg -v send ...`. */
-const GLOBAL_FLAGS = /^(-[vdV]+|--verbose|--debug|--version|-h|--help)$/;
-
 /**
  * Checks the command line before commander sees it, and returns it with mosquitto's `-q N` made plain: refuses an
  * unknown command with the nearest known one (commander prints the main help and exits 0 for `mqimg show --help`,
@@ -134,7 +131,8 @@ const GLOBAL_FLAGS = /^(-[vdV]+|--verbose|--debug|--version|-h|--help)$/;
  * `node mqimg.js`.
  */
 export function checkCommandLine(program: Command, args: readonly string[]): string[] {
-  const at = args.findIndex((arg) => !GLOBAL_FLAGS.test(arg));
+  // The program's own options come first (`mqimg -v send`) and take no value: the command is the first word.
+  const at = args.findIndex((arg) => !arg.startsWith('-'));
   const name = args[at];
   if (name === undefined || name === 'help') return [...args];
   const known = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
