@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,6 +55,44 @@ describe('shell completion', () => {
       );
     }
   });
+
+  const has = (shell: string) => spawnSync(shell, ['--version']).status === 0;
+  // In CI a missing shell must fail, not skip (.ci/run installs them).
+  it.skipIf(!has('fish') && process.env.CI !== 'true')(
+    'fish completes commands, options and choices',
+    async () => {
+      const script = join(tempDir(), 'mqimg.fish');
+      writeFileSync(script, (await runCli(['completion', 'fish'])).stdout);
+      const complete = (line: string) =>
+        execFileSync('fish', ['-c', `source '${script}'; complete -C '${line}'`], { encoding: 'utf8' })
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split('\t')[0]);
+      expect(complete('mqimg se')).toEqual(['send']);
+      expect(complete('mqimg send --for')).toEqual(['--format']);
+      expect(complete('mqimg send --format o')).toEqual(['original']);
+      expect(complete('mqimg completion z')).toEqual(['zsh']);
+    },
+  );
+
+  it.skipIf(!has('zsh') && process.env.CI !== 'true')(
+    'zsh loads the script from $fpath for mqimg',
+    async () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, '_mqimg'), (await runCli(['completion', 'zsh'])).stdout);
+      execFileSync('zsh', ['-n', join(dir, '_mqimg')]);
+      const registered = execFileSync(
+        'zsh',
+        [
+          '-f',
+          '-c',
+          `fpath=('${dir}' $fpath); autoload -U compinit; compinit -u -D; print -r -- $_comps[mqimg]`,
+        ],
+        { encoding: 'utf8', env: { ...process.env, HOME: dir } },
+      );
+      expect(registered.trim()).toBe('_mqimg');
+    },
+  );
 
   it('a shell nobody asked for is one line, exit 2', async () => {
     const result = await runCli(['completion', 'powershell']);
