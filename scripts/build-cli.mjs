@@ -138,3 +138,13 @@ const packages = Object.fromEntries(
     .filter(([, names]) => names.length > 0),
 );
 await writeFile(join(OUT, 'bundle.json'), `${JSON.stringify({ packages }, null, 1)}\n`);
+// 4. The man page (`man mqimg` once installed: package.json "man"), written by the CLI from the same command
+// definitions as its --help (src/cli/help/man-page.ts), so that the two never disagree.
+const { execFileSync } = await import('node:child_process');
+const { mkdir } = await import('node:fs/promises');
+await mkdir('dist/man', { recursive: true });
+const manPage = execFileSync(process.execPath, [join(OUT, ENTRY), 'completion', 'man'], {
+  encoding: 'utf8',
+  env: { ...process.env, MQIMG_CODE_CACHE: '0' },
+});
+await writeFile('dist/man/mqimg.1', `${manPage}\n`);

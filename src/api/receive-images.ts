@@ -1,3 +1,4 @@
+import { checkOptionNames } from '../option-names.js';
 import { onlyFreshManifests, type SkippedTransfer } from '../session/receive/fresh-manifests.js';
 import { checkOutDir } from '../session/receive/out-dir-check.js';
 import { type ReceiveEvent, Receiver, type ReceiverOptions } from '../session/receive/receiver.js';
@@ -45,6 +46,51 @@ export interface ReceivingHandle {
  * `timeoutMs`, `maxBytes`, `maxTransfers`, `trust`, `secret`, `onEvent`...), and `skipOlderThanMs`.
  */
 export async function startReceiving(options: StartReceivingOptions): Promise<ReceivingHandle> {
+  checkOptionNames('startReceiving', options, START_RECEIVING_OPTIONS);
+  return receiving(options);
+}
+
+/** Every option of `startReceiving`: an unknown one is refused (option-names.ts). The compiler keeps it complete. */
+const START_RECEIVING_OPTIONS = {
+  ...{
+    url: true,
+    username: true,
+    password: true,
+    ca: true,
+    cert: true,
+    key: true,
+    insecure: true,
+    clientId: true,
+  },
+  ...{
+    mqttVersion: true,
+    connectTimeoutMs: true,
+    onConnectionEvent: true,
+    shareGroup: true,
+    checkShare: true,
+  },
+  ...{ outDir: true, topicFilter: true, timeoutMs: true, maxBytes: true, maxTransfers: true, chunkQos: true },
+  ...{
+    verifyFile: true,
+    republishTopic: true,
+    partialTtlMs: true,
+    receiverId: true,
+    trust: true,
+    maxAgeMs: true,
+  },
+  ...{ secret: true, gcEveryBytes: true, onEvent: true, clock: true, wallClock: true, crypto: true },
+  ...{ skipOlderThanMs: true, onSkipped: true },
+  ...{ identity: true, saveAs: true, latest: true, keep: true, scheduler: true },
+} as const satisfies Record<keyof StartReceivingOptions, true>;
+
+/** Every option of `receiveImages`. */
+const RECEIVE_IMAGES_OPTIONS = {
+  ...START_RECEIVING_OPTIONS,
+  ...{ count: true, onReady: true, signal: true },
+} as const satisfies Record<keyof ReceiveImagesOptions, true>;
+
+/** `startReceiving` after its options were checked. */
+async function receiving(options: StartReceivingOptions): Promise<ReceivingHandle> {
   await makeOutDir(options.outDir);
   const transport = await MqttTransport.connect(options);
   const { skipOlderThanMs } = options;
@@ -77,12 +123,13 @@ export async function startReceiving(options: StartReceivingOptions): Promise<Re
 export async function receiveImages(
   options: ReceiveImagesOptions,
 ): Promise<Extract<ReceiveEvent, { event: 'completed' }>[]> {
+  checkOptionNames('receiveImages', options, RECEIVE_IMAGES_OPTIONS);
   const saved: Extract<ReceiveEvent, { event: 'completed' }>[] = [];
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  const handle = await startReceiving({
+  const handle = await receiving({
     ...options,
     onEvent(event) {
       options.onEvent?.(event);

@@ -1,10 +1,11 @@
 import { UsageError } from '../errors.js';
 import type { PreparedImage } from '../image/prepare-image.js';
+import { checkOptionNames } from '../option-names.js';
 import { sendTopicProblem } from '../protocol/wire/topics.js';
 import { chunkBytesFor } from '../session/send/send-prepared.js';
 import { type SendResult, sendTransfer } from '../session/send/send-session.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
-import { type ImageInput, loadInput, type SendImagesOptions } from './send-images.js';
+import { type ImageInput, loadInput, SEND_IMAGES_OPTIONS, type SendImagesOptions } from './send-images.js';
 
 /** Options of a live feed: those of `sendImages`, and what to do with what happens along the way. */
 export interface SendFeedOptions extends SendImagesOptions {
@@ -26,6 +27,10 @@ export interface SendFeedOptions extends SendImagesOptions {
  * reported (`onError`) and the feed goes on.
  */
 export async function sendFeed(source: AsyncIterable<ImageInput>, options: SendFeedOptions): Promise<void> {
+  checkOptionNames('sendFeed', options, {
+    ...SEND_IMAGES_OPTIONS,
+    ...{ supersede: true, onError: true, onSuperseded: true },
+  } satisfies Record<keyof SendFeedOptions, true>);
   const problem = sendTopicProblem(options.topic);
   if (problem) throw new UsageError(`invalid --topic: ${problem}`);
   const supersede = options.supersede ?? true;

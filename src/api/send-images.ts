@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InputError, UsageError } from '../errors.js';
 import type { PreparedImage, PrepareOptions } from '../image/prepare-image.js';
+import { checkOptionNames } from '../option-names.js';
 import { checkChunkBytes } from '../protocol/wire/chunk-size.js';
 import { sendTopicProblem } from '../protocol/wire/topics.js';
 import type { SendableImage, SendResult, SendTransferOptions } from '../session/send/send-session.js';
@@ -30,12 +31,50 @@ export interface SendImagesOptions
   onSending?: (image: PreparedImage, chunkBytes: number) => void;
 }
 
+/** Every option of `sendImages`: an unknown one is refused (option-names.ts). The compiler keeps it complete. */
+export const SEND_IMAGES_OPTIONS = {
+  ...{
+    url: true,
+    username: true,
+    password: true,
+    ca: true,
+    cert: true,
+    key: true,
+    insecure: true,
+    clientId: true,
+  },
+  ...{ mqttVersion: true, connectTimeoutMs: true, onConnectionEvent: true },
+  ...{
+    format: true,
+    quality: true,
+    maxSize: true,
+    resize: true,
+    fit: true,
+    background: true,
+    progressive: true,
+  },
+  ...{ optimizeCoding: true, byteOrder: true, keepMetadata: true, maxInputPixels: true },
+  ...{
+    topic: true,
+    timeoutMs: true,
+    minReceivers: true,
+    maxWindow: true,
+    stallMs: true,
+    signal: true,
+    clock: true,
+  },
+  ...{ wallClock: true, crypto: true, supersede: true, onProgress: true, signWith: true, secret: true },
+  ...{ chunkBytes: true, retain: true, onDelivered: true, onSending: true },
+  ...{ recipients: true, scheduler: true },
+} as const satisfies Record<keyof SendImagesOptions, true>;
+
 /**
  * Prepares every input (all of them, before anything is published, so that one bad file publishes nothing) while
  * it connects, and sends them one after the other. Resolves with one result per image. A bad input is reported as
  * such whatever the broker does: the connection attempt is then dropped.
  */
 export async function sendImages(inputs: ImageInput[], options: SendImagesOptions): Promise<SendResult[]> {
+  checkOptionNames('sendImages', options, SEND_IMAGES_OPTIONS);
   const problem = sendTopicProblem(options.topic);
   if (problem) throw new UsageError(`invalid --topic: ${problem}`);
   if (inputs.length === 0) throw new UsageError('no image given: name at least one file');

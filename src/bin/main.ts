@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
-import { debugLevelFromEnvironment, debugLog, enableDebug } from '../cli/debug-log.js';
-import { ERROR_PREFIX, processOutput } from '../cli/output.js';
-import { buildProgram, checkCommandName } from '../cli/program.js';
+import { debugLevelFromEnvironment, debugLog, enableDebug } from '../cli/output/debug-log.js';
+import { ERROR_PREFIX, processOutput } from '../cli/output/output.js';
+import { buildProgram, checkCommandLine } from '../cli/program.js';
 import { ExitCode, MqimgError } from '../errors.js';
 
 /** package.json's version, written in by scripts/build-cli.mjs; not defined in tsc's output or the sources. */
@@ -42,10 +42,15 @@ async function main(): Promise<number> {
     return ExitCode.interrupted;
   };
   try {
-    checkCommandName(program, process.argv.slice(2));
-    await program.parseAsync(process.argv);
+    const args = checkCommandLine(program, process.argv.slice(2));
+    await program.parseAsync(args, { from: 'user' });
     return interrupted ? stopped() : ExitCode.ok;
-  } catch (error) {
+  } catch (thrown) {
+    // A connection error is made plainer (what the port speaks, the option the user gave): only then is it loaded.
+    const error =
+      thrown instanceof MqimgError && [ExitCode.connection, ExitCode.tls].includes(thrown.exitCode as 4)
+        ? await (await import('../cli/options/broker-diagnosis.js')).explainConnectionError(thrown)
+        : thrown;
     if (error instanceof CommanderError) {
       // commander already printed the message (or the help/version text).
       if (error.exitCode === 0) return ExitCode.ok;
@@ -61,6 +66,12 @@ async function main(): Promise<number> {
     return failed('internal', error instanceof Error ? error.message : String(error), ExitCode.internal);
   }
 }
+
+// `mqimg completion bash | head`: a reader that stops early is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+  throw error;
+});
 
 let settled = false;
 // If the event loop empties while a command is still waiting (a promise nothing will resolve), Node would exit

@@ -2,8 +2,9 @@
  * The media type and size of an image, read from its header bytes alone: no decoder, no sharp. `send --format
  * original` needs no more than this, and loading sharp would cost it more than the rest of its start-up.
  *
- * JPEG (the first SOFn frame header), PNG (IHDR), GIF (the logical screen), WebP (VP8, VP8L and VP8X) and TIFF
- * (classic, the first IFD's ImageWidth and ImageLength) are read; the width and height are those the header
+ * JPEG (the first SOFn frame header), PNG (IHDR), GIF (the logical screen), WebP (VP8, VP8L and VP8X), TIFF
+ * (classic, the first IFD's ImageWidth and ImageLength), BMP (the DIB header) and HEIF/HEIC/AVIF (the primary item's
+ * `ispe` property, which sharp's prebuilt libvips cannot even read for HEIC) are read; the width and height are those the header
  * declares, as sharp's `metadata()` reports them (before any EXIF orientation, the first page or frame's). Plain
  * functions of a `Uint8Array`, safe in a browser too.
  */
@@ -19,12 +20,13 @@ export interface ImageHeader {
 
 /**
  * The type and size `bytes` declare, or undefined when the header does not say them plainly: another format
- * (AVIF, SVG, HEIC, BigTIFF, not an image), or a header that is cut short, damaged or declares a zero size. The
+ * (SVG, BigTIFF, a HEIF without `ispe`, not an image), or a header that is cut short, damaged or declares a zero size. The
  * caller then asks a real decoder, which also says what is wrong. Only the header is read: a file whose pixel
  * data is truncated still has a header.
  */
 export function readImageHeader(bytes: Uint8Array): ImageHeader | undefined {
-  const header = jpeg(bytes) ?? png(bytes) ?? gif(bytes) ?? webp(bytes) ?? tiff(bytes);
+  const header =
+    jpeg(bytes) ?? png(bytes) ?? gif(bytes) ?? webp(bytes) ?? tiff(bytes) ?? bmp(bytes) ?? heif(bytes);
   return header && header.width > 0 && header.height > 0 ? header : undefined;
 }
 
@@ -145,4 +147,125 @@ function tiff(bytes: Uint8Array): ImageHeader | undefined {
     else height = value;
   }
   return width !== undefined && height !== undefined ? { type: 'image/tiff', width, height } : undefined;
+}
+
+/** BMP: the file header ('BM'), then the DIB header: OS/2's 16-bit size, or Windows' 32-bit (negative: top-down). */
+function bmp(bytes: Uint8Array): ImageHeader | undefined {
+  if (bytes.length < 26 || ascii(bytes, 0, 2) !== 'BM') return undefined;
+  const data = view(bytes);
+  const dibSize = data.getUint32(14, true);
+  if (dibSize === 12)
+    return { type: 'image/bmp', width: data.getUint16(18, true), height: data.getUint16(20, true) };
+  if (dibSize < 40 || bytes.length < 26) return undefined;
+  return {
+    type: 'image/bmp',
+    width: Math.abs(data.getInt32(18, true)),
+    height: Math.abs(data.getInt32(22, true)),
+  };
+}
+
+/** One ISO BMFF box: its type, and where its content starts and ends. */
+interface Box {
+  type: string;
+  start: number;
+  end: number;
+}
+
+/** The boxes from `start` to `end` (a file, or a box's content); stops at a box that does not fit. */
+function boxes(bytes: Uint8Array, start: number, end: number): Box[] {
+  const data = view(bytes);
+  const found: Box[] = [];
+  let at = start;
+  while (at + 8 <= end) {
+    let size = data.getUint32(at);
+    let header = 8;
+    if (size === 1) {
+      if (at + 16 > end) break;
+      size = Number(data.getBigUint64(at + 8));
+      header = 16;
+    } else if (size === 0) size = end - at; // to the end
+    if (size < header || at + size > end) break;
+    found.push({ type: ascii(bytes, at + 4, 4), start: at + header, end: at + size });
+    at += size;
+  }
+  return found;
+}
+
+/** HEIF brands of HEVC-coded images (iPhone photos are `heic`), and of AVIF. */
+const HEIC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1']);
+const AVIF_BRANDS = new Set(['avif', 'avis']);
+
+/**
+ * HEIF (HEIC, AVIF): the `ftyp` brands say which; the size is the `ispe` (image spatial extents) property the
+ * `ipma` box associates with the primary item (`pitm`), that is the whole image for a grid of tiles too. Without
+ * `pitm` or `ipma`, the largest `ispe`.
+ */
+function heif(bytes: Uint8Array): ImageHeader | undefined {
+  const top = boxes(bytes, 0, bytes.length);
+  const ftyp = top[0];
+  if (ftyp?.type !== 'ftyp' || ftyp.end - ftyp.start < 8) return undefined;
+  const brands = [ascii(bytes, ftyp.start, 4)];
+  for (let at = ftyp.start + 8; at + 4 <= ftyp.end; at += 4) brands.push(ascii(bytes, at, 4));
+  const type = brands.some((b) => AVIF_BRANDS.has(b))
+    ? 'image/avif'
+    : brands.some((b) => HEIC_BRANDS.has(b))
+      ? 'image/heic'
+      : undefined;
+  const meta = top.find((b) => b.type === 'meta');
+  if (!type || !meta) return undefined;
+  const data = view(bytes);
+  const inMeta = boxes(bytes, meta.start + 4, meta.end); // meta is a full box: version and flags first
+  const iprp = inMeta.find((b) => b.type === 'iprp');
+  const ipco = iprp && boxes(bytes, iprp.start, iprp.end).find((b) => b.type === 'ipco');
+  if (!iprp || !ipco) return undefined;
+  const properties = boxes(bytes, ipco.start, ipco.end);
+  const extents = (box: Box | undefined) =>
+    box?.type === 'ispe' && box.end - box.start >= 12
+      ? { type, width: data.getUint32(box.start + 4), height: data.getUint32(box.start + 8) }
+      : undefined;
+  const primary = primaryItem(bytes, inMeta);
+  const ipma = boxes(bytes, iprp.start, iprp.end).find((b) => b.type === 'ipma');
+  if (primary !== undefined && ipma) {
+    for (const index of associatedProperties(bytes, ipma, primary)) {
+      const found = extents(properties[index - 1]);
+      if (found) return found;
+    }
+  }
+  const all = properties.map(extents).filter((e) => e !== undefined);
+  return all.sort((a, b) => b.width * b.height - a.width * a.height)[0];
+}
+
+/** The primary item's id, from `pitm` (a full box: a 16-bit id in version 0, 32-bit in version 1). */
+function primaryItem(bytes: Uint8Array, inMeta: Box[]): number | undefined {
+  const pitm = inMeta.find((b) => b.type === 'pitm');
+  if (!pitm || pitm.end - pitm.start < 6) return undefined;
+  const data = view(bytes);
+  return bytes[pitm.start] === 0 ? data.getUint16(pitm.start + 4) : data.getUint32(pitm.start + 4);
+}
+
+/** The (1-based) property indices `ipma` associates with item `item`. */
+function associatedProperties(bytes: Uint8Array, ipma: Box, item: number): number[] {
+  const data = view(bytes);
+  const version = bytes[ipma.start] ?? 0;
+  const wide = ((bytes[ipma.start + 3] ?? 0) & 1) === 1; // flags & 1: 15-bit property indices
+  let at = ipma.start + 4;
+  if (at + 4 > ipma.end) return [];
+  const entries = data.getUint32(at);
+  at += 4;
+  for (let e = 0; e < entries; e++) {
+    const idBytes = version < 1 ? 2 : 4;
+    if (at + idBytes + 1 > ipma.end) return [];
+    const id = idBytes === 2 ? data.getUint16(at) : data.getUint32(at);
+    at += idBytes;
+    const count = bytes[at] ?? 0;
+    at += 1;
+    const indices: number[] = [];
+    for (let i = 0; i < count; i++) {
+      if (at + (wide ? 2 : 1) > ipma.end) return [];
+      indices.push(wide ? data.getUint16(at) & 0x7fff : (bytes[at] ?? 0) & 0x7f);
+      at += wide ? 2 : 1;
+    }
+    if (id === item) return indices;
+  }
+  return [];
 }

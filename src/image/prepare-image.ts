@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { Sharp } from 'sharp';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { MEDIA_TYPES } from '../protocol/wire/media-types.js';
 import { type ImageHeader, readImageHeader } from './image-header.js';
 import type { Fit, OutputFormat } from './output-formats.js';
@@ -67,21 +67,22 @@ export async function prepareImage(
   options: PrepareOptions = {},
   whileEncoding?: () => void,
 ): Promise<PreparedImage> {
-  if (looksLikeHeic(input)) {
-    throw new InputError(
-      'input_heic_unsupported',
-      `${sourceName} is a HEIC/HEIF (HEVC) image, which the libvips bundled with sharp cannot decode: convert it to JPEG first (for example with heif-convert, or "Most Compatible" in the iPhone's camera settings)`,
-      { file: sourceName },
-    );
-  }
   const limitInputPixels = options.maxInputPixels ?? 100_000_000;
   const format = options.format ?? 'auto';
   // The type and size, from the header where it says them plainly (image-header.ts), else from sharp's metadata.
-  // sharp takes tens of milliseconds to load: `original` needs it only for a header the reader leaves to it.
+  // sharp takes tens of milliseconds to load: `original` needs it only for a header the reader leaves to it, and
+  // never for HEIC, whose header the reader reads (sharp's prebuilt libvips cannot).
   const header = readImageHeader(input);
   if (format === 'original' && header) {
     checkPixelCount(sourceName, header.width, header.height, limitInputPixels);
     return { bytes: input, name: basename(sourceName), mediaType: header.type, ...sizeOf(header) };
+  }
+  if (looksLikeHeic(input)) {
+    throw new InputError(
+      'input_heic_unsupported',
+      `${sourceName} is a HEIC/HEIF (HEVC) image, which the libvips bundled with sharp cannot decode: convert it to JPEG first (for example with heif-convert, or "Most Compatible" in the iPhone's camera settings), or send the file untouched with --format original`,
+      { file: sourceName },
+    );
   }
   const { default: sharp } = await import('sharp');
   const { type: inputType, ...size } = header ?? (await sharpHeader(sharp, input, sourceName));
@@ -99,7 +100,7 @@ export async function prepareImage(
       withoutEnlargement: true,
     });
   }
-  const background = options.background ?? 'black';
+  const background = checkedBackground(sharp, options.background);
   if (options.resize) {
     pipeline = pipeline.resize({
       width: options.resize.width,
@@ -136,6 +137,21 @@ export async function prepareImage(
 }
 
 const sizeOf = (header: ImageHeader) => ({ width: header.width, height: header.height });
+
+/**
+ * `background` (default black) if sharp takes it as a colour; else a UsageError, before any work: sharp would throw
+ * its own error from deep inside the pipeline.
+ */
+function checkedBackground(sharp: typeof import('sharp')['default'], background = 'black'): string {
+  try {
+    sharp({ create: { width: 1, height: 1, channels: 3, background } });
+    return background;
+  } catch {
+    throw new UsageError(
+      `background "${background}" is not a colour: give a CSS colour name (white, navy), #rgb, #rrggbb or rgb(r, g, b)`,
+    );
+  }
+}
 
 /** The type and size sharp's `metadata()` finds (it reads the header only), or the InputError that says why not. */
 async function sharpHeader(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeBrokerUrl, withHostAndPort } from '../../src/cli/broker-url.js';
+import { normalizeBrokerUrl, withHostAndPort } from '../../src/cli/options/broker-url.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('normalizeBrokerUrl (--url as people write it)', () => {

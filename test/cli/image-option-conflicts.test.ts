@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imageOptionProblem } from '../../src/cli/image-options.js';
+import { imageOptionProblem } from '../../src/cli/options/image-options.js';
 
 const box = { width: 320, height: 240 };
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { applyProfile, type ImageFlags, imageOptions } from '../../src/cli/image-options.js';
-import { dimensions, integerIn } from '../../src/cli/parse-values.js';
+import { applyProfile, type ImageFlags, imageOptions } from '../../src/cli/options/image-options.js';
+import { dimensions, integerIn } from '../../src/cli/options/parse-values.js';
 
 /** A command with some of the image options, as `relay` has them (no --format, --fit, --progressive...). */
 function relayLike(): Command {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { humanBytes, plural, withTimestamp } from '../../src/cli/output.js';
+import { humanBytes, plural, withTimestamp } from '../../src/cli/output/output.js';
 
 describe('output helpers', () => {
   it('puts an ISO 8601 timestamp after the event name of every JSON line', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { injectConfig } from '../../src/cli/display-server.js';
+import { injectConfig } from '../../src/cli/commands/display-server.js';
 import { readConfig } from '../../src/display/page-config.js';
 
 describe('the display page settings', () => {

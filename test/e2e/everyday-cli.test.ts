@@ -146,7 +146,7 @@ describe('conflicting or ignored options are refused with exit 2 (item 5)', () =
       /'--resize <WxH>' cannot be used with option '--max-size <WxH>'/,
     ],
     [['--format', 'png', '--byte-order', 'be'], /--byte-order applies to --format rgb565 only/],
-    [['--retain', '--receivers', '2'], /'--retain' cannot be used with option '--receivers <n>'/],
+    [['--retain', '--receivers', '2'], /'-r, --retain' cannot be used with option '--receivers <n>'/],
     [['--no-supersede'], /--no-supersede applies to live feeds/],
   ])('send %j', async (extra, message) => {
     const result = await runCli(['send', CARD, '--topic', 'a', ...extra]);

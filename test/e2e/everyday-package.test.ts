@@ -40,6 +40,7 @@ describe('the npm package', () => {
     // Every source map points at a source file that is in the package.
     expect(paths.filter((p) => p.endsWith('.js.map')).length).toBeGreaterThan(0);
     expect(paths).toContain('src/bin/mqimg.ts');
+    expect(paths).toContain('dist/man/mqimg.1'); // package.json "man": man mqimg after npm install -g
 
     const user = tempDir('mqimg-pack-user-');
     writeFileSync(join(user, 'package.json'), '{ "name": "user", "private": true }\n');
@@ -48,6 +49,10 @@ describe('the npm package', () => {
     const version = spawnSync(mqimg, ['--version'], { encoding: 'utf8' });
     expect(version.status, version.stderr).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    // A project-local install runs with npx, as README.md's Install says.
+    const npx = spawnSync('npx', ['--no-install', 'mqimg', '--version'], { cwd: user, encoding: 'utf8' });
+    expect(npx.status, npx.stderr).toBe(0);
+    expect(npx.stdout.trim()).toBe(version.stdout.trim());
     const demoOut = join(user, 'demo-out');
     mkdirSync(demoOut);
     const demo = spawnSync(mqimg, ['demo', '--out', demoOut], { encoding: 'utf8', timeout: 120_000 });

@@ -16,14 +16,14 @@ const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const socket = `mqimg-test-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 /** Runs `mqimg ...args` in a new 150x12 terminal named `name`; the pane stays after it exits, with its code. */
-const inTerminal = (name: string, args: string[]) =>
+const inTerminal = (name: string, args: string[], columns = 150) =>
   tmux(
     'new-session',
     '-d',
     '-s',
     name,
     '-x',
-    '150',
+    String(columns),
     '-y',
     '12',
     `${process.execPath} ${MQIMG_BIN} ${args.join(' ')}; echo "exit=$?"; sleep 60`,
@@ -77,6 +77,21 @@ describe.skipIf(!hasTmux && process.env.CI !== 'true')('progress display in a te
     const received = await waitForScreen('rx', /exit=0/);
     expect(received).toMatch(/noise-500\.png\t751,906 bytes|noise-500\.png\s+751,906 bytes/);
     expect(received).not.toMatch(/[█░]/);
+  });
+
+  it('at 80 columns the line fits, and keeps the rate and the time left (issue 23)', async () => {
+    const out = tempDir();
+    inTerminal('rx80', ['receive', '--out', out, '--once', '--url', slow.url], 80);
+    await waitForScreen('rx80', /receiving into/);
+    inTerminal('tx80', ['send', image, '--topic', 'tty/80', '--url', `127.0.0.1:${port}`], 80);
+    const sending = await waitForScreen('tx80', /noise-500\.png -> tty\/80 .*\d+% .*kB\/s.*\d+:\d\d left/);
+    const line = sending.split('\n').find((l) => l.includes('-> tty/80')) ?? '';
+    expect(line.trimEnd().length).toBeLessThan(80);
+    const receiving = await waitForScreen('rx80', /noise-500\.png <- tty\/80 .*\d+% .*kB\/s.*\d+:\d\d left/);
+    const rxLine = receiving.split('\n').find((l) => l.includes('<- tty/80')) ?? '';
+    expect(rxLine.trimEnd().length).toBeLessThan(80);
+    expect(await waitForScreen('tx80', /exit=0/)).toMatch(/^sent noise-500\.png to tty\/80/m);
+    await waitForScreen('rx80', /exit=0/);
   });
 
   it('Ctrl-C says what is kept for resuming, on both sides (exit 130)', async () => {

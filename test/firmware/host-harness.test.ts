@@ -344,7 +344,10 @@ describe.skipIf(!required)(
 
       // The named receiver: the send is delivered on its sealed complete status (its proof checked by the sender).
       const out = join(tempDir('mqimg-fw-'), 'named.bin');
-      const harness = await startHarness(broker.port, 'fw/named', out, ['--identity', join(keys, 'hall.key')]);
+      const harness = await startHarness(broker.port, 'fw/named', out, [
+        '--identity',
+        join(keys, 'hall.key'),
+      ]);
       const transport = await MqttTransport.connect({ url: broker.url });
       try {
         expect(harness.events()[0]).toEqual({ event: 'ready', rx: named });

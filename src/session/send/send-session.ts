@@ -407,6 +407,12 @@ export async function sendTransfer(
             { id, topic: options.topic },
           );
         }
+        if (planner.completed > 0)
+          throw new TransferError(
+            'stalled',
+            `${planner.completed} of ${minReceivers} receivers confirmed ${manifest.name}, and no other made progress for ${Math.round(timeoutMs / 1000)} s (receivers: ${describe(planner.receiverViews(now))}): start another receiver, or send with fewer --receivers`,
+            { id },
+          );
         throw new TransferError(
           'stalled',
           `the transfer of ${manifest.name} made no progress for ${Math.round(timeoutMs / 1000)} s; receivers: ${describe(planner.receiverViews(now))}${unproven > 0 ? `; ${unproven} claims of completion without a valid proof of receipt were ignored` : ''}`,

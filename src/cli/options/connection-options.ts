@@ -1,15 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import { definedOnly } from '../protocol/wire/defined.js';
-import type { ConnectOptions } from '../transport/mqtt-transport.js';
-import { errnoMessage } from '../util/errno-message.js';
+import { UsageError } from '../../errors.js';
+import { definedOnly } from '../../protocol/wire/defined.js';
+import type { ConnectOptions } from '../../transport/mqtt-transport.js';
+import { errnoMessage } from '../../util/errno-message.js';
+import type { Output } from '../output/output.js';
 import { normalizeBrokerUrl, withHostAndPort } from './broker-url.js';
-import type { Output } from './output.js';
+import { applyConfig } from './config-file.js';
 import { integerIn } from './parse-values.js';
 
 /** Default broker URL when neither --url nor MQIMG_URL is given. */
 export const DEFAULT_URL = 'mqtt://localhost:1883';
+
+/**
+ * How the running command was told where the broker is (`-h/-p`, `--url`, MQIMG_URL, or not at all), and the URL
+ * that made: a connection error names what the user actually gave.
+ */
+export const brokerGiven: { url?: string; as: string } = { as: '--url' };
 
 /** Options every command that talks to a broker shares, declared once here. */
 export interface ConnectionFlags {
@@ -31,13 +38,15 @@ export interface ConnectionFlags {
 
 /**
  * Adds the shared connection options to `command`. As in mosquitto_pub/sub and MQTTX, `-h` is the host and `-p`
- * the port, so help is `--help` only on these commands. Before the action runs, `--url` (or MQIMG_URL) is
+ * the port (help is `--help` on every command). Where neither the command line nor MQIMG_* set one, the defaults of
+ * ~/.config/mqimg/config.json apply (config-file.ts). Before the action runs, `--url` (or MQIMG_URL) is
  * normalised (`localhost:1884` -> `mqtt://localhost:1884`), other schemes are refused (exit 2), and `-h`/`-p`
  * are applied to it.
  */
 export function addConnectionOptions(command: Command): Command {
   return command
     .helpOption('--help', 'display help for command')
+    .optionsGroup('Connection options (mosquitto_pub/sub names; defaults from ~/.config/mqimg/config.json):')
     .addOption(
       new Option('--url <url>', 'broker: host, host:port, or an mqtt://, mqtts://, ws:// or wss:// URL')
         .env('MQIMG_URL')
@@ -48,18 +57,30 @@ export function addConnectionOptions(command: Command): Command {
       new Option('-p, --port <port>', "broker port (replaces --url's port)").argParser(integerIn(1, 65_535)),
     )
     .hook('preAction', (self) => {
-      const flags = self.opts<ConnectionFlags>();
-      if (
-        (flags.host !== undefined || flags.port !== undefined) &&
-        self.getOptionValueSource('url') === 'cli'
-      )
+      const fromConfig = applyConfig(self);
+      const flags = self.opts<ConnectionFlags & { cafile?: string }>();
+      const urlSource = self.getOptionValueSource('url');
+      if ((flags.host !== undefined || flags.port !== undefined) && urlSource === 'cli')
         throw new UsageError('give the broker either as --url or as -h/-p, not both');
-      self.setOptionValue('url', withHostAndPort(normalizeBrokerUrl(flags.url), flags.host, flags.port));
+      const url = withHostAndPort(normalizeBrokerUrl(flags.url), flags.host, flags.port);
+      self.setOptionValue('url', url);
+      if (flags.cafile !== undefined) self.setOptionValue('ca', flags.cafile);
+      brokerGiven.url = url;
+      brokerGiven.as =
+        flags.host !== undefined || flags.port !== undefined
+          ? '-h/-p'
+          : fromConfig !== undefined
+            ? `"url" in ${fromConfig}`
+            : urlSource === 'env'
+              ? 'MQIMG_URL'
+              : urlSource === 'cli'
+                ? '--url'
+                : `--url or -h/-p (the default is ${DEFAULT_URL})`;
     })
-    .addOption(new Option('--username <name>', 'user name for the broker').env('MQIMG_USERNAME'))
+    .addOption(new Option('-u, --username <name>', 'user name for the broker').env('MQIMG_USERNAME'))
     .addOption(
       new Option(
-        '--password <password>',
+        '-P, --password <password>',
         'password for the broker (prefer MQIMG_PASSWORD or --password-file: they stay out of the process list)',
       ).env('MQIMG_PASSWORD'),
     )
@@ -69,9 +90,10 @@ export function addConnectionOptions(command: Command): Command {
       ),
     )
     .addOption(
-      new Option('--ca <file>', "CA certificate (PEM) the broker's certificate must chain to").env(
-        'MQIMG_CA',
-      ),
+      new Option(
+        '--ca, --cafile <file>',
+        "CA certificate (PEM) the broker's certificate must chain to (--cafile: mosquitto's name)",
+      ).env('MQIMG_CA'),
     )
     .addOption(
       new Option('--cert <file>', 'client certificate (PEM) for mutual TLS; needs --key').env('MQIMG_CERT'),
@@ -81,12 +103,13 @@ export function addConnectionOptions(command: Command): Command {
       '--insecure',
       "do not check the broker's TLS certificate (testing only: anyone on the path can read and change traffic)",
     )
-    .addOption(new Option('--client-id <id>', 'MQTT client id (default: mqimg-<random>)'))
+    .addOption(new Option('-i, --client-id <id>', 'MQTT client id (default: mqimg-<random>)'))
     .addOption(
       new Option('--mqtt-version <version>', 'MQTT protocol version; auto tries 5, then 3.1.1')
         .choices(['5', '3.1.1', 'auto'])
         .default('auto'),
-    );
+    )
+    .optionsGroup('');
 }
 
 /** Reads a file named by an option, or throws a UsageError that names the option and the problem. */

@@ -1,7 +1,11 @@
 import { Command } from 'commander';
-import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
-import type { RunContext } from './context.js';
-import { plural, quietOutput } from './output.js';
+import type { RunContext } from '../context.js';
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  toConnectOptions,
+} from '../options/connection-options.js';
+import { plural, quietOutput } from '../output/output.js';
 
 interface ClearFlags extends ConnectionFlags {
   topic: string;
@@ -20,12 +24,15 @@ export function clearCommand(context: RunContext): Command {
       'sender topic, or a filter of them (display/+, #), whose retained images to remove',
     )
     .option('--json', 'print one JSON object per removed image')
-    .option('-q, --quiet', 'print nothing but errors (and --json lines)');
+    .option(
+      '-q, --quiet',
+      "print nothing but errors (and --json lines); -q followed by a number, mosquitto's QoS, is refused",
+    );
   addConnectionOptions(command);
   return command.action(async (flags: ClearFlags) => {
     const output = flags.quiet ? quietOutput(context.output) : context.output;
-    const { MqttTransport } = await import('../transport/mqtt-transport.js');
-    const { clearRetained } = await import('../session/send/clear-retained.js');
+    const { MqttTransport } = await import('../../transport/mqtt-transport.js');
+    const { clearRetained } = await import('../../session/send/clear-retained.js');
     const transport = await MqttTransport.connect(toConnectOptions(flags, output));
     try {
       const cleared = await clearRetained(transport, flags.topic);

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 /** URL schemes mqimg connects with: MQTT over TCP, over TLS, over WebSocket and over secure WebSocket. */
 export const BROKER_SCHEMES = ['mqtt', 'mqtts', 'ws', 'wss'] as const;

@@ -1,9 +1,10 @@
-import type { PreparedImage } from '../image/prepare-image.js';
-import type { ReceiverView } from '../protocol/send/send-planner.js';
-import { definedOnly } from '../protocol/wire/defined.js';
-import type { SendProgress, SendResult } from '../session/send/send-session.js';
+import type { PreparedImage } from '../../image/prepare-image.js';
+import type { ReceiverView } from '../../protocol/send/send-planner.js';
+import { definedOnly } from '../../protocol/wire/defined.js';
+import type { SendProgress, SendResult } from '../../session/send/send-session.js';
 import { formatBytes, formatSeconds, type Output, plural } from './output.js';
-import { bytesAndRate, type ProgressBars, receiversAndResends } from './progress.js';
+import type { ProgressBars } from './progress.js';
+import { KEEP, RateMeter, transferFields } from './progress-line.js';
 
 /** A receiver as `--json` reports it: `silentMs` is how long ago it was last heard, in milliseconds. */
 export function receiverJson(r: ReceiverView, nowMs = performance.now()) {
@@ -62,6 +63,8 @@ export interface Sending {
   image: PreparedImage;
   chunkBytes: number;
   progress?: SendProgress;
+  /** The rate of acknowledged bytes, from the first receiver's first answer (so a resumed send is not inflated). */
+  meter?: RateMeter;
 }
 
 /** Chunks every receiver still needed holds (the slowest one's position), or 0 before any answered. */
@@ -73,20 +76,41 @@ export function acknowledgedChunks(progress: SendProgress, needed: number): numb
   return positions.length === 0 ? 0 : (positions[Math.min(needed, positions.length) - 1] ?? 0);
 }
 
-/** Moves the sender's progress bar: bytes the receivers acknowledged, rate, receivers, resends. */
+/**
+ * Moves the sender's progress bar: bytes the receivers acknowledged, rate, receivers, resends, elapsed time and time
+ * left (progress-line.ts fits them to the terminal).
+ */
 export function showSendProgress(bars: ProgressBars, topic: string, sending: Sending, needed: number): void {
   const { image, chunkBytes, progress } = sending;
   const label = `${image.name} -> ${topic}`;
   if (!progress) {
-    bars.show(image.name, 0, 1, { label, detail: 'connecting' });
+    bars.show(image.name, 0, 1, { label, fields: [{ text: 'connecting', keep: KEEP.status }] });
+    return;
+  }
+  if (progress.receivers.length === 0) {
+    const waiting = `waiting for a receiver (${Math.floor(progress.elapsedMs / 1000)} s)`;
+    bars.show(image.name, 0, progress.chunks, { label, fields: [{ text: waiting, keep: KEEP.status }] });
     return;
   }
   const acked = acknowledgedChunks(progress, needed);
-  const detail =
-    progress.receivers.length === 0
-      ? `waiting for a receiver (${Math.floor(progress.elapsedMs / 1000)} s)`
-      : `${bytesAndRate(Math.min(image.bytes.length, acked * chunkBytes), image.bytes.length, progress.elapsedMs)}, ${receiversAndResends(progress.receivers.length, progress.retransmittedChunks)}`;
-  bars.show(image.name, acked, progress.chunks, { label, detail });
+  const done = Math.min(image.bytes.length, acked * chunkBytes);
+  sending.meter ??= new RateMeter();
+  sending.meter.add(performance.now(), done);
+  const [bytes, rate, elapsed, left] = transferFields(
+    done,
+    image.bytes.length,
+    progress.elapsedMs,
+    sending.meter.rate(),
+  );
+  const fields = [
+    bytes,
+    rate,
+    { text: plural(progress.receivers.length, 'receiver'), keep: KEEP.receivers },
+    { text: `${progress.retransmittedChunks} resent`, keep: KEEP.resent },
+    elapsed,
+    left,
+  ].filter((f) => f !== undefined);
+  bars.show(image.name, acked, progress.chunks, { label, fields });
 }
 
 /** What Ctrl-C during a send leaves behind, and how to go on: printed before exiting 130. */

@@ -1,13 +1,20 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { ExitCode, MqimgError } from '../errors.js';
-import type { RunContext } from './context.js';
-import { formatBytes, formatSeconds, plural } from './output.js';
+import { ExitCode, MqimgError } from '../../errors.js';
+import type { RunContext } from '../context.js';
+import { formatBytes, formatSeconds, plural } from '../output/output.js';
 import { CLI_GC_EVERY_BYTES } from './receive-command.js';
 
-/** The folder of the images shipped with mqimg, sent by `mqimg demo` (two folders up, from dist/bin/ as src/cli/). */
-const samplesDir = () => fileURLToPath(new URL('../../samples/', import.meta.url));
+/**
+ * The folder of the images shipped with mqimg, sent by `mqimg demo`: two folders up from dist/bin/ (the bundle),
+ * three from src/cli/commands/ or dist/cli/commands/.
+ */
+const samplesDir = () => {
+  const bundled = fileURLToPath(new URL('../../samples/', import.meta.url));
+  return existsSync(bundled) ? bundled : fileURLToPath(new URL('../../../samples/', import.meta.url));
+};
 
 /** `mqimg demo`: embedded broker + receiver + sender in one process, every sample checked byte for byte. */
 export function demoCommand(context: RunContext): Command {
@@ -19,9 +26,9 @@ export function demoCommand(context: RunContext): Command {
     .action(async (flags: { out?: string }) => {
       const { mkdtemp, readdir, readFile, rm } = await import('node:fs/promises');
       const { tmpdir } = await import('node:os');
-      const { startEmbeddedBroker } = await import('../broker/embedded-broker.js');
-      const { startReceiving } = await import('../api/receive-images.js');
-      const { sendImages } = await import('../api/send-images.js');
+      const { startEmbeddedBroker } = await import('../../broker/embedded-broker.js');
+      const { startReceiving } = await import('../../api/receive-images.js');
+      const { sendImages } = await import('../../api/send-images.js');
       // Without --out the files go to a temporary folder, removed at the end: the demo leaves nothing behind.
       const temporary = flags.out === undefined;
       const out = flags.out ?? (await mkdtemp(join(tmpdir(), 'mqimg-demo-')));

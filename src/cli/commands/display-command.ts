@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
-import type { EmbeddedConfig } from '../display/page-config.js';
-import { UsageError } from '../errors.js';
-import type { RunContext } from './context.js';
-import { integerIn, secondsToMs } from './parse-values.js';
+import type { EmbeddedConfig } from '../../display/page-config.js';
+import { UsageError } from '../../errors.js';
+import type { RunContext } from '../context.js';
+import { integerIn, secondsToMs } from '../options/parse-values.js';
 
 interface DisplayFlags {
   url: string;
@@ -36,7 +36,7 @@ export function displayCommand(context: RunContext): Command {
       8080,
     )
     .option(
-      '--host <address>',
+      '-h, --host <address>',
       'address to serve the page on (0.0.0.0: every network, for tablets)',
       '0.0.0.0',
     )
@@ -59,14 +59,14 @@ export function displayCommand(context: RunContext): Command {
       '--encrypt <secretfile>',
       'accept only transfers encrypted with this shared secret; the page served here carries it (anyone who can open the page can read it): serve it on a trusted network',
     )
-    .addOption(new Option('--username <name>', 'broker user name for the page').env('MQIMG_USERNAME'))
-    .addOption(new Option('--password <password>', 'broker password for the page').env('MQIMG_PASSWORD'))
+    .addOption(new Option('-u, --username <name>', 'broker user name for the page').env('MQIMG_USERNAME'))
+    .addOption(new Option('-P, --password <password>', 'broker password for the page').env('MQIMG_PASSWORD'))
     .action(async (flags: DisplayFlags) => {
       if (!/^wss?:\/\/[^/]/.test(flags.url))
         throw new UsageError(
           `--url ${flags.url}: the page connects over WebSocket; give ws://HOST:PORT or wss://HOST:PORT (mqimg broker --ws-port PORT serves one)`,
         );
-      const { filterProblem } = await import('../protocol/wire/topics.js');
+      const { filterProblem } = await import('../../protocol/wire/topics.js');
       const problem = filterProblem(flags.topic);
       if (problem) throw new UsageError(`invalid --topic: ${problem}`);
       const config = await pageConfig(flags);
@@ -96,9 +96,9 @@ async function pageConfig(flags: DisplayFlags): Promise<EmbeddedConfig> {
   if (flags.username !== undefined) config.username = flags.username;
   if (flags.password !== undefined) config.password = flags.password;
   if (flags.trust === undefined && flags.encrypt === undefined) return config;
-  const keys = await import('../platform/key-files.js');
+  const keys = await import('../../platform/key-files.js');
   if (flags.trust !== undefined) {
-    const { rawPublicKey } = await import('../platform/node-keys.js');
+    const { rawPublicKey } = await import('../../platform/node-keys.js');
     const trusted = await keys.loadTrustedKeys(flags.trust);
     config.trust = Object.fromEntries(
       [...trusted].map(([kid, key]) => [kid, Buffer.from(rawPublicKey(key)).toString('base64')]),

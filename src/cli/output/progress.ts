@@ -1,18 +1,11 @@
 import type { MultiBar, Options, Params, SingleBar } from 'cli-progress';
-import { humanBytes, type Output, plural } from './output.js';
+import type { Output } from './output.js';
+import { type BarText, fitProgressLine } from './progress-line.js';
 
-/** What one progress bar shows besides its position: the text around the bar. */
-export interface BarText {
-  /** Before the bar, e.g. `photo.jpg -> cam/1`. */
-  label: string;
-  /** After the percentage, e.g. `1.0 MB of 2.2 MB, 120 kB/s, 1 receiver, 3 resent`. */
-  detail: string;
-}
+export type { BarText } from './progress-line.js';
 
 /** How often the bars are redrawn at most, in milliseconds: 200. */
 const REDRAW_MS = 200;
-/** Width of the bar itself, in characters. */
-const BAR_CHARACTERS = 24;
 
 /**
  * True when a progress display belongs on `stream` (stderr): it is a terminal, and neither `--json` nor `--quiet`
@@ -57,17 +50,13 @@ export class ProgressBars {
   /** Loads cli-progress (only when a display is wanted: it is not needed otherwise) and prepares the bars. */
   static async start(base: Output, stream: NodeJS.WriteStream = process.stderr): Promise<ProgressBars> {
     const { default: cliProgress } = await import('cli-progress');
-    const format = (options: Options, params: Params, payload: BarText) => {
-      const bar = cliProgress.Format.BarFormat(params.progress, options);
-      const percent = `${Math.floor(params.progress * 100)}%`.padStart(4);
-      return `${payload.label} ${bar} ${percent} ${payload.detail}`;
-    };
+    // The line fits the terminal as it is now (it may be resized), one column short of it: a line that fills the
+    // last column makes some terminals wrap.
+    const format = (_options: Options, params: Params, payload: BarText) =>
+      fitProgressLine(payload, params.progress, Math.max(20, (stream.columns || 80) - 1));
     const multibar = new cliProgress.MultiBar({
       stream,
       format,
-      barsize: BAR_CHARACTERS,
-      barCompleteChar: '\u2588',
-      barIncompleteChar: '\u2591',
       hideCursor: true,
       clearOnComplete: true,
       linewrap: false,
@@ -110,15 +99,4 @@ export class ProgressBars {
     for (const key of [...this.bars.keys()]) this.done(key);
     this.multibar.stop();
   }
-}
-
-/** `1.0 MB of 2.2 MB, 120 kB/s`: bytes done of all, and the rate over `elapsedMs` (milliseconds). */
-export function bytesAndRate(doneBytes: number, totalBytes: number, elapsedMs: number): string {
-  const rate = elapsedMs > 0 ? `${humanBytes((doneBytes * 1000) / elapsedMs)}/s` : '';
-  return [`${humanBytes(doneBytes)} of ${humanBytes(totalBytes)}`, rate].filter(Boolean).join(', ');
-}
-
-/** `1 receiver, 3 resent` for a sender's bar. */
-export function receiversAndResends(receivers: number, resent: number): string {
-  return `${plural(receivers, 'receiver')}, ${resent} resent`;
 }

@@ -1,16 +1,29 @@
 import { Command, Option } from 'commander';
-import type { ImageInput } from '../api/send-images.js';
-import { UsageError } from '../errors.js';
-import { FITS, OUTPUT_FORMATS, type OutputFormat } from '../image/output-formats.js';
-import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
-import type { RunContext } from './context.js';
-import { debugLog } from './debug-log.js';
-import { applyProfile, checkImageOptions, type ImageFlags, imageOptions } from './image-options.js';
-import { errorLine, failureOf, quietOutput } from './output.js';
-import { byteSize, dimensions, integerIn, interval, secondsToMs } from './parse-values.js';
-import { ProgressBars, progressWanted } from './progress.js';
-import { addSendSecurityOptions, loadSendSecurity, type SendSecurityFlags } from './security-options.js';
-import { interruptedSendLine, reportDelivered, type Sending, showSendProgress } from './send-report.js';
+import type { ImageInput } from '../../api/send-images.js';
+import { UsageError } from '../../errors.js';
+import { FITS, OUTPUT_FORMATS, type OutputFormat } from '../../image/output-formats.js';
+import type { RunContext } from '../context.js';
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  toConnectOptions,
+} from '../options/connection-options.js';
+import { applyProfile, checkImageOptions, type ImageFlags, imageOptions } from '../options/image-options.js';
+import { byteSize, dimensions, integerIn, interval, secondsToMs } from '../options/parse-values.js';
+import {
+  addSendSecurityOptions,
+  loadSendSecurity,
+  type SendSecurityFlags,
+} from '../options/security-options.js';
+import { debugLog } from '../output/debug-log.js';
+import { errorLine, failureOf, quietOutput } from '../output/output.js';
+import { ProgressBars, progressWanted } from '../output/progress.js';
+import {
+  interruptedSendLine,
+  reportDelivered,
+  type Sending,
+  showSendProgress,
+} from '../output/send-report.js';
 
 /** Parsed `send` options: the image options have the library's names and types (PrepareOptions). */
 interface SendFlags extends ConnectionFlags, SendSecurityFlags, ImageFlags {
@@ -120,7 +133,7 @@ export function sendCommand(context: RunContext): Command {
     )
     .addOption(
       new Option(
-        '--retain',
+        '-r, --retain',
         'leave the image on the broker (retained) for displays that connect later; clears the previous one; does not wait for receivers',
       ).conflicts('receivers'),
     )
@@ -130,7 +143,10 @@ export function sendCommand(context: RunContext): Command {
         .default(1),
     )
     .option('--json', 'print one JSON object per delivered image, and one for a failure')
-    .option('-q, --quiet', 'no progress display and no messages but errors');
+    .option(
+      '-q, --quiet',
+      "no progress display and no messages but errors (-q followed by a number, mosquitto's QoS, is refused: send has no QoS to set)",
+    );
   addSendSecurityOptions(command);
   addConnectionOptions(command);
   return command.action(async (files: string[], flags: SendFlags) => {
@@ -148,7 +164,7 @@ export function sendCommand(context: RunContext): Command {
       throw new UsageError('--name names one image: give exactly one file, URL or -');
     await applyProfile(command, flags);
     checkImageOptions(flags);
-    const { sendImages } = await import('../api/send-images.js');
+    const { sendImages } = await import('../../api/send-images.js');
     type SendImagesOptions = Parameters<typeof sendImages>[1];
     const bars = progressWanted(flags)
       ? (await ProgressBars.start(context.output)).stopOn(context.signal)
@@ -183,14 +199,17 @@ export function sendCommand(context: RunContext): Command {
         reportDelivered(output, flags.json === true, flags.topic, result, flags.retain === true);
       },
     };
+    // Ctrl-C is answered at once, with what is left behind; closing the connection may take a moment after.
+    const onInterrupt = () => {
+      bars?.stop();
+      context.output.warn(interruptedSendLine(sending));
+    };
+    context.signal.addEventListener('abort', onInterrupt, { once: true });
     try {
       if (live) await sendLive(context, flags, files[0] ?? '', output, sendOptions, bars);
       else await sendImages(await inputsOf(files, flags.name, context.signal), sendOptions);
-    } catch (error) {
-      bars?.stop();
-      if (context.signal.aborted) context.output.warn(interruptedSendLine(sending));
-      throw error;
     } finally {
+      context.signal.removeEventListener('abort', onInterrupt);
       bars?.stop();
     }
   });
@@ -204,8 +223,10 @@ async function inputsOf(
 ): Promise<ImageInput[]> {
   const isUrl = (file: string) => /^https?:\/\//i.test(file);
   // image-sources.ts (node:crypto, fs.watch) only for URLs: a plain `send FILE` starts sooner without it.
-  const fetchImage = files.some(isUrl) ? (await import('../feeds/image-sources.js')).fetchImage : undefined;
-  const { loadInput } = await import('../api/send-images.js');
+  const fetchImage = files.some(isUrl)
+    ? (await import('../../feeds/image-sources.js')).fetchImage
+    : undefined;
+  const { loadInput } = await import('../../api/send-images.js');
   const inputs = await Promise.all(files.map((f) => (fetchImage && isUrl(f) ? fetchImage(f, signal) : f)));
   if (name === undefined) return inputs;
   const [only] = inputs;
@@ -219,11 +240,11 @@ async function sendLive(
   flags: SendFlags,
   url: string,
   output: ReturnType<typeof quietOutput>,
-  sendOptions: Parameters<typeof import('../api/send-feed.js').sendFeed>[1],
+  sendOptions: Parameters<typeof import('../../api/send-feed.js').sendFeed>[1],
   bars: ProgressBars | undefined,
 ): Promise<void> {
-  const { pollUrl, watchFolder } = await import('../feeds/image-sources.js');
-  const { sendFeed } = await import('../api/send-feed.js');
+  const { pollUrl, watchFolder } = await import('../../feeds/image-sources.js');
+  const { sendFeed } = await import('../../api/send-feed.js');
   const onError = (error: unknown) => {
     if (sendOptions.onSending && bars) bars.stop();
     if (flags.json) output.json({ event: 'failed', ...failureOf(error) });

@@ -1,12 +1,20 @@
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
-import type { RunContext } from './context.js';
-import { applyProfile, checkImageOptions, type ImageFlags, imageOptions } from './image-options.js';
-import { errorLine, failureOf, quietOutput } from './output.js';
-import { byteSize, dimensions, integerIn, secondsToMs } from './parse-values.js';
-import { addSendSecurityOptions, loadSendSecurity, type SendSecurityFlags } from './security-options.js';
-import { reportDelivered } from './send-report.js';
+import { UsageError } from '../../errors.js';
+import type { RunContext } from '../context.js';
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  toConnectOptions,
+} from '../options/connection-options.js';
+import { applyProfile, checkImageOptions, type ImageFlags, imageOptions } from '../options/image-options.js';
+import { byteSize, dimensions, integerIn, secondsToMs } from '../options/parse-values.js';
+import {
+  addSendSecurityOptions,
+  loadSendSecurity,
+  type SendSecurityFlags,
+} from '../options/security-options.js';
+import { errorLine, failureOf, quietOutput } from '../output/output.js';
+import { reportDelivered } from '../output/send-report.js';
 
 interface RelayFlags extends ConnectionFlags, SendSecurityFlags, ImageFlags {
   from: string;
@@ -40,11 +48,11 @@ export function relayCommand(context: RunContext): Command {
         .default(30_000, '30 s'),
     )
     .option('--json', 'one JSON object per delivered image, and one per failure')
-    .option('-q, --quiet', 'no messages but errors');
+    .option('-q, --quiet', "no messages but errors (-q followed by a number, mosquitto's QoS, is refused)");
   addSendSecurityOptions(command);
   addConnectionOptions(command);
   return command.action(async (flags: RelayFlags) => {
-    const { filterProblem, sendTopicProblem } = await import('../protocol/wire/topics.js');
+    const { filterProblem, sendTopicProblem } = await import('../../protocol/wire/topics.js');
     const fromProblem = filterProblem(flags.from);
     if (fromProblem) throw new UsageError(`invalid --from: ${fromProblem}`);
     const toProblem = sendTopicProblem(flags.to);
@@ -53,8 +61,8 @@ export function relayCommand(context: RunContext): Command {
     checkImageOptions(flags);
     const connect = toConnectOptions(flags, context.output);
     const security = await loadSendSecurity(flags);
-    const { subscribeImages } = await import('../feeds/image-sources.js');
-    const { sendFeed } = await import('../api/send-feed.js');
+    const { subscribeImages } = await import('../../feeds/image-sources.js');
+    const { sendFeed } = await import('../../api/send-feed.js');
     const { signal } = context;
     const output = flags.quiet ? quietOutput(context.output) : context.output;
     const snapshots = await subscribeImages(connect, flags.from, signal);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import type { OutputFormat, PrepareOptions } from '../image/prepare-image.js';
-import { definedOnly } from '../protocol/wire/defined.js';
+import { UsageError } from '../../errors.js';
+import type { OutputFormat, PrepareOptions } from '../../image/prepare-image.js';
+import { definedOnly } from '../../protocol/wire/defined.js';
 import { dimensions } from './parse-values.js';
 
 /** The image options `send` and `relay` share, parsed; those of the library have its names and types. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { definedOnly } from '../protocol/wire/defined.js';
-import type { SendSecurity } from '../session/send/outgoing-transfer.js';
+import { definedOnly } from '../../protocol/wire/defined.js';
+import type { SendSecurity } from '../../session/send/outgoing-transfer.js';
 
 /** The signing and encryption flags of `send` and `relay`. */
 export interface SendSecurityFlags {
@@ -24,7 +24,7 @@ export function addSendSecurityOptions(command: Command): Command {
 /** Loads the key files the flags name (clear UsageErrors when they are missing or wrong). */
 export async function loadSendSecurity(flags: SendSecurityFlags): Promise<SendSecurity> {
   if (flags.sign === undefined && flags.encrypt === undefined) return {};
-  const { loadSecret, loadSigningKey } = await import('../platform/key-files.js');
+  const { loadSecret, loadSigningKey } = await import('../../platform/key-files.js');
   return definedOnly({
     signWith: flags.sign !== undefined ? await loadSigningKey(flags.sign) : undefined,
     secret: flags.encrypt !== undefined ? await loadSecret(flags.encrypt) : undefined,

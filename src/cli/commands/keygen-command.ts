@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { RunContext } from './context.js';
+import type { RunContext } from '../context.js';
 
 interface KeygenFlags {
   secret?: boolean;
@@ -14,7 +14,7 @@ export function keygenCommand(context: RunContext): Command {
     .argument('<name>', 'NAME for NAME.key and NAME.pub; with --secret, the file to write')
     .option('--secret', 'write a 32-byte shared secret for --encrypt instead of a key pair')
     .action(async (name: string, flags: KeygenFlags) => {
-      const { writeSecret, writeSigningKeyPair } = await import('../platform/key-files.js');
+      const { writeSecret, writeSigningKeyPair } = await import('../../platform/key-files.js');
       if (flags.secret) {
         const { kid } = await writeSecret(name);
         context.output.result(

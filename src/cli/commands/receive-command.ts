@@ -1,14 +1,26 @@
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
-import type { DeclaredImage } from '../image/verify-image.js';
-import { definedOnly } from '../protocol/wire/defined.js';
-import type { ReceiveEvent } from '../session/receive/receiver-options.js';
-import { addConnectionOptions, type ConnectionFlags, toConnectOptions } from './connection-options.js';
-import type { RunContext } from './context.js';
-import { debugLog } from './debug-log.js';
-import { formatBytes, formatSeconds, humanBytes, type Output, plural, quietOutput } from './output.js';
-import { byteSize, integerIn, secondsToMs } from './parse-values.js';
-import { bytesAndRate, ProgressBars, progressWanted } from './progress.js';
+import { UsageError } from '../../errors.js';
+import type { DeclaredImage } from '../../image/verify-image.js';
+import { definedOnly } from '../../protocol/wire/defined.js';
+import type { ReceiveEvent } from '../../session/receive/receiver-options.js';
+import type { RunContext } from '../context.js';
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  toConnectOptions,
+} from '../options/connection-options.js';
+import { byteSize, integerIn, secondsToMs } from '../options/parse-values.js';
+import { debugLog } from '../output/debug-log.js';
+import {
+  formatBytes,
+  formatSeconds,
+  humanBytes,
+  type Output,
+  plural,
+  quietOutput,
+} from '../output/output.js';
+import { ProgressBars, progressWanted } from '../output/progress.js';
+import { RateMeter, transferFields } from '../output/progress-line.js';
 
 /**
  * Bytes of chunk payload between the receiver's forced minor garbage collections (`ReceiverOptions.gcEveryBytes`):
@@ -104,19 +116,22 @@ export function receiveCommand(context: RunContext): Command {
       '--json',
       'print one JSON object per event (started, completed, failed, rejected, skipped), each with its time (ts)',
     )
-    .option('-q, --quiet', 'no progress display and no messages but failures');
+    .option(
+      '-q, --quiet',
+      "no progress display and no messages but failures (-q 0 or -q 1, mosquitto's QoS, is --qos)",
+    );
   addConnectionOptions(command);
   return command.action(async (flags: ReceiveFlags) => {
-    const { receiveImages } = await import('../api/receive-images.js');
+    const { receiveImages } = await import('../../api/receive-images.js');
     if (flags.republish !== undefined) {
-      const { sendTopicProblem } = await import('../protocol/wire/topics.js');
+      const { sendTopicProblem } = await import('../../protocol/wire/topics.js');
       const problem = sendTopicProblem(flags.republish.replaceAll('{topic}', 't').replaceAll('{name}', 'n'));
       if (problem) throw new UsageError(`invalid --republish: ${problem}`);
     }
     const count = flags.once ? 1 : flags.count;
     const keys =
       flags.trust !== undefined || flags.encrypt !== undefined
-        ? await import('../platform/key-files.js')
+        ? await import('../../platform/key-files.js')
         : undefined;
     const trust = flags.trust !== undefined ? await keys?.loadTrustedKeys(flags.trust) : undefined;
     const secret = flags.encrypt !== undefined ? await keys?.loadSecret(flags.encrypt) : undefined;
@@ -131,6 +146,12 @@ export function receiveCommand(context: RunContext): Command {
         'mqimg: warning: --republish publishes each decrypted image in the clear, readable by anyone who may subscribe to that topic',
       );
     const report = receiveReport(output, flags, bars);
+    // Ctrl-C is answered at once, with what is kept; closing the connection may take a moment after.
+    const onInterrupt = () => {
+      bars?.stop();
+      report.interrupted();
+    };
+    context.signal.addEventListener('abort', onInterrupt, { once: true });
     try {
       await receiveImages({
         onReady: (receiverId) =>
@@ -161,9 +182,9 @@ export function receiveCommand(context: RunContext): Command {
         onEvent: report.event,
       });
     } finally {
+      context.signal.removeEventListener('abort', onInterrupt);
       bars?.stop();
     }
-    if (context.signal.aborted) report.interrupted();
   });
 }
 
@@ -173,7 +194,7 @@ const DEFAULT_SIGNED_MAX_AGE_MS = 600_000;
 /** What `receive` prints for each event: lines or JSON, and progress bars on a terminal. */
 function receiveReport(output: Output, flags: ReceiveFlags, bars: ProgressBars | undefined) {
   /** Transfers started and not yet finished: size and start time (monotonic ms), for the bars and Ctrl-C. */
-  const inProgress = new Map<string, { size: number; startedMs: number }>();
+  const inProgress = new Map<string, { size: number; startedMs: number; meter: RateMeter }>();
   return {
     skipped(skipped: { topic: string; id: string; ageMs: number }) {
       if (flags.json) return output.json({ event: 'skipped', reason: 'too_old', ...skipped });
@@ -184,28 +205,43 @@ function receiveReport(output: Output, flags: ReceiveFlags, bars: ProgressBars |
     event(event: ReceiveEvent) {
       debugLog.receive('%o', event);
       if (event.event === 'started')
-        inProgress.set(event.id, { size: event.size, startedMs: performance.now() });
+        inProgress.set(event.id, { size: event.size, startedMs: performance.now(), meter: new RateMeter() });
       if (event.event === 'completed' || event.event === 'failed') {
         inProgress.delete(event.id);
         bars?.done(event.id);
       }
       if (event.event === 'progress') {
         const started = inProgress.get(event.id);
-        const elapsedMs = started ? performance.now() - started.startedMs : 0;
-        const detail = bytesAndRate(event.bytes, started?.size ?? event.bytes, elapsedMs);
+        const now = performance.now();
+        started?.meter.add(now, event.bytes);
         bars?.show(event.id, event.receivedChunks, event.chunks, {
           label: `${event.name} <- ${event.topic}`,
-          detail,
+          fields: transferFields(
+            event.bytes,
+            started?.size ?? event.bytes,
+            started ? now - started.startedMs : 0,
+            started?.meter.rate(),
+          ),
         });
         return;
       }
       if (flags.json) return output.json(event);
-      if (event.event === 'completed') {
+      if (event.event === 'started' && event.resumedWith) {
+        output.info(
+          `resuming ${event.name} from ${event.topic}: ${event.resumedWith} of ${plural(event.chunks, 'chunk')} already here`,
+        );
+      } else if (event.event === 'completed') {
         output.result(
           `${event.path}\t${formatBytes(event.size)}\tsha256 ${event.sha256}\t${formatSeconds(event.durationMs)}\tfrom ${event.topic}`,
         );
       } else if (event.event === 'failed') {
-        output.warn(`failed: transfer ${event.id} on ${event.topic}: ${event.code}: ${event.message}`);
+        // The sender sent the image again (it was restarted, or resumed): not a failure, the new transfer goes on.
+        const continued = /^(.*): sent again as transfer (\w+), which continues it$/.exec(event.message);
+        if (continued)
+          output.info(
+            `continuing transfer ${event.id} (${continued[1]}) as transfer ${continued[2]}, sent again`,
+          );
+        else output.warn(`failed: transfer ${event.id} on ${event.topic}: ${event.code}: ${event.message}`);
       } else if (event.event === 'rejected') {
         output.warn(`rejected a message on ${event.topic}: ${event.code}: ${event.message}`);
       }
@@ -223,6 +259,6 @@ function receiveReport(output: Output, flags: ReceiveFlags, bars: ProgressBars |
 
 /** `--verify-image`: the file must be the image (or the raw pixels) its manifest declares. */
 async function verifyImage(path: string, manifest: DeclaredImage): Promise<string | undefined> {
-  const { imageProblem } = await import('../image/verify-image.js');
+  const { imageProblem } = await import('../../image/verify-image.js');
   return imageProblem(path, manifest);
 }

@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { UsageError } from '../errors.js';
-import { FITS, OUTPUT_FORMATS } from '../image/output-formats.js';
+import { UsageError } from '../../errors.js';
+import { FITS, OUTPUT_FORMATS } from '../../image/output-formats.js';
+import { nearestName } from '../../nearest-name.js';
 
 /** A named set of `mqimg send` options for one kind of display. Explicit options on the command line win. */
 export const profileSchema = z.strictObject({
@@ -78,7 +79,13 @@ export function findProfile(name: string, path = userProfilesPath()): Profile {
   const profile = user[name] ?? BUILT_IN_PROFILES[name];
   if (!profile) {
     const names = [...new Set([...Object.keys(BUILT_IN_PROFILES), ...Object.keys(user)])].sort().join(', ');
-    throw new UsageError(`unknown --profile "${name}"; known profiles: ${names}`);
+    const read = path
+      ? `from ${path} and built in`
+      : 'built in; yours go in ~/.config/mqimg/profiles.json or the file MQIMG_PROFILES names';
+    const near = nearestName(name, names.split(', '));
+    throw new UsageError(
+      `unknown --profile "${name}"; known profiles: ${names} (${read})${near ? `; did you mean ${near}?` : ''}`,
+    );
   }
   return profile;
 }

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { EmbeddedConfig } from '../display/page-config.js';
-import { UsageError } from '../errors.js';
+import type { EmbeddedConfig } from '../../display/page-config.js';
+import { UsageError } from '../../errors.js';
 
 /** Files of the built page (scripts/build-page.mjs), with their media types. */
 const PAGE_FILES: Record<string, string> = {
@@ -14,9 +14,12 @@ const PAGE_FILES: Record<string, string> = {
   'mqimg-display.js.map': 'application/json',
 };
 
-/** Where the built page is: dist/page beside dist/cli or dist/bin, or dist/page of the checkout when run from src. */
+/**
+ * Where the built page is: dist/page beside dist/bin (the bundle), two folders up from dist/cli/commands (tsc's
+ * output), or dist/page of the checkout when run from src/cli/commands.
+ */
 export function pageDir(): string {
-  for (const relative of ['../page/', '../../dist/page/']) {
+  for (const relative of ['../page/', '../../page/', '../../../dist/page/']) {
     const dir = fileURLToPath(new URL(relative, import.meta.url));
     if (existsSync(`${dir}index.html`)) return dir;
   }
