@@ -1,9 +1,9 @@
-import { checkOptionNames } from '../option-names.js';
 import { onlyFreshManifests, type SkippedTransfer } from '../session/receive/fresh-manifests.js';
 import { checkOutDir } from '../session/receive/out-dir-check.js';
 import { type ReceiveEvent, Receiver, type ReceiverOptions } from '../session/receive/receiver.js';
 import type { ShareOptions } from '../session/receive/share-group.js';
 import { type ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
+import { checkOptionNames } from '../util/option-names.js';
 
 /**
  * Options of `startReceiving`: the receiver's, the connection's, which transfers to skip, and the share group

@@ -1,10 +1,10 @@
 import { UsageError } from '../errors.js';
 import type { PreparedImage } from '../image/prepare-image.js';
-import { checkOptionNames } from '../option-names.js';
 import { sendTopicProblem } from '../protocol/wire/topics.js';
 import { chunkBytesFor } from '../session/send/send-prepared.js';
 import { type SendResult, sendTransfer } from '../session/send/send-session.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
+import { checkOptionNames } from '../util/option-names.js';
 import { type ImageInput, loadInput, SEND_IMAGES_OPTIONS, type SendImagesOptions } from './send-images.js';
 
 /** Options of a live feed: those of `sendImages`, and what to do with what happens along the way. */

@@ -3,12 +3,12 @@ import { basename } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InputError, UsageError } from '../errors.js';
 import type { PreparedImage, PrepareOptions } from '../image/prepare-image.js';
-import { checkOptionNames } from '../option-names.js';
 import { checkChunkBytes } from '../protocol/wire/chunk-size.js';
 import { sendTopicProblem } from '../protocol/wire/topics.js';
 import type { SendableImage, SendResult, SendTransferOptions } from '../session/send/send-session.js';
 import type { ConnectOptions, MqttTransport } from '../transport/mqtt-transport.js';
 import { errnoCode, errnoMessage } from '../util/errno-message.js';
+import { checkOptionNames } from '../util/option-names.js';
 
 /** An image to send: a file path, or bytes with a name. */
 export type ImageInput = string | { name: string; bytes: Buffer };

@@ -1,6 +1,6 @@
 import { Command, CommanderError, type Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { nearestName } from '../nearest-name.js';
+import { nearestName } from '../util/nearest-name.js';
 import { brokerCommand } from './commands/broker-command.js';
 import { clearCommand } from './commands/clear-command.js';
 import { completionCommand } from './commands/completion-command.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editDistance, nearestName } from '../../src/nearest-name.js';
+import { editDistance, nearestName } from '../../src/util/nearest-name.js';
 
 describe('nearestName (did you mean)', () => {
   it('finds typos, swaps and names that share a first word', () => {

@@ -3,8 +3,8 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { nearestName } from '../../nearest-name.js';
 import { errnoCode, errnoMessage } from '../../util/errno-message.js';
+import { nearestName } from '../../util/nearest-name.js';
 
 /** Keys of config.json, with the option each stands for (its attribute name in commander). */
 const KEYS = {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as z from 'zod';
 import { UsageError } from '../../errors.js';
 import { FITS, OUTPUT_FORMATS } from '../../image/output-formats.js';
-import { nearestName } from '../../nearest-name.js';
+import { nearestName } from '../../util/nearest-name.js';
 
 /** A named set of `mqimg send` options for one kind of display. Explicit options on the command line win. */
 export const profileSchema = z.strictObject({
