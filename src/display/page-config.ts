@@ -6,6 +6,10 @@ export type Fit = 'contain' | 'cover';
 
 /** What the page's server (`mqimg display`) writes into the page, in `<script id="mqimg-config">`. */
 export interface EmbeddedConfig {
+  /**
+   * The broker's WebSocket URL, or a path on the page's own server (`/mqtt`): the server then carries the page's
+   * MQTT to the broker itself (`mqimg display --url mqtt://...`), and the broker's credentials stay there.
+   */
   url?: string;
   topic?: string;
   fit?: Fit;
@@ -37,14 +41,20 @@ export interface PageConfig {
  * string: `url`, `topic`, `fit`, `debug`). Returns a problem to show instead when the broker URL or topic is
  * missing or wrong. A secret is never read from the URL: URLs end up in histories, logs and Referer headers.
  */
-export function readConfig(search: string, embedded: EmbeddedConfig): PageConfig | { problem: string } {
+export function readConfig(
+  search: string,
+  embedded: EmbeddedConfig,
+  /** The page's own origin (`location.origin`), to which a path `url` is relative. */
+  origin = 'http://localhost',
+): PageConfig | { problem: string } {
   const params = new URLSearchParams(search);
   if (params.has('secret'))
     return {
       problem:
         'the encryption secret must not be given in the URL; serve the page with mqimg display --encrypt FILE',
     };
-  const url = params.get('url') ?? embedded.url;
+  const configured = embedded.url?.startsWith('/') ? sameOriginWebSocket(origin, embedded.url) : embedded.url;
+  const url = params.get('url') ?? configured;
   const topic = params.get('topic') ?? embedded.topic;
   if (!url || !/^wss?:\/\//.test(url))
     return {
@@ -75,7 +85,7 @@ export function readConfig(search: string, embedded: EmbeddedConfig): PageConfig
       maxAgeMs: embedded.maxAgeMs,
       // The configured credentials go only to the configured broker: a page opened with ?url=ws://elsewhere must
       // not hand them to whoever runs that broker.
-      ...credentialsFor(url, embedded, params),
+      ...credentialsFor(url, configured === undefined ? embedded : { ...embedded, url: configured }, params),
     };
   } catch (error) {
     return { problem: (error as Error).message };
@@ -104,4 +114,10 @@ function sameBroker(a: string, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The WebSocket URL of `path` on the page's own server: ws:// for an http page, wss:// for an https one. */
+function sameOriginWebSocket(origin: string, path: string): string {
+  const page = new URL(origin);
+  return `${page.protocol === 'https:' ? 'wss' : 'ws'}://${page.host}${path}`;
 }

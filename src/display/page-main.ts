@@ -66,7 +66,7 @@ function keepScreenOn(overlay: PageOverlay): void {
 function main(): void {
   const overlay = new PageOverlay(element('overlay'), new URLSearchParams(location.search).has('debug'));
   const embedded = JSON.parse(element('mqimg-config').textContent || '{}') as EmbeddedConfig;
-  const config = readConfig(location.search, embedded);
+  const config = readConfig(location.search, embedded, location.origin);
   const status: DisplayStatus = {
     state: 'starting',
     receiverId: '',

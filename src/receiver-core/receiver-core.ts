@@ -1,5 +1,6 @@
 import { messageOf } from '../errors.js';
 import { hashMatches } from '../protocol/manifest/chunk-hashes.js';
+import type { Manifest } from '../protocol/manifest/manifest.js';
 import {
   type CheckedManifest,
   manifestVerdict,
@@ -177,6 +178,10 @@ export class ReceiverCore<F extends StoredFile = StoredFile> {
       return;
     }
     const { manifest, chunkKey } = verdict;
+    // The key this receiver seals its statuses of this transfer with, refusals included (a named receiver's, 12.1,
+    // or an encrypted transfer's, 13.1); none for a plain transfer.
+    const key =
+      this.namedKey(manifest) ?? (chunkKey ? statusKey(this.core.checks.crypto, chunkKey) : undefined);
     const { maxBytes, maxTransfers, keepsOnlyNewest } = this.core;
     const room = {
       limits: { maxBytes, maxTransfers },
@@ -189,7 +194,7 @@ export class ReceiverCore<F extends StoredFile = StoredFile> {
     );
     if (refusal) {
       if (!FAILURE_CODES[refusal.code].final) this.refusedForNow(topic, id);
-      this.fail(topic, id, refusal.code, refusal.message);
+      this.fail(topic, id, refusal.code, refusal.message, key);
       return;
     }
     this.statuses.known(id);
@@ -203,20 +208,12 @@ export class ReceiverCore<F extends StoredFile = StoredFile> {
       proof: t?.proof.bytes ?? new Uint8Array(0),
     }));
     if (!opened.ok) {
-      this.fail(topic, id, 'write_failed', opened.message);
+      this.fail(topic, id, 'write_failed', opened.message, key);
       return;
     }
     t = new CoreTransfer(manifest, topic, opened.file, chunkKey, startedMs, opened.resumed);
     t.lastActivityMs = nowMs;
-    if (chunkKey) t.statusKey = statusKey(this.core.checks.crypto, chunkKey);
-    const { identity, checks } = this.core;
-    const epk = manifest.epk === undefined ? undefined : fromBase64(manifest.epk);
-    if (identity && epk) {
-      t.statusKey = checks.crypto
-        .x25519(identity, epk)
-        .then((shared) => namedStatusKey(checks.crypto, shared, manifest.nonce, id, this.receiverId));
-      t.statusKey.catch(() => {}); // a low-order epk: the statuses cannot be sealed, and the sender hears nothing
-    }
+    t.statusKey = key;
     this.transfers.set(id, t);
     const askBlindStart = this.admitted(topic, id); // before the join status, which makes the sender publish more
     const resumedWith = opened.resumed ? t.reassembly.received : undefined;
@@ -415,6 +412,21 @@ export class ReceiverCore<F extends StoredFile = StoredFile> {
     t.finishing = true;
     void t.file.close(code === 'timeout' && t.received > 0);
     this.fail(t.topic, t.id, code, message, t.statusKey);
+  }
+
+  /**
+   * A named receiver's status key for `manifest` (PROTOCOL.md 12.1), when this receiver has an identity and the
+   * sender named receivers (`epk`); undefined otherwise.
+   */
+  private namedKey(manifest: Manifest): Promise<Uint8Array> | undefined {
+    const { identity, checks } = this.core;
+    const epk = manifest.epk === undefined ? undefined : fromBase64(manifest.epk);
+    if (!identity || !epk) return undefined;
+    const key = checks.crypto
+      .x25519(identity, epk)
+      .then((shared) => namedStatusKey(checks.crypto, shared, manifest.nonce, manifest.id, this.receiverId));
+    key.catch(() => {}); // a low-order epk: the statuses cannot be sealed, and the sender hears nothing
+    return key;
   }
 
   /** Reports a failure to the sender (StatusPublisher.failed) and as a `failed` event. */

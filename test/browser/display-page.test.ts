@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ import { parseStatus } from '../../src/protocol/status/status.js';
 import { statusTopic } from '../../src/protocol/wire/topics.js';
 import { ARTIFACTS, chromiumRequired, launchChromium, openPage } from '../helpers/chromium.js';
 import { type CliProcess, runCli, SAMPLES, startCli } from '../helpers/cli.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 import { craftTransfer, publishTransfer } from '../helpers/raw-sender.js';
 import { routeMqtt } from '../helpers/ws-mqtt-route.js';
@@ -430,20 +432,18 @@ describe.skipIf(!chromiumRequired())('the display page in Chromium, the only rec
 });
 
 describe('mqimg display refuses what cannot work, before serving anything', () => {
-  it('exits 2 for a URL that is not a WebSocket one and for an invalid topic filter', async () => {
+  it('exits 2 for a URL that is neither a broker nor a WebSocket one, and for an invalid topic filter', async () => {
     const mqttUrl = await runCli([
       'display',
       '--url',
-      'mqtt://127.0.0.1:1883',
+      'http://127.0.0.1:1883',
       '--topic',
       'cam/1',
       '--port',
       '0',
     ]);
     expect(mqttUrl.code).toBe(2);
-    expect(mqttUrl.stderr).toMatch(
-      /--url mqtt:\/\/127\.0\.0\.1:1883: the page connects over WebSocket; give ws:\/\//,
-    );
+    expect(mqttUrl.stderr).toMatch(/--url http:\/\/127\.0\.0\.1:1883: give the broker as mqtt:\/\/HOST:PORT/);
     const badTopic = await runCli([
       'display',
       '--url',
@@ -485,3 +485,101 @@ describe('mqimg display refuses what cannot work, before serving anything', () =
     }
   });
 });
+
+/**
+ * `mqimg display --url mqtt://...`: a plain Mosquitto with no WebSocket listener and a password file, as Debian
+ * ships it; the display server carries the page's MQTT, and the credentials stay in the server.
+ */
+describe.skipIf(!chromiumRequired())(
+  'the display page through its server, to a broker without WebSockets',
+  () => {
+    it('shows each image sent to the broker, never gives the page the password, and serves only its own host names', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mqimg-relay-'));
+      const passwords = join(dir, 'passwords');
+      writeFileSync(passwords, '');
+      execFileSync('mosquitto_passwd', ['-b', passwords, 'alice', 's3cret']);
+      // Mosquitto started as root reads the file as its own user.
+      chmodSync(dir, 0o755);
+      chmodSync(passwords, 0o644);
+      const mosquitto = await startMosquitto(['allow_anonymous false', `password_file ${passwords}`]);
+      const browser = await launchChromium();
+      const display = startCli([
+        'display',
+        '--url',
+        mosquitto.url,
+        '-u',
+        'alice',
+        '-P',
+        's3cret',
+        '--topic',
+        'relay/1',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+      ]);
+      try {
+        await display.waitForOutput('display page at', 15_000);
+        const address = /display page at (\S+)/.exec(display.stdout())?.[1] ?? '';
+        const html = await (await fetch(address)).text();
+        expect(html).not.toContain('s3cret');
+        expect(html).toContain('"url":"/mqtt"');
+        // DNS rebinding: the same server asked for under another name answers 421 and serves nothing.
+        const rebound = await new Promise<number>((resolve, reject) => {
+          const url = new URL(address);
+          const request = httpRequest(
+            { host: url.hostname, port: url.port, path: '/', headers: { host: `evil.example:${url.port}` } },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+            },
+          );
+          request.on('error', reject);
+          request.end();
+        });
+        expect(rebound).toBe(421);
+        const { page, context } = await openPage(browser);
+        try {
+          await page.goto(`${address}?debug`);
+          await page.waitForFunction(
+            () => (window as unknown as { mqimgDisplay?: DisplayStatus }).mqimgDisplay?.state === 'connected',
+          );
+          for (const file of [CARD, join(SAMPLES, 'landscape.jpg')]) {
+            const result = await runCli([
+              'send',
+              file,
+              '-t',
+              'relay/1',
+              '--url',
+              mosquitto.url,
+              '-u',
+              'alice',
+              '-P',
+              's3cret',
+              '--receivers',
+              '1',
+              '--json',
+            ]);
+            expect(result.code, result.stderr).toBe(0);
+            const delivered = JSON.parse(
+              result.stdout.split('\n').find((l) => l.includes('"delivered"')) ?? '{}',
+            ) as { sha256: string };
+            await page
+              .locator(`#stage [data-mqimg-sha256="${delivered.sha256}"]`)
+              .waitFor({ state: 'attached', timeout: 20_000 });
+          }
+          // The overlay's progress line went once the image was shown.
+          const overlay = await page.locator('body').innerText();
+          expect(overlay).not.toMatch(/receiving landscape\.jpg: \d+ of \d+ chunks/);
+        } finally {
+          await context.close();
+        }
+      } finally {
+        display.child.kill('SIGTERM');
+        await display.done;
+        await browser.close();
+        await mosquitto.stop();
+      }
+    }, 90_000);
+  },
+);

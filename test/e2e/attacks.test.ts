@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chunkDigests, proofAccumulatorOf, receiptVerifier } from '../../src/platform/node-crypto.js';
 import { encodeManifest } from '../../src/protocol/manifest/manifest.js';
 import { fromBase64 } from '../../src/protocol/wire/bytes.js';
 import { manifestTopic, parseTopic } from '../../src/protocol/wire/topics.js';
@@ -27,10 +27,9 @@ const DEADLINE_SLACK_MS = 3000;
 const perReceiverBudget = (chunks: number) => 3 * chunks + 256;
 const totalBudget = (chunks: number) => 6 * chunks + 512;
 
-const proofOf = (nonceHex: string, file: Uint8Array, rx: string) =>
-  createHmac('sha256', Buffer.from(nonceHex, 'hex'))
-    .update(Buffer.concat([file, Buffer.from(rx, 'utf8')]))
-    .digest('hex');
+/** The proof of receipt (PROTOCOL.md 7.1) of `file` in chunks of `chunkBytes` for `rx`, as an attacker computes it. */
+const proofOf = (nonceHex: string, file: Uint8Array, rx: string, chunkBytes = 1024) =>
+  receiptVerifier(nonceHex, proofAccumulatorOf(nonceHex, chunkDigests(file, chunkBytes)))(rx);
 
 /** Runs `mqimg ...args` and measures how long it took, in milliseconds. */
 async function timed(args: string[]): Promise<CliResult & { ms: number }> {
@@ -104,11 +103,21 @@ for (const { name, enabled, start } of BROKERS) {
             { rx: 'rx-evil', state: 'complete', next: m.chunks },
             { rx: 'rx-evil', state: 'complete', next: m.chunks, proof: '0'.repeat(64) },
             // The right key, over the wrong bytes.
-            { rx: 'rx-evil', state: 'complete', next: m.chunks, proof: proofOf(m.nonce, zeros, 'rx-evil') },
+            {
+              rx: 'rx-evil',
+              state: 'complete',
+              next: m.chunks,
+              proof: proofOf(m.nonce, zeros, 'rx-evil', m.chunkBytes),
+            },
             // The real receiver's id and its proof of the same image from the earlier send (another nonce).
             { rx: replayed?.rx, state: 'complete', next: m.chunks, proof: replayed?.proof },
             // Right file and nonce, but computed for another receiver id than the one claiming it.
-            { rx: 'rx-evil', state: 'complete', next: m.chunks, proof: proofOf(m.nonce, file, 'rx-other') },
+            {
+              rx: 'rx-evil',
+              state: 'complete',
+              next: m.chunks,
+              proof: proofOf(m.nonce, file, 'rx-other', m.chunkBytes),
+            },
           ]) {
             await atk.forgeStatus(topic, m.id, status);
             forged++;
@@ -526,4 +535,163 @@ for (const { name, enabled, start } of BROKERS) {
       });
     });
   });
+}
+
+/**
+ * Issue 21: what protocol 2 let one message do, and what protocol 3 does instead, through the real CLI on every
+ * test broker, with a raw MQTT client as the attacker and `mqimg receive` (which computes the proof of receipt
+ * honestly) as a reader of every chunk.
+ */
+for (const { name, enabled, start } of BROKERS) {
+  describe.skipIf(!enabled)(`attacks from issue 21 against protocol 3, through ${name}`, () => {
+    let broker: TestBroker;
+    const keys = tempDir('mqimg-named-');
+    beforeAll(async () => {
+      broker = await start();
+      for (const key of ['hall', 'door']) {
+        const made = await runCli(['keygen', join(keys, key)]);
+        expect(made.code, made.stderr).toBe(0);
+      }
+    }, BROKER_START_TIMEOUT_MS);
+    afterAll(async () => {
+      await broker?.stop();
+    });
+    let attacker: Attacker | undefined;
+    afterEach(async () => {
+      expect(attacker?.errors ?? []).toEqual([]);
+      await attacker?.end();
+      attacker = undefined;
+    });
+    let topicNumber = 0;
+    const newTopic = () => `p3/${++topicNumber}`;
+    const send = (topic: string, args: string[]) =>
+      timed(['send', ...sendAsIs(BADGE, topic, '1K'), '--url', broker.url, ...args]);
+    const receiver = (topic: string, args: string[] = [], out = tempDir()) =>
+      startReceiver(['--out', out, '--topic', topic, '--json', '--url', broker.url, ...args]);
+    const stop = async (rx: Awaited<ReturnType<typeof startReceiver>>) => {
+      rx.child.kill('SIGINT');
+      return rx.done;
+    };
+
+    it('with --recipient, a reader of every chunk that proves receipt in clear cannot make send exit 0', async () => {
+      const topic = newTopic();
+      const sniffer = await receiver(topic);
+      try {
+        const tx = await send(topic, ['--recipient', join(keys, 'hall.pub'), '--timeout', '3']);
+        expect(tx.code, tx.stderr).toBe(6);
+        expect(tx.stderr).toMatch(/no receiver answered/);
+        // The sniffer did get the file and proved it, in clear: not counted.
+        expect(jsonLines((await stop(sniffer)).stdout).some((e) => e.event === 'completed')).toBe(true);
+      } finally {
+        sniffer.child.kill('SIGKILL');
+      }
+    });
+
+    it('with --recipient, the named receiver is delivered to, and one that refuses the file ends the send with 7, whatever a sniffer says', async () => {
+      const topic = newTopic();
+      const out = tempDir();
+      const hall = await receiver(topic, ['--identity', join(keys, 'hall.key'), '--once'], out);
+      const delivered = await send(topic, ['--recipient', join(keys, 'hall.pub'), '--timeout', '20']);
+      expect(delivered.code, delivered.stderr).toBe(0);
+      await hall.done;
+      expect(visibleFiles(out)).toEqual(['badge-alpha.png']);
+      const named = jsonLines(delivered.stdout).find((e) => e.event === 'delivered');
+      expect((named?.receivers as { id: string }[]).map((r) => r.id)).toEqual([
+        expect.stringMatching(/^k-[0-9a-f]{16}$/),
+      ]);
+
+      const refusing = await receiver(topic, ['--identity', join(keys, 'hall.key'), '--max-bytes', '1K']);
+      const sniffer = await receiver(topic);
+      try {
+        const refused = await send(topic, ['--recipient', join(keys, 'hall.pub'), '--timeout', '20']);
+        expect(refused.code, refused.stderr).toBe(7);
+        expect(refused.stderr).toMatch(/too_large/);
+      } finally {
+        await stop(refusing);
+        await stop(sniffer);
+      }
+    });
+
+    it('one forged final failed from a made-up receiver, as the manifest appears, does not end a send a real receiver takes', async () => {
+      const topic = newTopic();
+      const atk = await connectAttacker(broker.url);
+      attacker = atk;
+      await atk.onManifest(`${topic}/mqimg/+/m`, async (_t, m) => {
+        await atk.forgeStatus(topic, m.id, { rx: 'rx-forged', state: 'failed', reason: 'checksum_mismatch' });
+      });
+      const out = tempDir();
+      const rx = await receiver(topic, ['--once'], out);
+      const tx = await send(topic, ['--timeout', '20']);
+      expect(tx.code, tx.stderr).toBe(0);
+      await rx.done;
+      expect(visibleFiles(out)).toEqual(['badge-alpha.png']);
+    });
+
+    it('200 made-up receiver ids answering the manifest, and one offering a window of 1, neither lock out nor hold back a real receiver', async () => {
+      const topic = newTopic();
+      const atk = await connectAttacker(broker.url);
+      attacker = atk;
+      await atk.onManifest(`${topic}/mqimg/+/m`, async (_t, m) => {
+        for (let i = 0; i < 200; i++)
+          await atk.forgeStatus(topic, m.id, { rx: `rx-fake-${i}`, state: 'want-manifest' });
+        await atk.forgeStatus(topic, m.id, { rx: 'rx-tiny', state: 'receiving', next: 0, high: -1, win: 1 });
+      });
+      const out = tempDir();
+      const rx = await receiver(topic, ['--once'], out);
+      const noise = await writeNoisePng(120); // ~43 chunks of 1 KiB: a window of 1 would take a round trip each
+      const tx = await timed([
+        'send',
+        ...sendAsIs(noise, topic, '1K'),
+        '--url',
+        broker.url,
+        '--timeout',
+        '10',
+      ]);
+      expect(tx.code, tx.stderr).toBe(0);
+      await rx.done;
+      expect(sha256(readFileSync(join(out, visibleFiles(out)[0] ?? '')))).toBe(sha256(readFileSync(noise)));
+    });
+  });
+}
+
+describe.skipIf(!mosquittoRequiredForLatest())('receive --latest and --keep (folder-fed screens)', () => {
+  it('keeps current.jpg the newest of three sends and at most 2 other images', async () => {
+    const broker = await startMosquitto();
+    try {
+      const out = tempDir();
+      const rx = await startReceiver([
+        '--out',
+        out,
+        '--topic',
+        'frame/1',
+        '--latest',
+        'current.jpg',
+        '--keep',
+        '2',
+        '--count',
+        '3',
+        '--url',
+        broker.url,
+      ]);
+      const files = [
+        join(SAMPLES, 'test-card.jpg'),
+        join(SAMPLES, 'landscape.jpg'),
+        join(SAMPLES, 'sideways-exif6.jpg'),
+      ];
+      for (const file of files) {
+        const tx = await runCli(['send', ...sendAsIs(file, 'frame/1', '8K'), '--url', broker.url]);
+        expect(tx.code, tx.stderr).toBe(0);
+      }
+      expect((await rx.done).code).toBe(0);
+      expect(readFileSync(join(out, 'current.jpg')).equals(readFileSync(files[2] ?? ''))).toBe(true);
+      const others = visibleFiles(out).filter((f) => f !== 'current.jpg');
+      expect(others.sort()).toEqual(['landscape.jpg', 'sideways-exif6.jpg']);
+    } finally {
+      await broker.stop();
+    }
+  });
+});
+
+function mosquittoRequiredForLatest(): boolean {
+  return BROKERS.some((b) => b.name.startsWith('Mosquitto') && b.enabled);
 }

@@ -16,6 +16,8 @@ interface DisplayFlags {
   encrypt?: string;
   username?: string;
   password?: string;
+  ca?: string;
+  allowHost?: string[];
 }
 
 /** `mqimg display --url ws://BROKER:PORT --topic T`: serves the display page (src/display/) for browsers. */
@@ -26,7 +28,7 @@ export function displayCommand(context: RunContext): Command {
     )
     .requiredOption(
       '--url <url>',
-      "the broker's MQTT-over-WebSocket URL as the browser reaches it, e.g. ws://192.168.1.10:9001 (wss:// on an https page)",
+      "the broker: mqtt://HOST:PORT or mqtts://HOST:PORT (this server carries the page's MQTT, and the credentials stay here), or a WebSocket URL as the browser reaches it, ws://192.168.1.10:9001 (wss:// on an https page)",
     )
     .requiredOption('-t, --topic <topic>', 'topic (or filter) the images are sent to, e.g. cam/1')
     .option(
@@ -59,24 +61,39 @@ export function displayCommand(context: RunContext): Command {
       '--encrypt <secretfile>',
       'accept only transfers encrypted with this shared secret; the page served here carries it (anyone who can open the page can read it): serve it on a trusted network',
     )
-    .addOption(new Option('-u, --username <name>', 'broker user name for the page').env('MQIMG_USERNAME'))
-    .addOption(new Option('-P, --password <password>', 'broker password for the page').env('MQIMG_PASSWORD'))
+    .addOption(new Option('-u, --username <name>', 'broker user name').env('MQIMG_USERNAME'))
+    .addOption(new Option('-P, --password <password>', 'broker password').env('MQIMG_PASSWORD'))
+    .option('--ca, --cafile <file>', 'CA certificate (PEM) of an mqtts:// broker')
+    .option(
+      '--allow-host <name>',
+      'also serve the page under this host name (a reverse proxy, a DNS name); others get 421',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .action(async (flags: DisplayFlags) => {
-      if (!/^wss?:\/\/[^/]/.test(flags.url))
+      const relayed = /^mqtts?:\/\/[^/]/.test(flags.url);
+      if (!relayed && !/^wss?:\/\/[^/]/.test(flags.url))
         throw new UsageError(
-          `--url ${flags.url}: the page connects over WebSocket; give ws://HOST:PORT or wss://HOST:PORT (mqimg broker --ws-port PORT serves one)`,
+          `--url ${flags.url}: give the broker as mqtt://HOST:PORT or mqtts://HOST:PORT (this server relays the page), or its WebSocket URL ws://HOST:PORT or wss://HOST:PORT`,
         );
       const { filterProblem } = await import('../../protocol/wire/topics.js');
       const problem = filterProblem(flags.topic);
       if (problem) throw new UsageError(`invalid --topic: ${problem}`);
-      const config = await pageConfig(flags);
-      const { serveDisplayPage } = await import('./display-server.js');
-      const server = await serveDisplayPage(config, flags.host, flags.port);
+      const { RELAY_PATH, serveDisplayPage } = await import('./display-server.js');
+      const config = await pageConfig(relayed ? { ...flags, url: RELAY_PATH } : flags, !relayed);
+      const relay = relayed ? await brokerRelay(flags) : undefined;
+      const server = await serveDisplayPage(config, flags.host, flags.port, {
+        relay,
+        allowHosts: flags.allowHost,
+      });
       const [first, ...others] = server.addresses;
       context.output.result(`display page at ${first}`);
       for (const other of others) context.output.info(`  also at ${other}`);
+      if (relayed)
+        context.output.info(
+          `  the page's MQTT goes through this server to ${flags.url}: send there (mqimg send IMAGE -t ${flags.topic} --url ${flags.url})`,
+        );
       const brokerHost = new URL(flags.url).hostname;
-      if (/^(127\.|localhost$|\[::1\]$)/.test(brokerHost) && others.length > 0)
+      if (!relayed && /^(127\.|localhost$|\[::1\]$)/.test(brokerHost) && others.length > 0)
         context.output.info(
           `  note: a tablet opening the page looks for the broker at ${brokerHost}, which is the tablet itself; give --url with this machine's network address`,
         );
@@ -90,11 +107,48 @@ export function displayCommand(context: RunContext): Command {
     });
 }
 
-/** What the page is told: broker, topic, fit, trusted public keys (raw, base64) and the secret, if any. */
-async function pageConfig(flags: DisplayFlags): Promise<EmbeddedConfig> {
+/**
+ * The relay to an mqtt:// or mqtts:// broker (`--url`): a new TCP or TLS connection for each page, the credentials
+ * kept in this process.
+ */
+async function brokerRelay(flags: DisplayFlags) {
+  const url = new URL(flags.url);
+  const tls = url.protocol === 'mqtts:';
+  const port = Number(url.port || (tls ? 8883 : 1883));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const ca = flags.ca !== undefined ? await readCa(flags.ca) : undefined;
+  const net = await import('node:net');
+  const secure = tls ? await import('node:tls') : undefined;
+  const username = flags.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const password = flags.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  return {
+    connect: () =>
+      secure
+        ? secure.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...(ca ? { ca } : {}) })
+        : net.connect(port, host),
+    username,
+    password,
+  };
+}
+
+async function readCa(path: string): Promise<Buffer> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const { errnoMessage } = await import('../../util/errno-message.js');
+    throw new UsageError(`--ca ${path}: cannot read it (${errnoMessage(error)})`);
+  }
+}
+
+/**
+ * What the page is told: broker, topic, fit, trusted public keys (raw, base64) and the secret, if any; the broker's
+ * user name and password only when `withCredentials` (the page connects to a WebSocket broker itself).
+ */
+async function pageConfig(flags: DisplayFlags, withCredentials: boolean): Promise<EmbeddedConfig> {
   const config: EmbeddedConfig = { url: flags.url, topic: flags.topic, fit: flags.fit };
-  if (flags.username !== undefined) config.username = flags.username;
-  if (flags.password !== undefined) config.password = flags.password;
+  if (withCredentials && flags.username !== undefined) config.username = flags.username;
+  if (withCredentials && flags.password !== undefined) config.password = flags.password;
   if (flags.trust === undefined && flags.encrypt === undefined) return config;
   const keys = await import('../../platform/key-files.js');
   if (flags.trust !== undefined) {

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { networkInterfaces } from 'node:os';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { hostname, networkInterfaces } from 'node:os';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { EmbeddedConfig } from '../../display/page-config.js';
 import { UsageError } from '../../errors.js';
@@ -37,6 +38,17 @@ export function injectConfig(html: string, config: EmbeddedConfig): string {
   return html.replace(marker, () => `<script id="mqimg-config" type="application/json">${json}</script>`);
 }
 
+/** How the server carries the page's MQTT itself (`--url mqtt://...`): see broker/ws-relay.ts. */
+export interface PageRelay {
+  /** Opens a connection to the broker. */
+  connect: () => Duplex;
+  username?: string | undefined;
+  password?: string | undefined;
+}
+
+/** The path on the page's server where a relayed page connects. */
+export const RELAY_PATH = '/mqtt';
+
 /** A running page server. */
 export interface DisplayServer {
   port: number;
@@ -47,16 +59,27 @@ export interface DisplayServer {
 
 /**
  * Serves the display page on `host:port` with node:http: `/` is the page with `config` in it (never cached: it may
- * hold a secret), `/mqimg-display.js` the bundle. Anything else is 404. GET and HEAD only.
+ * hold a secret), `/mqimg-display.js` the bundle. Anything else is 404. GET and HEAD only. Only requests whose
+ * `Host` is one of this server's own names and addresses (or `allowHosts`) are served; others get 421, so that a
+ * web page elsewhere cannot reach it through DNS rebinding. With `relay`, WebSocket connections on RELAY_PATH are
+ * carried to the broker.
  */
 export async function serveDisplayPage(
   config: EmbeddedConfig,
   host: string,
   port: number,
+  options: { relay?: PageRelay | undefined; allowHosts?: readonly string[] | undefined } = {},
 ): Promise<DisplayServer> {
   const dir = pageDir();
   const html = injectConfig(await readFile(`${dir}index.html`, 'utf8'), config);
+  let allowed: (request: IncomingMessage) => boolean = () => false;
   const server: Server = createServer((request, response) => {
+    if (!allowed(request)) {
+      response
+        .writeHead(421, { 'content-type': 'text/plain' })
+        .end('mqimg display: not served under this host name (start it with --allow-host NAME to add one)\n');
+      return;
+    }
     const path = new URL(request.url ?? '/', 'http://page').pathname.slice(1) || 'index.html';
     const type = PAGE_FILES[path];
     if ((request.method !== 'GET' && request.method !== 'HEAD') || !type) {
@@ -91,10 +114,24 @@ export async function serveDisplayPage(
   }
   const address = server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
+  allowed = hostCheck(host, bound, options.allowHosts ?? []);
+  let closeRelay: (() => Promise<void>) | undefined;
+  if (options.relay) {
+    const { attachWsRelay } = await import('../../broker/ws-relay.js');
+    const { connect, username, password } = options.relay;
+    closeRelay = await attachWsRelay({
+      server,
+      path: RELAY_PATH,
+      connect,
+      credentials: { username, password },
+      allow: allowed,
+    });
+  }
   return {
     port: bound,
     addresses: pageAddresses(host, bound),
     async close() {
+      await closeRelay?.();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -110,4 +147,26 @@ function pageAddresses(host: string, port: number): string[] {
     .filter((a) => a && a.family === 'IPv4' && !a.internal)
     .map((a) => `http://${a?.address}:${port}/`);
   return [`http://127.0.0.1:${port}/`, ...lan];
+}
+
+/**
+ * Whether a request's `Host` header names this server: localhost, 127.0.0.1, ::1, this machine's name (and
+ * NAME.local), each of its network addresses, the address it listens on, and `extra`, each with the port (or
+ * without it on port 80).
+ */
+function hostCheck(
+  host: string,
+  port: number,
+  extra: readonly string[],
+): (request: IncomingMessage) => boolean {
+  const names = new Set(['localhost', '127.0.0.1', '[::1]', hostname(), `${hostname()}.local`, ...extra]);
+  if (host !== '0.0.0.0' && host !== '::') names.add(host.includes(':') ? `[${host}]` : host);
+  for (const a of Object.values(networkInterfaces()).flat())
+    if (a) names.add(a.family === 'IPv6' ? `[${a.address}]` : a.address);
+  const accepted = new Set<string>();
+  for (const name of names) {
+    accepted.add(`${name.toLowerCase()}:${port}`);
+    if (port === 80) accepted.add(name.toLowerCase());
+  }
+  return (request) => accepted.has((request.headers.host ?? '').toLowerCase());
 }

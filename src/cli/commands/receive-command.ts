@@ -44,6 +44,10 @@ interface ReceiveFlags extends ConnectionFlags {
   maxAge?: number;
   encrypt?: string;
   share?: string;
+  identity?: string;
+  latest?: string;
+  keep?: number;
+  saveAs?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -109,6 +113,19 @@ export function receiveCommand(context: RunContext): Command {
       "accept only transfers encrypted with this shared secret (the sender's --encrypt file), and decrypt them",
     )
     .option(
+      '--identity <keyfile>',
+      "answer as this named receiver (a private key from mqimg keygen NAME: NAME.key): senders that name it with --recipient NAME.pub count only this receiver's sealed statuses",
+    )
+    .option(
+      '--save-as <template>',
+      'where each file goes inside --out: {name} {stem} {ext} {topic} {id} {sha8} {date} {time} {yyyy} {mm} {dd} {HH} {MM} {SS}, / makes folders (default {name}; a taken name gets -1, -2...)',
+    )
+    .option(
+      '--latest <name>',
+      'keep <out>/<name> always the newest saved image, replaced atomically (for feh, a photo frame, Home Assistant)',
+    )
+    .option('--keep <n>', 'delete all but the newest n saved images in --out', integerIn(1, 100_000_000))
+    .option(
       '--share <group>',
       'join this MQTT shared-subscription group: receivers started with the same group split the transfers, each taken whole by one of them',
     )
@@ -130,9 +147,10 @@ export function receiveCommand(context: RunContext): Command {
     }
     const count = flags.once ? 1 : flags.count;
     const keys =
-      flags.trust !== undefined || flags.encrypt !== undefined
+      flags.trust !== undefined || flags.encrypt !== undefined || flags.identity !== undefined
         ? await import('../../platform/key-files.js')
         : undefined;
+    const identity = flags.identity !== undefined ? await keys?.loadIdentity(flags.identity) : undefined;
     const trust = flags.trust !== undefined ? await keys?.loadTrustedKeys(flags.trust) : undefined;
     const secret = flags.encrypt !== undefined ? await keys?.loadSecret(flags.encrypt) : undefined;
     const bars = progressWanted(flags)
@@ -174,6 +192,10 @@ export function receiveCommand(context: RunContext): Command {
           verifyFile: flags.verifyImage ? verifyImage : undefined,
           topicFilter: flags.topic,
           shareGroup: flags.share,
+          identity,
+          saveAs: flags.saveAs,
+          latest: flags.latest,
+          keep: flags.keep,
           count,
         }),
         signal: context.signal,
