@@ -11,7 +11,13 @@ export { type ImageInput, type SendImagesOptions, sendImages } from './api/send-
 export { type EmbeddedBroker, startEmbeddedBroker } from './broker/embedded-broker.js';
 export { ConnectionError, ExitCode, InputError, MqimgError, TransferError, UsageError } from './errors.js';
 export type { OutputFormat, PreparedImage, PrepareOptions } from './image/prepare-image.js';
-export { loadSecret, loadSigningKey, loadTrustedKeys } from './platform/key-files.js';
+export {
+  loadIdentity,
+  loadRecipients,
+  loadSecret,
+  loadSigningKey,
+  loadTrustedKeys,
+} from './platform/key-files.js';
 export { webCrypto } from './platform/web-crypto.js';
 export { type Manifest, manifestSchema, parseManifest } from './protocol/manifest/manifest.js';
 export type { CryptoProvider } from './protocol/security/crypto.js';

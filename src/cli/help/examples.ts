@@ -13,6 +13,10 @@ export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> 
     ['mqimg send photo.jpg -t display/tft --profile ili9341-rgb565', 'prepared for a 320x240 TFT'],
     ['mqimg send photo.jpg -t frame/1 -r', 'retained, for displays that connect later'],
     ['mqimg send --watch ~/Pictures/inbox -t frame/1', 'send each new image written to a folder'],
+    [
+      'mqimg send photo.jpg -t cam/1 --recipient hall.pub',
+      'exit 0 only when the receiver named hall saved it',
+    ],
   ],
   receive: [
     ['mqimg receive -o ~/inbox', 'save every image sent on this broker in ~/inbox'],
@@ -22,6 +26,11 @@ export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> 
       'host, user, password, client id',
     ],
     ['mqimg receive -o ~/inbox --json | jq .', 'one JSON line per event, for scripts'],
+    [
+      'mqimg receive -o ~/frame -t cam/door --latest current.jpg --keep 50',
+      'a fixed newest file, a bounded folder',
+    ],
+    ['mqimg receive -o ~/inbox --identity hall.key', 'a named receiver, for send --recipient hall.pub'],
   ],
   clear: [['mqimg clear -t frame/1', 'remove the retained image that send -r left on frame/1']],
   relay: [
@@ -34,7 +43,8 @@ export const EXAMPLES: Record<string, ReadonlyArray<readonly [string, string]>> 
     ['mqimg broker -p 1884 --ws-port 9001', 'a broker for trying mqimg, with WebSocket for mqimg display'],
   ],
   display: [
-    ['mqimg display --url ws://192.168.1.10:9001 -t cam/1', 'a full-screen page on port 8080 for a tablet'],
+    ['mqimg display --url mqtt://127.0.0.1:1883 -t cam/1', 'a full-screen page on port 8080, any broker'],
+    ['mqimg display --url ws://192.168.1.10:9001 -t cam/1', 'the page connects to a WebSocket broker itself'],
   ],
   demo: [['mqimg demo', 'send the bundled samples through an embedded broker and check them']],
   keygen: [
