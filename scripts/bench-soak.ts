@@ -1,0 +1,90 @@
+/**
+ * Soak of a long-running receiver (issue 22): `mqimg receive` saves SOAK_IMAGES (default 10,000) small images of four
+ * names, sent in batches through one connection each, and this prints its RSS (VmRSS) after 1,000 saves and every
+ * further 1,000, with the time per save. Run: `npx tsx scripts/bench-soak.ts` (after `npm run build`).
+ * `--keep 200` keeps the folder small; the names are numbered in constant time whatever the folder holds.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { sendImages } from '../src/api/send-images.js';
+import { startMosquitto } from '../test/helpers/mosquitto.js';
+import { BIN, fmt, machineLine, waitForText } from './bench/common.js';
+
+const TOTAL = Number(process.env.SOAK_IMAGES ?? 10_000);
+const BATCH = 250;
+
+function rssMiB(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+async function main() {
+  const work = mkdtempSync(join(tmpdir(), 'mqimg-soak-'));
+  const broker = await startMosquitto();
+  const images = await Promise.all(
+    ['snapshot', 'door', 'garden', 'DSCN0010'].map(async (name, i) => ({
+      name: `${name}.jpg`,
+      bytes: await sharp({
+        create: { width: 64, height: 48, channels: 3, background: { r: 40 * i, g: 90, b: 200 } },
+      })
+        .jpeg()
+        .toBuffer(),
+    })),
+  );
+  const out = join(work, 'out');
+  const rx = spawn(
+    process.execPath,
+    [BIN, 'receive', '--out', out, '--topic', 'soak/#', '--keep', '200', '--json', '--url', broker.url],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await waitForText(rx, 'stderr', 'receiving into');
+  let saved = 0;
+  let buffered = '';
+  rx.stdout?.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) if (line.includes('"completed"')) saved++;
+  });
+  const rows: string[] = [];
+  let started = performance.now();
+  let lastAt = 0;
+  for (let sent = 0; sent < TOTAL; sent += BATCH) {
+    const batch = Array.from(
+      { length: Math.min(BATCH, TOTAL - sent) },
+      (_, i) => images[(sent + i) % 4] ?? images[0],
+    );
+    await sendImages(batch as { name: string; bytes: Buffer }[], {
+      topic: `soak/${sent % 1000}`,
+      url: broker.url,
+      format: 'original',
+    });
+    while (saved < sent + batch.length) await new Promise((r) => setTimeout(r, 20));
+    if (saved >= lastAt + 1000 || saved >= TOTAL) {
+      const ms = performance.now() - started;
+      rows.push(`| ${saved} | ${fmt(rssMiB(rx.pid ?? 0))} | ${fmt(ms / (saved - lastAt), 1)} |`);
+      process.stderr.write(`${rows.at(-1)}\n`);
+      lastAt = saved;
+      started = performance.now();
+    }
+  }
+  rx.kill('SIGINT');
+  await broker.stop();
+  rmSync(work, { recursive: true, force: true });
+  process.stdout.write(
+    [
+      machineLine(),
+      `Receiver soak: ${TOTAL} images of four names (64x48 JPEG), ${BATCH} per sending connection, receive --keep 200.`,
+      '',
+      '| images saved | receiver RSS MiB | ms per save (since the row before) |',
+      '| ---: | ---: | ---: |',
+      ...rows,
+      '',
+    ].join('\n'),
+  );
+}
+
+await main();
