@@ -44,6 +44,9 @@ export class BrowserTransport implements MessageTransport {
   private attempt = 0;
   private retry: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** What the broker or the socket last said went wrong, for the overlay's offline line. */
+  private lastError: string | undefined;
+  private everConnected = false;
   readonly limits: BrokerLimits = { maxPacketBytes: undefined, maxInflight: 64 };
 
   constructor(private readonly options: BrowserTransportOptions) {
@@ -62,6 +65,8 @@ export class BrowserTransport implements MessageTransport {
     });
     this.client.on('connect', () => {
       this.attempt = 0;
+      this.everConnected = true;
+      this.lastError = undefined;
       options.onState?.('connected');
       for (const { filters, qos } of options.subscriptions) {
         this.client.subscribe(filters, { qos }, (error) => {
@@ -72,14 +77,25 @@ export class BrowserTransport implements MessageTransport {
     this.client.on('message', (topic, payload) => {
       for (const handler of this.handlers) handler(topic, payload);
     });
-    this.client.on('error', (error) => options.onState?.('offline', error.message));
+    this.client.on('error', (error) => {
+      this.lastError = error.message; // e.g. "Connection refused: Not authorized"
+      options.onState?.('offline', error.message);
+    });
     this.client.on('close', () => this.scheduleReconnect());
   }
 
   private scheduleReconnect(): void {
     if (this.closed || this.retry) return;
     const delay = reconnectDelayMs(this.attempt++, Math.random());
-    this.options.onState?.('offline', `reconnecting in ${(delay / 1000).toFixed(1)} s`);
+    // Say why: what the broker answered, or that nothing answered at that address (a wrong host or port, or no
+    // WebSocket listener there), or that an established connection closed (the broker or the network went away).
+    const why =
+      this.lastError ??
+      (this.everConnected
+        ? 'the connection closed'
+        : `nothing answered MQTT over WebSocket at ${this.options.url} (wrong address or port, or no WebSocket listener there)`);
+    this.lastError = undefined;
+    this.options.onState?.('offline', `${why}; reconnecting in ${(delay / 1000).toFixed(1)} s`);
     this.retry = setTimeout(() => {
       this.retry = undefined;
       if (this.closed) return;

@@ -575,6 +575,38 @@ describe.skipIf(!chromiumRequired())(
         } finally {
           await context.close();
         }
+        // With a wrong password, the overlay says why the page is offline: what the broker answered.
+        const wrong = startCli([
+          'display',
+          '--url',
+          mosquitto.url,
+          '-u',
+          'alice',
+          '-P',
+          'wrong',
+          '--topic',
+          'relay/1',
+          '--port',
+          '0',
+          '--host',
+          '127.0.0.1',
+        ]);
+        try {
+          await wrong.waitForOutput('display page at', 15_000);
+          const wrongAddress = /display page at (\S+)/.exec(wrong.stdout())?.[1] ?? '';
+          const opened = await openPage(browser);
+          try {
+            await opened.page.goto(`${wrongAddress}?debug`);
+            await opened.page
+              .locator('#overlay', { hasText: /not authori[sz]ed/i })
+              .waitFor({ timeout: 20_000 });
+          } finally {
+            await opened.context.close();
+          }
+        } finally {
+          wrong.child.kill('SIGTERM');
+          await wrong.done;
+        }
       } finally {
         display.child.kill('SIGTERM');
         await display.done;
