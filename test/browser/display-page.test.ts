@@ -570,7 +570,7 @@ describe.skipIf(!chromiumRequired())(
               .waitFor({ state: 'attached', timeout: 20_000 });
           }
           // The overlay's progress line went once the image was shown.
-          const overlay = await page.locator('body').innerText();
+          const overlay = (await page.locator('#overlay').textContent()) ?? '';
           expect(overlay).not.toMatch(/receiving landscape\.jpg: \d+ of \d+ chunks/);
         } finally {
           await context.close();

@@ -596,7 +596,7 @@ for (const { name, enabled, start } of BROKERS) {
       await hall.done;
       expect(visibleFiles(out)).toEqual(['badge-alpha.png']);
       const named = jsonLines(delivered.stdout).find((e) => e.event === 'delivered');
-      expect((named?.receivers as { id: string }[]).map((r) => r.id)).toEqual([
+      expect(((named?.receivers ?? []) as { id: string }[]).map((r) => r.id)).toEqual([
         expect.stringMatching(/^k-[0-9a-f]{16}$/),
       ]);
 
