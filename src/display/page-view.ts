@@ -8,7 +8,7 @@ import { rawToRgba } from './raw-pixels.js';
 export interface ShownImage {
   name: string;
   sha256: string;
-  /** Monotonic time (`performance.now()`, ms) the new element replaced the old one in the page. */
+  /** Monotonic time (the clock of util/clock.ts, ms) the new element replaced the old one in the page. */
   swappedMs: number;
   /** Monotonic time of the first animation frame after the swap: the frame that paints it. */
   frameMs: number;
