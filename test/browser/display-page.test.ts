@@ -504,24 +504,28 @@ describe.skipIf(!chromiumRequired())(
       chmodSync(passwords, 0o644);
       const mosquitto = await startMosquitto(['allow_anonymous false', `password_file ${passwords}`]);
       const browser = await launchChromium();
-      const display = startCli([
-        'display',
-        '--url',
-        mosquitto.url,
-        '-u',
-        'alice',
-        '-P',
-        's3cret',
-        '--topic',
-        'relay/1',
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-      ]);
+      /** `mqimg display --url mqtt://...` with this password, and the page's address once it serves. */
+      const relayDisplay = async (password: string) => {
+        const proc = startCli([
+          'display',
+          '--url',
+          mosquitto.url,
+          '-u',
+          'alice',
+          '-P',
+          password,
+          '--topic',
+          'relay/1',
+          '--port',
+          '0',
+          '--host',
+          '127.0.0.1',
+        ]);
+        await proc.waitForOutput('display page at', 15_000);
+        return { proc, address: /display page at (\S+)/.exec(proc.stdout())?.[1] ?? '' };
+      };
+      const { proc: display, address } = await relayDisplay('s3cret');
       try {
-        await display.waitForOutput('display page at', 15_000);
-        const address = /display page at (\S+)/.exec(display.stdout())?.[1] ?? '';
         const html = await (await fetch(address)).text();
         expect(html).not.toContain('s3cret');
         expect(html).toContain('"url":"/mqtt"');
@@ -576,24 +580,8 @@ describe.skipIf(!chromiumRequired())(
           await context.close();
         }
         // With a wrong password, the overlay says why the page is offline: what the broker answered.
-        const wrong = startCli([
-          'display',
-          '--url',
-          mosquitto.url,
-          '-u',
-          'alice',
-          '-P',
-          'wrong',
-          '--topic',
-          'relay/1',
-          '--port',
-          '0',
-          '--host',
-          '127.0.0.1',
-        ]);
+        const { proc: wrong, address: wrongAddress } = await relayDisplay('wrong');
         try {
-          await wrong.waitForOutput('display page at', 15_000);
-          const wrongAddress = /display page at (\S+)/.exec(wrong.stdout())?.[1] ?? '';
           const opened = await openPage(browser);
           try {
             await opened.page.goto(`${wrongAddress}?debug`);
