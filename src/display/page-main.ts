@@ -10,6 +10,7 @@ import { type EmbeddedConfig, readConfig } from './page-config.js';
 import { PageOverlay } from './page-overlay.js';
 import { PageReceiver, type ReceivedImage } from './page-receiver.js';
 import { PageView, type ShownImage } from './page-view.js';
+import { SkippedImages, skippedLine } from './skipped-images.js';
 
 /** What the page exposes as `window.mqimgDisplay`, for tests and monitoring. */
 interface DisplayStatus {
@@ -19,6 +20,8 @@ interface DisplayStatus {
   shown: Array<{ name: string; sha256: string; lastChunkToSwapMs: number; lastChunkToFrameMs: number }>;
   failures: Array<{ code: string; message: string }>;
   rejections: Array<{ code: string; message: string }>;
+  /** Images left out because the feed was faster than this display (display/skipped-images.ts). */
+  skipped: number;
 }
 
 const element = (id: string) => {
@@ -73,6 +76,7 @@ function main(): void {
     shown: [],
     failures: [],
     rejections: [],
+    skipped: 0,
   };
   (window as unknown as { mqimgDisplay: DisplayStatus }).mqimgDisplay = status;
   if ('problem' in config) {
@@ -107,17 +111,32 @@ function main(): void {
     if (!debug) overlay.hide();
   };
   void loadLastImage(storeKey).then((kept) => {
-    if (kept && !received) void view.show(kept, true).then((shown) => shown && firstImage());
+    if (kept && !received)
+      void view.show(kept, true).then((shown) => typeof shown === 'object' && firstImage());
   });
   keepScreenOn(overlay);
 
-  const onShown = (image: ReceivedImage, shown: ShownImage | undefined) => {
-    if (!shown) return;
+  const skips = new SkippedImages();
+  const noteSkips = () => {
+    status.skipped = skips.skipped;
+    overlay.set('skipped', skippedLine(skips.skipped));
+  };
+  const onShown = (image: ReceivedImage, shown: ShownImage | 'overtaken' | undefined) => {
+    if (shown === 'overtaken') {
+      skips.overtaken(image.manifest.id);
+      noteSkips();
+    }
+    if (typeof shown !== 'object') return;
+    skips.shown(image.manifest.id);
+    noteSkips();
     if (status.shown.length === 0) firstImage();
     const lastChunkToSwapMs = shown.swappedMs - image.lastChunkMs;
     const lastChunkToFrameMs = shown.frameMs - image.lastChunkMs;
     status.shown.push({ name: shown.name, sha256: shown.sha256, lastChunkToSwapMs, lastChunkToFrameMs });
-    overlay.set('image', `shown ${shown.name} (${lastChunkToSwapMs.toFixed(1)} ms from its last chunk)`);
+    overlay.set(
+      'image',
+      `shown ${shown.name} from ${image.topic} (${lastChunkToSwapMs.toFixed(1)} ms from its last chunk)`,
+    );
   };
   const onImage = (image: ReceivedImage) => {
     received = true;
@@ -159,14 +178,18 @@ function main(): void {
     replayGuard: config.trust ? new MemoryReplayGuard(config.maxAgeMs) : undefined,
     onImage,
     onEvent: (event) => {
-      if (event.event === 'started') overlay.set('transfer', `receiving ${event.name} (${event.size} bytes)`);
-      else if (event.event === 'progress')
+      if (event.event === 'started') {
+        skips.started(event.id);
+        overlay.set('transfer', `receiving ${event.name} (${event.size} bytes)`);
+      } else if (event.event === 'progress')
         overlay.set('transfer', `receiving ${event.name}: ${event.receivedChunks} of ${event.chunks} chunks`);
       // Shown (or about to be): the progress line of this transfer says nothing true any more.
       else if (event.event === 'completed') overlay.set('transfer', '');
       else if (event.event === 'failed') {
         status.failures.push({ code: event.code, message: event.message });
-        overlay.set('transfer', `failed: ${event.code}: ${event.message}`);
+        // Left out for a newer image or a busy page: counted when a newer one is shown, not an error to show.
+        if (skips.failed(event.id, event.code)) overlay.set('transfer', '');
+        else overlay.set('transfer', `failed: ${event.code}: ${event.message}`);
       } else {
         status.rejections.push({ code: event.code, message: event.message });
         overlay.set('rejected', `rejected: ${event.code}: ${event.message}`);

@@ -16,6 +16,8 @@ export interface ReceivedImage {
   sha256: string;
   /** When its last chunk arrived (monotonic ms, the page's clock). */
   lastChunkMs: number;
+  /** The sender topic it came on (under `--topic`): which camera's image it is. */
+  topic: string;
 }
 
 /** What the page receiver tells the page (overlay, tests), besides images: the events of `mqimg receive`. */
@@ -63,8 +65,9 @@ export class PageReceiver extends ReceiverCore<MemoryFile> {
     const wallNow = options.wallNow ?? wallClock;
     const store = new MemoryStore(crypto, (file, sha256) => {
       const { manifest, bytes } = file;
-      const lastChunkMs = this?.transfers.get(manifest.id)?.lastChunkMs ?? now();
-      options.onImage({ manifest, bytes, sha256, lastChunkMs });
+      const transfer = this?.transfers.get(manifest.id);
+      const lastChunkMs = transfer?.lastChunkMs ?? now();
+      options.onImage({ manifest, bytes, sha256, lastChunkMs, topic: transfer?.topic ?? '' });
     });
     super({
       transport: options.transport,

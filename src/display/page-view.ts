@@ -29,8 +29,11 @@ export class PageView {
 
   constructor(private readonly stage: HTMLElement) {}
 
-  /** Decodes `image` and swaps it in; undefined when a newer image overtook it or it could not be decoded. */
-  async show(image: StoredImage, restored = false): Promise<ShownImage | undefined> {
+  /**
+   * Decodes `image` and swaps it in. Resolves with when it went on screen, `'overtaken'` when a newer image was
+   * decoded first (this one is left out), or undefined when it could not be decoded.
+   */
+  async show(image: StoredImage, restored = false): Promise<ShownImage | 'overtaken' | undefined> {
     const mine = ++this.generation;
     let element: HTMLElement;
     let url: string | undefined;
@@ -63,7 +66,7 @@ export class PageView {
     }
     if (mine !== this.generation) {
       if (url) URL.revokeObjectURL(url);
-      return undefined;
+      return 'overtaken';
     }
     element.className = 'mqimg-image';
     element.dataset.mqimgSha256 = image.sha256;

@@ -16,7 +16,7 @@ import { ARTIFACTS, chromiumRequired, launchChromium, openPage } from '../helper
 import { type CliProcess, runCli, SAMPLES, startCli } from '../helpers/cli.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
-import { craftTransfer, publishTransfer } from '../helpers/raw-sender.js';
+import { craftTransfer, publishManifest, publishTransfer } from '../helpers/raw-sender.js';
 import { routeMqtt } from '../helpers/ws-mqtt-route.js';
 
 /** What `window.mqimgDisplay` holds (src/display/page-main.ts). */
@@ -26,6 +26,7 @@ interface DisplayStatus {
   shown: Array<{ name: string; sha256: string; lastChunkToSwapMs: number; lastChunkToFrameMs: number }>;
   failures: Array<{ code: string; message: string }>;
   rejections: Array<{ code: string; message: string }>;
+  skipped: number;
 }
 
 const CARD = join(SAMPLES, 'test-card.jpg');
@@ -271,6 +272,30 @@ describe.skipIf(!chromiumRequired())('the display page in Chromium, the only rec
     const failures = (await status(page)).failures;
     expect(failures.map((f) => f.code)).toEqual(['checksum_mismatch']);
     expect(await page.locator('#stage > *').getAttribute('data-mqimg-sha256')).toBe(genuine.sha256);
+    expect(errors).toEqual([]);
+  });
+
+  it('says how many images it skipped for newer ones, and which topic the one on screen came from', async () => {
+    const { page, errors, topic } = await openDisplay();
+    const client = await mqtt.connectAsync(broker.url);
+    try {
+      // An older image whose chunks never come: the page starts it, then drops it for the newer one.
+      const bytes = await sharp(LANDSCAPE).jpeg().toBuffer();
+      const older = { bytes, name: 'older.jpg', mediaType: 'image/jpeg', width: 1, height: 1 };
+      const t = craftTransfer({ ...older, sha256: 'cd'.repeat(32) }, topic, 4096, Date.now() - 1000);
+      await publishManifest(client, t);
+      await page.locator('#overlay', { hasText: 'receiving older.jpg' }).waitFor({ state: 'attached' });
+    } finally {
+      await client.endAsync();
+    }
+    const newer = await send(CARD, topic);
+    await shown(page, newer.sha256);
+    const after = await status(page);
+    expect(after.failures.map((f) => f.code)).toEqual(['superseded']);
+    expect(after.skipped).toBe(1);
+    const overlay = await page.locator('#overlay').textContent();
+    expect(overlay).toContain('skipped 1 image (the feed is faster than this display): showing the newest');
+    expect(overlay).toContain(`shown test-card.jpg from ${topic} (`);
     expect(errors).toEqual([]);
   });
 
