@@ -1,11 +1,11 @@
 /**
  * Soak of a long-running receiver (issue 22): `mqimg receive` saves SOAK_IMAGES (default 10,000) small images of four
  * names, sent in batches through one connection each, and this prints its RSS (VmRSS) after 1,000 saves and every
- * further 1,000, with the time per save. Run: `npx tsx scripts/bench-soak.ts` (after `npm run build`).
+ * further 1,000, with its live heap after a full GC (scripts/bench/heap-preload.cjs) and the time per save. Run: `npx tsx scripts/bench-soak.ts` (after `npm run build`).
  * `--keep 200` keeps the folder small; the names are numbered in constant time whatever the folder holds.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -13,8 +13,22 @@ import { sendImages } from '../src/api/send-images.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { BIN, fmt, machineLine, waitForText } from './bench/common.js';
 
+const HEAP_PRELOAD = new URL('./bench/heap-preload.cjs', import.meta.url).pathname;
+
 const TOTAL = Number(process.env.SOAK_IMAGES ?? 10_000);
 const BATCH = 250;
+
+/**
+ * The receiver's live heap after a full GC, in MiB: SIGUSR2 to the heap preload, which writes it to `file`. What the
+ * receiver keeps (its bounded tables) shows here; RSS also holds what the allocator has not returned.
+ */
+async function liveHeapMiB(pid: number, file: string): Promise<number> {
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  while (!existsSync(file)) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 20));
+  return Number(readFileSync(file, 'utf8').split(' ')[0]) / 1024 / 1024;
+}
 
 function rssMiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -35,10 +49,26 @@ async function main() {
     })),
   );
   const out = join(work, 'out');
+  const heapFile = join(work, 'heap');
   const rx = spawn(
     process.execPath,
-    [BIN, 'receive', '--out', out, '--topic', 'soak/#', '--keep', '200', '--json', '--url', broker.url],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      '--expose-gc',
+      '--require',
+      HEAP_PRELOAD,
+      BIN,
+      'receive',
+      '--out',
+      out,
+      '--topic',
+      'soak/#',
+      '--keep',
+      '200',
+      '--json',
+      '--url',
+      broker.url,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BENCH_HEAP_FILE: heapFile } },
   );
   await waitForText(rx, 'stderr', 'receiving into');
   let saved = 0;
@@ -65,7 +95,9 @@ async function main() {
     while (saved < sent + batch.length) await new Promise((r) => setTimeout(r, 20));
     if (saved >= lastAt + 1000 || saved >= TOTAL) {
       const ms = performance.now() - started;
-      rows.push(`| ${saved} | ${fmt(rssMiB(rx.pid ?? 0))} | ${fmt(ms / (saved - lastAt), 1)} |`);
+      const rss = rssMiB(rx.pid ?? 0);
+      const heap = await liveHeapMiB(rx.pid ?? 0, heapFile);
+      rows.push(`| ${saved} | ${fmt(rss)} | ${fmt(heap)} | ${fmt(ms / (saved - lastAt), 1)} |`);
       process.stderr.write(`${rows.at(-1)}\n`);
       lastAt = saved;
       started = performance.now();
@@ -79,8 +111,8 @@ async function main() {
       machineLine(),
       `Receiver soak: ${TOTAL} images of four names (64x48 JPEG), ${BATCH} per sending connection, receive --keep 200.`,
       '',
-      '| images saved | receiver RSS MiB | ms per save (since the row before) |',
-      '| ---: | ---: | ---: |',
+      '| images saved | receiver RSS MiB | live heap after GC MiB | ms per save (since the row before) |',
+      '| ---: | ---: | ---: | ---: |',
       ...rows,
       '',
     ].join('\n'),

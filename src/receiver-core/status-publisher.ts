@@ -59,8 +59,15 @@ export class StatusPublisher {
 
   /** Asks the sender of unknown transfer `id` for its manifest, at most once a second per id. */
   askForManifest(topic: string, id: string, nowMs: number): void {
-    if (this.answers.askForManifest(id, nowMs))
-      this.send(topic, id, { rx: this.receiverId, state: 'want-manifest' });
+    if (this.answers.askForManifest(id, nowMs)) this.wantManifest(topic, id);
+  }
+
+  /**
+   * Asks the sender of transfer `id` for its manifest now: one this receiver can resume (partial state on disk) or
+   * refused for now and has room for again.
+   */
+  wantManifest(topic: string, id: string): void {
+    this.send(topic, id, { rx: this.receiverId, state: 'want-manifest' });
   }
 
   /** Forgets that `id` was unknown (its manifest arrived). */

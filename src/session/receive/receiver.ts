@@ -119,7 +119,7 @@ export class Receiver extends ReceiverCore<DiskFile> {
     for (const id of await trimPartialStates(outDir, maxBytes, new Set())) this.disk.resumable.delete(id);
     // A sender still running republishes its manifest when asked, and the transfer resumes where it stopped.
     for (const state of this.disk.resumable.values()) {
-      this.statuses.send(state.topic, state.manifest.id, { rx: this.receiverId, state: 'want-manifest' });
+      this.statuses.wantManifest(state.topic, state.manifest.id);
     }
   }
 
@@ -184,7 +184,7 @@ export class Receiver extends ReceiverCore<DiskFile> {
     this.pointers.tick(nowMs, this.transfers);
     const room = (this.options.maxTransfers ?? 16) - this.transfers.size;
     for (const r of this.refused.askNow(nowMs, room)) // room again: ask at once
-      this.statuses.send(r.topic, r.id, { rx: this.receiverId, state: 'want-manifest' });
+      this.statuses.wantManifest(r.topic, r.id);
     this.share?.tick(nowMs, this.transfers);
   }
 }

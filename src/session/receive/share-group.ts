@@ -1,6 +1,5 @@
 import { ExitCode, MqimgError, UsageError } from '../../errors.js';
 import { SILENT_RECEIVER_MS } from '../../protocol/send/send-planner.js';
-import type { Status } from '../../protocol/status/status.js';
 import { fromUtf8, toHex } from '../../protocol/wire/bytes.js';
 import {
   receiverSubscriptions,
@@ -208,8 +207,7 @@ export class ShareGroup {
       );
     } else if (!t && this.refused.forget(id)) {
       // It refused the transfer for now (the sender keeps waiting for it); a peer took it: this member is out.
-      const out: Status = { rx: this.receiverId, state: 'failed', reason: 'taken_by_peer' };
-      actions.statuses.final(topic, id, out, nowMs);
+      actions.statuses.failed(topic, id, 'taken_by_peer', nowMs);
     }
   }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { nodeCrypto } from '../../../src/platform/node-crypto.js';
 import { askForBlindStart } from '../../../src/protocol/receive/admission.js';
 import { encodeStatus, type Status } from '../../../src/protocol/status/status.js';
 import {
@@ -10,7 +11,7 @@ import {
   transferSubscriptions,
 } from '../../../src/protocol/wire/topics.js';
 import type { CoreTransfer as IncomingTransfer } from '../../../src/receiver-core/core-transfer.js';
-import type { StatusPublisher } from '../../../src/receiver-core/status-publisher.js';
+import { StatusPublisher } from '../../../src/receiver-core/status-publisher.js';
 import { type ReceiveEvent, Receiver } from '../../../src/session/receive/receiver.js';
 import { shareMemberId, shareMemberPrefix } from '../../../src/session/receive/receiver-id.js';
 import { RefusedTransfers } from '../../../src/session/receive/refused-transfers.js';
@@ -79,7 +80,12 @@ function member(rx: string) {
   const finals: Status[] = [];
   const actions: ShareActions = {
     transfers,
-    statuses: { final: (_t: string, _id: string, s: Status) => finals.push(s) } as unknown as StatusPublisher,
+    statuses: new (class extends StatusPublisher {
+      override final(topic: string, id: string, s: Status, nowMs: number): void {
+        finals.push(s);
+        super.final(topic, id, s, nowMs);
+      }
+    })(transport, nodeCrypto, rx),
     yieldTransfer: (t) => yielded.push(t.id),
   };
   const status = (from: string, fields: Partial<Status> = {}) =>
