@@ -116,8 +116,15 @@ async function receiving(options: StartReceivingOptions): Promise<ReceivingHandl
 }
 
 /**
- * Receives until `count` files were saved or `signal` aborts, then stops and resolves with the files saved.
- * Nothing unfinished ever appears in `outDir` itself: transfers still in progress stay in `<outDir>/.mqimg-partial`
+ * How many `completed` events `receiveImages` keeps to resolve with when no `count` is given (it runs until `signal`
+ * aborts): the most recent ones. Every file is reported to `onEvent` as it is saved; a receiver that runs for months
+ * must not keep one record per file (~300 bytes each: 5 MB a month at one image every 5 s).
+ */
+export const RECENT_SAVED = 1000;
+
+/**
+ * Receives until `count` files were saved or `signal` aborts, then stops and resolves with the files saved: all of
+ * them with `count`, the last RECENT_SAVED (1,000) without (`onEvent` reports each one). Nothing unfinished ever appears in `outDir` itself: transfers still in progress stay in `<outDir>/.mqimg-partial`
  * for a later run to resume (ones older than `partialTtlMs`, default 24 hours, are deleted when a receiver starts).
  */
 export async function receiveImages(
@@ -135,6 +142,7 @@ export async function receiveImages(
       options.onEvent?.(event);
       if (event.event === 'completed') {
         saved.push(event);
+        if (options.count === undefined && saved.length > RECENT_SAVED) saved.shift();
         if (options.count !== undefined && saved.length >= options.count) finish();
       }
     },
