@@ -10,13 +10,17 @@ import { type EmbeddedConfig, readConfig } from './page-config.js';
 import { PageOverlay } from './page-overlay.js';
 import { PageReceiver, type ReceivedImage } from './page-receiver.js';
 import { PageView, type ShownImage } from './page-view.js';
+import { remember } from './recent.js';
 import { SkippedImages, skippedLine } from './skipped-images.js';
 
 /** What the page exposes as `window.mqimgDisplay`, for tests and monitoring. */
 interface DisplayStatus {
   state: string;
   receiverId: string;
-  /** Images shown, oldest first, with the time from their last chunk to the swap and to the next frame (ms). */
+  /**
+   * The last 100 images shown (display/recent.ts), oldest first, with the time from their last chunk to the swap and to the
+   * next frame (ms); `failures` and `rejections` likewise keep the last 100.
+   */
   shown: Array<{ name: string; sha256: string; lastChunkToSwapMs: number; lastChunkToFrameMs: number }>;
   failures: Array<{ code: string; message: string }>;
   rejections: Array<{ code: string; message: string }>;
@@ -132,7 +136,7 @@ function main(): void {
     if (status.shown.length === 0) firstImage();
     const lastChunkToSwapMs = shown.swappedMs - image.lastChunkMs;
     const lastChunkToFrameMs = shown.frameMs - image.lastChunkMs;
-    status.shown.push({ name: shown.name, sha256: shown.sha256, lastChunkToSwapMs, lastChunkToFrameMs });
+    remember(status.shown, { name: shown.name, sha256: shown.sha256, lastChunkToSwapMs, lastChunkToFrameMs });
     overlay.set(
       'image',
       `shown ${shown.name} from ${image.topic} (${lastChunkToSwapMs.toFixed(1)} ms from its last chunk)`,
@@ -186,12 +190,12 @@ function main(): void {
       // Shown (or about to be): the progress line of this transfer says nothing true any more.
       else if (event.event === 'completed') overlay.set('transfer', '');
       else if (event.event === 'failed') {
-        status.failures.push({ code: event.code, message: event.message });
+        remember(status.failures, { code: event.code, message: event.message });
         // Left out for a newer image or a busy page: counted when a newer one is shown, not an error to show.
         if (skips.failed(event.id, event.code)) overlay.set('transfer', '');
         else overlay.set('transfer', `failed: ${event.code}: ${event.message}`);
       } else {
-        status.rejections.push({ code: event.code, message: event.message });
+        remember(status.rejections, { code: event.code, message: event.message });
         overlay.set('rejected', `rejected: ${event.code}: ${event.message}`);
       }
     },
