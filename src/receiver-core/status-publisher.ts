@@ -9,8 +9,9 @@ import { SenderAnswers } from './sender-answers.js';
 /**
  * How a receiver talks to senders: publishes statuses (sealed under the transfer's status key for encrypted
  * transfers, protocol/status-seal.ts), remembers and repeats final ones, and asks for unknown manifests, rate-limited
- * (SenderAnswers). Publishing never throws: a lost status is repeated by the heartbeat, and the connection layer
- * reports outages.
+ * (SenderAnswers). Publishing never throws: a lost status is repeated by the heartbeat, and the transport reports
+ * what ends the session (an outage; a publish refused as not authorised makes MqttTransport fail, and the receiver
+ * ends with exit 5).
  */
 export class StatusPublisher {
   private readonly answers = new SenderAnswers();

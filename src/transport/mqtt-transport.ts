@@ -158,8 +158,8 @@ export class MqttTransport implements MessageTransport {
   }
 
   /**
-   * Set once the transport cannot go on (a subscription made again after a reconnection was refused for good): the
-   * session must end with this error.
+   * Set once the transport cannot go on (a subscription made again after a reconnection was refused for good, or a
+   * publish refused as not authorised, MQTT 5 PUBACK 0x87): the session must end with this error.
    */
   get failure(): ConnectionError | undefined {
     return this.failed;
@@ -257,11 +257,15 @@ export class MqttTransport implements MessageTransport {
         const code = (error as { code?: unknown }).code;
         // MQTT 5 brokers answer a publish their ACL forbids with PUBACK reason 0x87 (MQTT 3.1.1 ones drop it silently).
         if (code === NOT_AUTHORIZED) {
-          throw new ConnectionError(
+          // An ACL does not change by itself: the session ends (`failure`), also for a receiver whose status
+          // publishes nobody awaits, which would otherwise go on unheard while senders report no_receiver.
+          const refused = new ConnectionError(
             'auth_refused',
             `the broker at ${this.url} refused to let this client publish on ${topic} (not authorised): check the broker's ACL for this user`,
             error,
           );
+          this.fail(refused);
+          throw refused;
         }
         if (typeof code === 'number' && code >= 0x80) {
           throw new ConnectionError(

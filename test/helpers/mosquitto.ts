@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -124,4 +124,47 @@ export function useMosquitto(extraConfig: string[] = []): MosquittoProcess {
     log: () => running().log(),
     stop: () => running().stop(),
   };
+}
+
+/** Mosquitto's dynamic security plugin, or undefined when it is not installed (its ACLs refuse in SUBACK/PUBACK). */
+export const DYNSEC_PLUGIN = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib']
+  .map((dir) => join(dir, 'mosquitto_dynamic_security.so'))
+  .find((path) => existsSync(path));
+
+/** One ACL of the dynamic security plugin: `acltype` is e.g. 'subscribePattern' or 'publishClientSend'. */
+export interface DynsecAcl {
+  acltype: string;
+  topic: string;
+  allow: boolean;
+}
+
+/**
+ * A Mosquitto whose anonymous clients may do everything except what `acls` forbid, through the dynamic security
+ * plugin (DYNSEC_PLUGIN): unlike `acl_file`, which only filters delivery, it refuses in SUBACK and, for MQTT 5, in
+ * PUBACK (reason 0x87). On `port` when given (a broker restarted in its place), else a free one.
+ */
+export async function startMosquittoWithAcls(acls: DynsecAcl[], port?: number): Promise<MosquittoProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'mqimg-dynsec-'));
+  const config = join(dir, 'dynsec.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      defaultACLAccess: {
+        publishClientSend: true,
+        publishClientReceive: true,
+        subscribe: true,
+        unsubscribe: true,
+      },
+      clients: [],
+      groups: [{ groupname: 'anonymous', roles: [{ rolename: 'restricted' }] }],
+      roles: [{ rolename: 'restricted', acls: acls.map((acl) => ({ ...acl, priority: 0 })) }],
+      anonymousGroup: 'anonymous',
+    }),
+  );
+  chmodSync(config, 0o666); // Mosquitto started as root runs as 'mosquitto' and rewrites it
+  return startMosquitto(
+    ['allow_anonymous true', `plugin ${DYNSEC_PLUGIN}`, `plugin_opt_config_file ${config}`],
+    port,
+    dir,
+  );
 }
