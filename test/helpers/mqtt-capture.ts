@@ -7,6 +7,8 @@ export interface CapturedMessage {
   payload: Buffer;
   /** Delivered as a retained message (it was on the broker when the spy subscribed). */
   retain: boolean;
+  /** When the spy received it: `performance.now()`, milliseconds. */
+  atMs: number;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function capture(
   });
   spy.on('message', (topic, payload, packet) => {
     if (topic === marker) markerSeen();
-    else seen.push({ topic, payload: Buffer.from(payload), retain: packet.retain });
+    else seen.push({ topic, payload: Buffer.from(payload), retain: packet.retain, atMs: performance.now() });
   });
   await spy.subscribeAsync(`${prefix}/#`, { qos: 1 });
   try {
