@@ -3,6 +3,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
+import { DEFAULT_CHUNK_BYTES } from '../../src/protocol/wire/constants.js';
 import { type CliProcess, cliEvents, startCli, startReceiver } from './cli.js';
 import { tempDir } from './files.js';
 
@@ -66,6 +67,8 @@ export interface FleetResult {
   /** Saved files whose bytes were not a snapshot that was sent: must be 0. */
   corrupt: number;
   archiveLatencyMs: number[];
+  /** Per image archived: its chunks (of the default 32 KiB) over the archive's `completed` durationMs, per second. */
+  archiveChunksPerSecond: number[];
   displayLatencyMs: number[];
   /** The senders' transfer times (`delivered` durationMs: manifest published -> enough receivers confirmed). */
   transferMs: number[];
@@ -208,6 +211,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     const tally = (events: Record<string, unknown>[], camera?: number) => {
       const seen = new Set<string>();
       const latency: number[] = [];
+      const chunkRates: number[] = [];
       let duplicates = 0;
       for (const e of events) {
         const onDisk = sha(readFileSync(String(e.path)));
@@ -219,8 +223,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         if (seen.has(onDisk)) duplicates++;
         seen.add(onDisk);
         latency.push(Date.parse(String(e.ts)) - sent.readyMs);
+        chunkRates.push(
+          Math.ceil(Number(e.size) / DEFAULT_CHUNK_BYTES) / (Math.max(1, Number(e.durationMs)) / 1000),
+        );
       }
-      return { distinct: seen.size, duplicates, latency };
+      return { distinct: seen.size, duplicates, latency, chunkRates };
     };
     if (o.archiveEventsFile) writeFileSync(o.archiveEventsFile, archive.map((p) => p.stdout()).join(''));
     const archiveTally = tally(archive.flatMap(completed));
@@ -240,6 +247,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       displayDuplicates: displayTallies.reduce((n, t) => n + t.duplicates, 0),
       corrupt,
       archiveLatencyMs: archiveTally.latency,
+      archiveChunksPerSecond: archiveTally.chunkRates,
       displayLatencyMs: displayTallies.flatMap((t) => t.latency),
       transferMs: delivered.map((e) => Number(e.durationMs)),
       archiveCpuMsPerImage: cpu / Math.max(1, archiveTally.distinct),
