@@ -12,7 +12,10 @@ export const ExitCode = {
   usage: 2,
   /** The input file is missing, unreadable, or not an image mqimg can decode. */
   input: 3,
-  /** The broker could not be reached, or the connection was lost and not recovered. */
+  /**
+   * The broker could not be reached, the connection was lost and not recovered, or the broker kept refusing a
+   * subscription or a publish (for a reason other than "not authorised").
+   */
   connection: 4,
   /** The broker refused the credentials or the client is not authorised. */
   auth: 5,
@@ -57,11 +60,17 @@ export class InputError extends MqimgError {
   }
 }
 
-/** The broker connection failed or was refused. */
+/** The broker connection failed, or the broker refused something (README.md's table says each code's exit). */
 export class ConnectionError extends MqimgError {
   override readonly name = 'ConnectionError';
   constructor(
-    code: 'broker_unreachable' | 'auth_refused' | 'connection_lost' | 'tls_failed',
+    code:
+      | 'broker_unreachable'
+      | 'auth_refused'
+      | 'connection_lost'
+      | 'tls_failed'
+      | 'subscription_refused'
+      | 'publish_refused',
     message: string,
     cause?: unknown,
   ) {

@@ -1,3 +1,6 @@
+import { nodeCrypto } from '../platform/node-crypto.js';
+import { probeTopic } from '../protocol/wire/topics.js';
+import { newTransferId } from '../protocol/wire/transfer-id.js';
 import { onlyFreshManifests, type SkippedTransfer } from '../session/receive/fresh-manifests.js';
 import { checkOutDir } from '../session/receive/out-dir-check.js';
 import { type ReceiveEvent, Receiver, type ReceiverOptions } from '../session/receive/receiver.js';
@@ -32,6 +35,11 @@ export interface ReceiveImagesOptions extends StartReceivingOptions {
 /** A running receiver started by `startReceiving`. */
 export interface ReceivingHandle {
   receiver: Receiver;
+  /**
+   * Calls `handler` if the receiver can no longer hear (a subscription made again after a reconnection was refused
+   * for good: `subscription_refused` or `auth_refused`); it should then be stopped. Returns a function that removes it.
+   */
+  onFailure(handler: (error: Error) => void): () => void;
   /**
    * Stops receiving and disconnects. Transfers in progress are kept, not deleted: their partial files and state
    * stay in `<outDir>/.mqimg-partial`, so that a receiver started again on the same `outDir` resumes them
@@ -92,7 +100,10 @@ const RECEIVE_IMAGES_OPTIONS = {
 /** `startReceiving` after its options were checked. */
 async function receiving(options: StartReceivingOptions): Promise<ReceivingHandle> {
   await makeOutDir(options.outDir);
-  const transport = await MqttTransport.connect(options);
+  // A subscription the broker refuses is asked for again for as long as a transfer may stay silent (--timeout).
+  const transport = await MqttTransport.connect(options, undefined, {
+    subscribeGiveUpMs: options.timeoutMs ?? 30_000,
+  });
   const { skipOlderThanMs } = options;
   const receiver = new Receiver(
     skipOlderThanMs === undefined
@@ -102,12 +113,16 @@ async function receiving(options: StartReceivingOptions): Promise<ReceivingHandl
   );
   try {
     await receiver.start();
+    // A receiver that hears nothing for a minute proves that it still hears (PROTOCOL.md 8.2).
+    await transport.startProbe({ topic: probeTopic(options.topicFilter ?? '#', newTransferId(nodeCrypto)) });
   } catch (error) {
+    await receiver.stop().catch(() => {});
     await transport.close();
     throw error;
   }
   return {
     receiver,
+    onFailure: (handler) => transport.onFailure(handler),
     async stop() {
       await receiver.stop();
       await transport.close();
@@ -126,6 +141,7 @@ export async function receiveImages(
   checkOptionNames('receiveImages', options, RECEIVE_IMAGES_OPTIONS);
   const saved: Extract<ReceiveEvent, { event: 'completed' }>[] = [];
   let finish: () => void = () => {};
+  let failed: Error | undefined;
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
   });
@@ -139,11 +155,16 @@ export async function receiveImages(
       }
     },
   });
+  handle.onFailure((error) => {
+    failed = error;
+    finish();
+  });
   options.onReady?.(handle.receiver.receiverId);
   if (options.signal?.aborted) finish();
   options.signal?.addEventListener('abort', () => finish(), { once: true });
   await finished;
   await handle.stop();
+  if (failed) throw failed;
   return saved;
 }
 

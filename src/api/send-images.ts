@@ -123,9 +123,15 @@ export async function sendImages(inputs: ImageInput[], options: SendImagesOption
 }
 
 /** Connects, and loads the code that sends (send-prepared.ts) while the broker answers. */
-async function connectForSending(options: ConnectOptions, signal: AbortSignal): Promise<MqttTransport> {
+async function connectForSending(
+  options: ConnectOptions & { timeoutMs?: number | undefined },
+  signal: AbortSignal,
+): Promise<MqttTransport> {
   const { MqttTransport } = await import('../transport/mqtt-transport.js');
-  const connecting = MqttTransport.connect(options, signal);
+  // A status subscription the broker refuses is asked for again for up to --timeout, as long as a send waits.
+  const connecting = MqttTransport.connect(options, signal, {
+    subscribeGiveUpMs: options.timeoutMs ?? 30_000,
+  });
   connecting.catch(() => {}); // returned below; this only keeps a failure during the import from going unhandled
   await import('../session/send/send-prepared.js');
   return connecting;

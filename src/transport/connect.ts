@@ -1,5 +1,6 @@
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
-import { ExitCode, MqimgError } from '../errors.js';
+import { ConnectionError, ExitCode, MqimgError } from '../errors.js';
+import { type BrokerList, brokerList, pointClientAt } from './broker-list.js';
 import {
   type ClientError,
   closedBeforeConnack,
@@ -11,10 +12,35 @@ import {
 import type { BrokerLimits } from './message-transport.js';
 import { storeWithoutCopy } from './store-without-copy.js';
 
+/** What the connection tells its user about, each with one line for a person (`detail`). */
+export type ConnectionEvent =
+  /** The connection dropped; mqimg reconnects (to the next broker, when several are given). */
+  | 'offline'
+  /** Connected again to the same broker. */
+  | 'reconnected'
+  /** Connected again, to the next broker of the list: "moved from A to B". */
+  | 'moved'
+  /** The broker refused a subscription, first time: it is asked for again (subscription-keeper.ts). */
+  | 'subscription_refused'
+  /** The same subscription refused again (attempt number, reason code): for `-v`. */
+  | 'subscription_refused_again'
+  /** A refused subscription was granted after all. */
+  | 'subscription_accepted'
+  /** A receiver heard nothing for long and its probe to itself did not come back (hearing-probe.ts). */
+  | 'probe_missing'
+  /** Its probe came back again after a `probe_missing`. */
+  | 'probe_back'
+  /** The first probe did not come back (an ACL without the probe topic): long silences go unchecked. For `-v`. */
+  | 'probe_unusable';
+
 /** How to reach the broker. */
 export interface ConnectOptions {
-  /** Broker URL: mqtt://, mqtts://, ws:// or wss://. */
-  url: string;
+  /**
+   * Broker URL: mqtt://, mqtts://, ws:// or wss://; or several, all of one scheme (a cluster's nodes): the first
+   * that accepts the connection is used, and when the connection is lost the client moves on to the next one
+   * (round robin), keeping its transfers. Credentials and TLS options apply to every one.
+   */
+  url: string | readonly string[];
   /** User name for the broker; default none. */
   username?: string;
   /** Password for the broker; default none. */
@@ -33,8 +59,8 @@ export interface ConnectOptions {
   mqttVersion?: 5 | 4 | 'auto';
   /** Give up on the first connection after this long, in milliseconds. Default 10,000. */
   connectTimeoutMs?: number;
-  /** Called with a human-readable line when the connection drops or comes back. Default none. */
-  onConnectionEvent?: (event: 'offline' | 'reconnected', detail: string) => void;
+  /** Called with a human-readable line when the connection drops, comes back or moves, and on refusals. Default none. */
+  onConnectionEvent?: (event: ConnectionEvent, detail: string) => void;
 }
 
 /** An mqtt.js client after its first CONNACK, with what the broker said. */
@@ -47,6 +73,8 @@ export interface ConnectedClient {
   limits: BrokerLimits;
   /** Whether mqtt.js stores QoS 1 publishes without copying them (see store-without-copy.ts). */
   storesWithoutCopy: boolean;
+  /** The brokers, and which one the client is connected to (or trying) now. */
+  brokers: BrokerList;
 }
 
 /** Default of `ConnectOptions.connectTimeoutMs`, in milliseconds. */
@@ -69,6 +97,32 @@ const RECONNECT_PERIOD_MS = 1000;
  * `signal` aborts before the first CONNACK, the attempt is dropped and this throws an `interrupted` MqimgError.
  */
 export async function connectClient(options: ConnectOptions, signal?: AbortSignal): Promise<ConnectedClient> {
+  const brokers = brokerList(options.url);
+  const errors: ConnectionError[] = [];
+  for (const [at, url] of brokers.urls.entries()) {
+    try {
+      const connected = await connectOneUrl({ ...options, url }, signal);
+      brokers.connectedAt(at);
+      keepConnected(connected.client, options, brokers);
+      return { ...connected, brokers };
+    } catch (error) {
+      if (brokers.urls.length === 1 || !(error instanceof ConnectionError)) throw error;
+      errors.push(error);
+    }
+  }
+  const [first] = errors;
+  throw new ConnectionError(
+    (first?.code ?? 'broker_unreachable') as 'broker_unreachable',
+    `none of the ${brokers.urls.length} brokers accepted the connection: ${errors.map((e) => e.message).join('; ')}`,
+    first,
+  );
+}
+
+/** `connectClient` for one URL: MQTT 5, then 3.1.1 when the version is 'auto'. */
+async function connectOneUrl(
+  options: ConnectOptions & { url: string },
+  signal: AbortSignal | undefined,
+): Promise<Omit<ConnectedClient, 'brokers'>> {
   const version = options.mqttVersion ?? 'auto';
   if (version !== 'auto') {
     try {
@@ -95,7 +149,9 @@ export function clientOptions(options: ConnectOptions, protocolVersion: 4 | 5): 
     keepalive: KEEPALIVE_S,
     reconnectPeriod: 0, // no retries until the first connection succeeded: a wrong URL must fail fast
     connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    resubscribe: true,
+    // mqimg makes its subscriptions again itself after a reconnection, and checks every SUBACK
+    // (subscription-keeper.ts): mqtt.js would drop a refused one without a word.
+    resubscribe: false,
     // mqtt.js would otherwise build a cache of 65,536 two-byte Buffers (every 16-bit number it may write) at the
     // first packet: ~10 ms and megabytes of garbage at every start, to save two small allocations per packet.
     writeCache: false,
@@ -120,10 +176,10 @@ export function limitsFromConnack(connack: IConnackPacket, protocolVersion: 4 | 
 }
 
 function connectWith(
-  options: ConnectOptions,
+  options: ConnectOptions & { url: string },
   protocolVersion: 4 | 5,
   signal: AbortSignal | undefined,
-): Promise<ConnectedClient> {
+): Promise<Omit<ConnectedClient, 'brokers'>> {
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(interrupted());
@@ -154,7 +210,6 @@ function connectWith(
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      keepConnected(client, options);
       resolve({
         client,
         protocolVersion,
@@ -172,21 +227,36 @@ function connectWith(
 /** What a connection attempt given up by its signal throws. */
 const interrupted = () => new MqimgError('interrupted', 'interrupted while connecting', ExitCode.interrupted);
 
-/** From the first CONNACK on: reconnect after drops, report them, and never crash on a reconnection error. */
-function keepConnected(client: MqttClient, options: ConnectOptions): void {
+/**
+ * From the first CONNACK on: reconnect after drops (to the next broker of the list, when there are several), report
+ * drops and moves, and never crash on a reconnection error.
+ */
+function keepConnected(client: MqttClient, options: ConnectOptions, brokers: BrokerList): void {
   // mqtt.js re-sends unacknowledged QoS 1 publishes after each reconnection.
   client.options.reconnectPeriod = RECONNECT_PERIOD_MS;
+  const several = brokers.urls.length > 1;
   client.on('offline', () =>
-    options.onConnectionEvent?.('offline', `lost the connection to ${options.url}; reconnecting`),
+    options.onConnectionEvent?.(
+      'offline',
+      `lost the connection to ${brokers.current}; ${several ? 'moving to the next broker' : 'reconnecting'}`,
+    ),
   );
-  client.on('connect', () => options.onConnectionEvent?.('reconnected', `reconnected to ${options.url}`));
+  // Each attempt goes to the next broker of the list: the one that was lost is probably down.
+  client.on('reconnect', () => {
+    if (several) pointClientAt(client, brokers.next());
+  });
+  client.on('connect', () => {
+    const moved = brokers.connected();
+    if (moved) options.onConnectionEvent?.('moved', `moved from ${moved.from} to ${moved.to}`);
+    else options.onConnectionEvent?.('reconnected', `reconnected to ${brokers.current}`);
+  });
   // Reconnect errors are reported through 'offline'; never crash on them. MQIMG_DEBUG=1 shows every one.
   const debug = process.env.MQIMG_DEBUG === '1';
   client.on('error', (error) => {
     if (debug) process.stderr.write(`mqimg debug: connection error: ${error.message}\n`);
   });
   if (debug) {
-    client.on('reconnect', () => process.stderr.write('mqimg debug: reconnecting\n'));
+    client.on('reconnect', () => process.stderr.write(`mqimg debug: reconnecting to ${brokers.trying}\n`));
     client.on('close', () => process.stderr.write('mqimg debug: connection closed\n'));
   }
 }

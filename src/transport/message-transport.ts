@@ -46,4 +46,9 @@ export interface MessageTransport {
   readonly url: string;
   /** What the broker allows. */
   readonly limits: BrokerLimits;
+  /**
+   * Set once the connection cannot go on (MqttTransport: a subscription made again after a reconnection was refused
+   * for good): a session ends with this error. Undefined while all is well, and on transports that never fail so.
+   */
+  readonly failure?: Error | undefined;
 }

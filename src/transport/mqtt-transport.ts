@@ -1,29 +1,44 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, MqimgError, messageOf } from '../errors.js';
+import { type Clock, monotonicClock, realScheduler, type Scheduler } from '../util/clock.js';
+import type { BrokerList } from './broker-list.js';
 import { type ConnectOptions, connectClient } from './connect.js';
+import { HearingProbe, type HearingProbeOptions } from './hearing-probe.js';
 import { InflightLimiter } from './inflight-limiter.js';
 import type { BrokerLimits, MessageHandler, MessageTransport, PublishOptions } from './message-transport.js';
 import { type OversizePacketError, watchOversize } from './oversize-watch.js';
+import { describeReasonCode, SubscriptionKeeper } from './subscription-keeper.js';
 
-export type { ConnectOptions } from './connect.js';
+export type { ConnectionEvent, ConnectOptions } from './connect.js';
 export type { BrokerLimits } from './message-transport.js';
 export { OversizePacketError } from './oversize-watch.js';
 
-/** Filters per SUBSCRIBE packet: AWS IoT Core's limit. */
-const FILTERS_PER_SUBSCRIBE = 8;
-/** Times `subscribe` sends a batch again after the connection dropped under it. */
-const SUBSCRIBE_RETRIES = 10;
 /** MQTT 5 PUBACK reason code "Not authorized". */
 const NOT_AUTHORIZED = 0x87;
 
+/** How a transport times its subscription retries and probes. */
+export interface TransportTiming {
+  /** Default `performance.now`. */
+  clock?: Clock;
+  /** Default the host's timers. */
+  scheduler?: Scheduler;
+  /**
+   * How long a subscription the broker refuses is asked for again before it is given up (`subscription_refused`,
+   * exit 4; subscription-keeper.ts), in milliseconds. Default 30,000. Senders and receivers pass their `--timeout`.
+   */
+  subscribeGiveUpMs?: number;
+}
+
 /**
- * The one place that talks MQTT. Wraps an mqtt.js client: connects (with MQTT 5 to 3.1.1 fallback, connect.ts),
- * turns refusals into clear errors (connect-errors.ts), keeps at most `limits.maxInflight` QoS 1 publishes waiting
- * for PUBACK (inflight-limiter.ts; mqtt.js itself would put all of them on the socket at once), and reconnects on
- * its own after the first connection. A broker that closes the connection at every large PUBLISH (MQTT 3.1.1 and a
- * packet limit below the chunk size) fails the publishes of that size with an `OversizePacketError`
- * (oversize-watch.ts) instead of reconnecting for ever.
+ * The one place that talks MQTT. Wraps an mqtt.js client: connects (with MQTT 5 to 3.1.1 fallback, connect.ts; to
+ * the first of several brokers that answers, broker-list.ts), turns refusals into clear errors (connect-errors.ts),
+ * keeps at most `limits.maxInflight` QoS 1 publishes waiting for PUBACK (inflight-limiter.ts; mqtt.js itself would
+ * put all of them on the socket at once), and reconnects on its own after the first connection (to the next broker
+ * when several are given). Its subscriptions are checked and made again after every reconnection
+ * (subscription-keeper.ts); one given up makes the transport fail (`failure`, `onFailure`). A broker that closes
+ * the connection at every large PUBLISH (MQTT 3.1.1 and a packet limit below the chunk size) fails the publishes of
+ * that size with an `OversizePacketError` (oversize-watch.ts) instead of reconnecting for ever.
  */
 export class MqttTransport implements MessageTransport {
   private readonly handlers: MessageHandler[] = [];
@@ -32,6 +47,11 @@ export class MqttTransport implements MessageTransport {
   private readonly pending = new Set<{ payloadBytes: number; fail: (error: Error) => void }>();
   /** Set once the broker refused large packets: payloads this large fail at once. */
   private refusal: OversizePacketError | undefined;
+  private readonly keeper: SubscriptionKeeper;
+  private readonly failureHandlers = new Set<(error: ConnectionError) => void>();
+  private failed: ConnectionError | undefined;
+  private probe: HearingProbe | undefined;
+  private readonly timing: { clock: Clock; scheduler: Scheduler };
 
   private constructor(
     private readonly client: MqttClient,
@@ -39,8 +59,11 @@ export class MqttTransport implements MessageTransport {
     readonly protocolVersion: 4 | 5,
     /** What the broker allows, from its first CONNACK. */
     readonly limits: BrokerLimits,
-    private readonly brokerUrl: string,
+    private readonly brokers: BrokerList,
+    private readonly options: ConnectOptions,
+    timing: TransportTiming,
   ) {
+    this.timing = { clock: timing.clock ?? monotonicClock, scheduler: timing.scheduler ?? realScheduler };
     this.inflight = new InflightLimiter(limits.maxInflight);
     client.on('message', (topic, payload) => {
       for (const handler of this.handlers) handler(topic, payload);
@@ -49,15 +72,45 @@ export class MqttTransport implements MessageTransport {
       this.refusal = error;
       for (const publish of this.pending) if (publish.payloadBytes >= error.payloadBytes) publish.fail(error);
     });
+    const events = {
+      refused: 'subscription_refused',
+      refused_again: 'subscription_refused_again',
+      accepted: 'subscription_accepted',
+    } as const;
+    this.keeper = new SubscriptionKeeper(
+      {
+        sendSubscribe: (filters, qos) => this.sendSubscribe(filters, qos),
+        get connected() {
+          return client.connected;
+        },
+        get url() {
+          return brokers.current;
+        },
+      },
+      {
+        ...this.timing,
+        ...(timing.subscribeGiveUpMs !== undefined ? { giveUpAfterMs: timing.subscribeGiveUpMs } : {}),
+        onEvent: (event) => options.onConnectionEvent?.(events[event.kind], event.detail),
+        onFailure: (error) => this.fail(error),
+      },
+    );
+    // Registered after the first CONNACK: every later 'connect' is a reconnection, where the broker (clean session)
+    // forgot the subscriptions.
+    client.on('connect', () => this.keeper.reconnected());
   }
 
   /**
    * Connects, or throws a `ConnectionError` that says why not (unreachable, refused credentials, timeout). When
    * `signal` aborts before the broker accepted the connection, gives up and throws an `interrupted` MqimgError.
+   * `timing` sets the clock and scheduler of subscription retries and probes (default the real ones).
    */
-  static async connect(options: ConnectOptions, signal?: AbortSignal): Promise<MqttTransport> {
-    const { client, protocolVersion, limits } = await connectClient(options, signal);
-    return new MqttTransport(client, protocolVersion, limits, options.url);
+  static async connect(
+    options: ConnectOptions,
+    signal?: AbortSignal,
+    timing: TransportTiming = {},
+  ): Promise<MqttTransport> {
+    const { client, protocolVersion, limits, brokers } = await connectClient(options, signal);
+    return new MqttTransport(client, protocolVersion, limits, brokers, options, timing);
   }
 
   /** Registers a handler for every incoming PUBLISH (payload: a Buffer); returns a function that removes it. */
@@ -69,62 +122,92 @@ export class MqttTransport implements MessageTransport {
     };
   }
 
-  /** Removes subscriptions; never throws, and waits at most `timeoutMs` milliseconds (default 1000): the broker may be gone. */
+  /**
+   * Removes subscriptions (they are no longer made again after a reconnection); never throws, and waits at most
+   * `timeoutMs` milliseconds (default 1000): the broker may be gone.
+   */
   async unsubscribe(filters: string[], timeoutMs = 1000): Promise<void> {
+    this.keeper.forget(filters);
     if (!this.client.connected) return;
     await settleWithin(this.client.unsubscribeAsync(filters), timeoutMs);
   }
 
   /**
-   * Subscribes at `qos` (default 1), at most 8 filters per SUBSCRIBE packet (AWS IoT Core's limit). A connection
-   * that drops meanwhile is waited for (up to `reconnectWaitMs` milliseconds, default 30,000) and the subscription
-   * sent again, up to 10 times. Throws a `ConnectionError` ('auth_refused') when the broker refuses a filter.
+   * Subscribes at `qos` (default 1), at most 8 filters per SUBSCRIBE packet (AWS IoT Core's limit), and resolves
+   * once the broker granted every filter. The subscriptions are made again after every reconnection, each SUBACK
+   * checked. A refusal is asked for again with backoff (subscription-keeper.ts) for up to `subscribeGiveUpMs`
+   * (default 30 s); then this throws a `ConnectionError`: `auth_refused` for MQTT 5 "not authorised" (at once),
+   * `subscription_refused` otherwise, `connection_lost` when the connection stayed down that long.
    */
-  async subscribe(filters: string[], qos: 0 | 1 = 1, reconnectWaitMs = 30_000): Promise<void> {
-    for (let i = 0; i < filters.length; i += FILTERS_PER_SUBSCRIBE) {
-      const batch = filters.slice(i, i + FILTERS_PER_SUBSCRIBE);
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const granted = await this.client.subscribeAsync(batch, { qos });
-          const refused = granted.filter((g) => g.qos > 2);
-          if (refused.length > 0) {
-            throw new ConnectionError(
-              'auth_refused',
-              `the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')}: check the broker's ACL for this user`,
-            );
-          }
-          break;
-        } catch (error) {
-          if (error instanceof ConnectionError || this.client.connected || attempt >= SUBSCRIBE_RETRIES)
-            throw error;
-          await this.waitForConnection(reconnectWaitMs);
-        }
-      }
+  subscribe(filters: string[], qos: 0 | 1 = 1): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    return this.keeper.subscribe(filters, qos);
+  }
+
+  /** One SUBSCRIBE: the SUBACK's granted QoS or failure code of each filter, in order (for the keeper). */
+  private async sendSubscribe(filters: string[], qos: 0 | 1): Promise<number[]> {
+    try {
+      const granted = await this.client.subscribeAsync(filters, { qos });
+      return filters.map((filter) => granted.find((g) => g.topic === filter)?.qos ?? 0x80);
+    } catch (error) {
+      // mqtt.js rejects a SUBACK with a failure code, the packet attached: that is an answer, not an error.
+      const codes = (error as { packet?: { granted?: unknown } }).packet?.granted;
+      if (Array.isArray(codes)) return codes.map((c) => (typeof c === 'number' ? c : 0x80));
+      throw error;
     }
   }
 
-  /** Resolves when the client is connected again; throws a ConnectionError after `timeoutMs` milliseconds. */
-  private async waitForConnection(timeoutMs: number): Promise<void> {
-    if (this.client.connected) return;
-    const cancel = new AbortController();
-    let onConnect: (() => void) | undefined;
-    try {
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          onConnect = resolve;
-          this.client.once('connect', onConnect);
-        }),
-        sleep(timeoutMs, undefined, { signal: cancel.signal }).then(() => {
-          throw new ConnectionError(
-            'connection_lost',
-            `lost the connection to ${this.brokerUrl} and it did not come back within ${Math.round(timeoutMs / 1000)} s`,
-          );
-        }),
-      ]);
-    } finally {
-      cancel.abort();
-      if (onConnect) this.client.off('connect', onConnect);
+  /**
+   * Set once the transport cannot go on (a subscription made again after a reconnection was refused for good): the
+   * session must end with this error.
+   */
+  get failure(): ConnectionError | undefined {
+    return this.failed;
+  }
+
+  /** Calls `handler` once the transport fails (see `failure`); returns a function that removes it. */
+  onFailure(handler: (error: ConnectionError) => void): () => void {
+    if (this.failed) {
+      handler(this.failed);
+      return () => {};
     }
+    this.failureHandlers.add(handler);
+    return () => this.failureHandlers.delete(handler);
+  }
+
+  private fail(error: ConnectionError): void {
+    if (this.failed) return;
+    this.failed = error;
+    for (const handler of this.failureHandlers) handler(error);
+  }
+
+  /**
+   * Makes a receiver that hears nothing for long prove it is still subscribed: a QoS 1 probe to itself on `topic`
+   * (hearing-probe.ts), and its subscriptions made again, then a reconnection, when it does not come back.
+   */
+  startProbe(options: Pick<HearingProbeOptions, 'topic' | 'idleMs' | 'answerMs'>): Promise<void> {
+    this.probe?.stop();
+    const probe = new HearingProbe(
+      {
+        publish: (topic, payload) => this.publish(topic, payload),
+        subscribe: (filters) => this.subscribe(filters, 1),
+        onMessage: (handler) => this.onMessage(handler),
+        renew: () => this.keeper.renew(),
+        reconnect: () => this.client.stream?.destroy(),
+        connectedNow: () => this.client.connected,
+        onReconnect: (handler) => {
+          this.client.on('connect', handler);
+          return () => this.client.off('connect', handler);
+        },
+      },
+      {
+        ...this.timing,
+        ...options,
+        onEvent: (event, detail) => this.options.onConnectionEvent?.(event, detail),
+      },
+    );
+    this.probe = probe;
+    return probe.start();
   }
 
   /** True while the connection to the broker is up. */
@@ -132,9 +215,9 @@ export class MqttTransport implements MessageTransport {
     return this.client.connected;
   }
 
-  /** The broker URL, as given to `connect`. */
+  /** The URL of the broker connected to now (or last, while reconnecting). */
   get url(): string {
-    return this.brokerUrl;
+    return this.brokers.current;
   }
 
   /** True when another QoS 1 publish can go out without exceeding `limits.maxInflight`. */
@@ -170,15 +253,29 @@ export class MqttTransport implements MessageTransport {
       try {
         await Promise.race([this.client.publishAsync(topic, message, publishOptions), refused]);
       } catch (error) {
+        if (error instanceof MqimgError) throw error;
+        const code = (error as { code?: unknown }).code;
         // MQTT 5 brokers answer a publish their ACL forbids with PUBACK reason 0x87 (MQTT 3.1.1 ones drop it silently).
-        if ((error as { code?: unknown }).code === NOT_AUTHORIZED) {
+        if (code === NOT_AUTHORIZED) {
           throw new ConnectionError(
             'auth_refused',
-            `the broker refused to let this client publish on ${topic} (not authorised): check the broker's ACL for this user`,
+            `the broker at ${this.url} refused to let this client publish on ${topic} (not authorised): check the broker's ACL for this user`,
             error,
           );
         }
-        throw error;
+        if (typeof code === 'number' && code >= 0x80) {
+          throw new ConnectionError(
+            'publish_refused',
+            `the broker at ${this.url} refused a publish on ${topic} (PUBACK ${describeReasonCode(code)})`,
+            error,
+          );
+        }
+        // mqtt.js fails the publishes still waiting when the client is closed or gives up the session.
+        throw new ConnectionError(
+          'connection_lost',
+          `lost the connection to ${this.url} while publishing on ${topic} (${messageOf(error)})`,
+          error,
+        );
       } finally {
         this.pending.delete(entry);
       }
@@ -197,6 +294,8 @@ export class MqttTransport implements MessageTransport {
 
   /** Disconnects cleanly, waiting at most `timeoutMs` milliseconds (default 2000) for outstanding acknowledgements. */
   async close(timeoutMs = 2000): Promise<void> {
+    this.probe?.stop();
+    this.keeper.close();
     if (this.client.connected) await settleWithin(this.client.endAsync(false), timeoutMs);
     if (!this.client.disconnected) await settleWithin(this.client.endAsync(true), timeoutMs);
   }

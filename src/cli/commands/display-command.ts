@@ -29,6 +29,7 @@ export function displayCommand(context: RunContext): Command {
     .requiredOption(
       '--url <url>',
       "the broker: mqtt://HOST:PORT or mqtts://HOST:PORT (this server carries the page's MQTT, and the credentials stay here), or a WebSocket URL as the browser reaches it, ws://192.168.1.10:9001 (wss:// on an https page)",
+      oneUrl,
     )
     .requiredOption('-t, --topic <topic>', 'topic (or filter) the images are sent to, e.g. cam/1')
     .option(
@@ -105,6 +106,18 @@ export function displayCommand(context: RunContext): Command {
       if (!context.signal.aborted) await once(context.signal, 'abort');
       await server.close();
     });
+}
+
+/**
+ * `--url` of `display`: one broker. The page reaches it by itself (ws://) or through one relay connection per page,
+ * neither of which moves between brokers, so a second `--url` or a list is refused (exit 2) instead of ignored.
+ */
+function oneUrl(value: string, previous: string | undefined): string {
+  if (previous !== undefined || value.includes(','))
+    throw new UsageError(
+      'display takes one --url: the page does not fail over between brokers (put them behind one address, e.g. a TCP load balancer)',
+    );
+  return value;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { RunContext } from '../context.js';
 import {
   addConnectionOptions,
   type ConnectionFlags,
+  connectionEvents,
   toConnectOptions,
 } from '../options/connection-options.js';
 import { byteSize, integerIn, secondsToMs } from '../options/parse-values.js';
@@ -174,7 +175,7 @@ export function receiveCommand(context: RunContext): Command {
       await receiveImages({
         onReady: (receiverId) =>
           output.info(
-            `receiving into ${flags.out} from ${flags.url} as ${receiverId}${flags.topic ? ` (topics ${flags.topic})` : ''}${flags.share ? ` in share group ${flags.share}` : ''}; Ctrl-C stops`,
+            `receiving into ${flags.out} from ${flags.url}${flags.urls !== undefined && flags.urls.length > 1 ? ` (fail-over: ${flags.urls.slice(1).join(', ')})` : ''} as ${receiverId}${flags.topic ? ` (topics ${flags.topic})` : ''}${flags.share ? ` in share group ${flags.share}` : ''}; Ctrl-C stops`,
           ),
         ...toConnectOptions(flags, output),
         outDir: flags.out,
@@ -199,7 +200,7 @@ export function receiveCommand(context: RunContext): Command {
           count,
         }),
         signal: context.signal,
-        onConnectionEvent: (_event, detail) => output.warn(detail),
+        onConnectionEvent: connectionEvents(output),
         onSkipped: report.skipped,
         onEvent: report.event,
       });

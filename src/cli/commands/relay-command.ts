@@ -4,6 +4,7 @@ import type { RunContext } from '../context.js';
 import {
   addConnectionOptions,
   type ConnectionFlags,
+  connectionEvents,
   toConnectOptions,
 } from '../options/connection-options.js';
 import { applyProfile, checkImageOptions, type ImageFlags, imageOptions } from '../options/image-options.js';
@@ -75,7 +76,7 @@ export function relayCommand(context: RunContext): Command {
         topic: flags.to,
         timeoutMs: flags.timeout,
         signal,
-        onConnectionEvent: (_event, detail) => output.warn(detail),
+        onConnectionEvent: connectionEvents(output),
         onError: (error) => {
           if (flags.json) output.json({ event: 'failed', ...failureOf(error) });
           output.warn(errorLine(error));

@@ -6,6 +6,7 @@ import type { RunContext } from '../context.js';
 import {
   addConnectionOptions,
   type ConnectionFlags,
+  connectionEvents,
   toConnectOptions,
 } from '../options/connection-options.js';
 import { applyProfile, checkImageOptions, type ImageFlags, imageOptions } from '../options/image-options.js';
@@ -182,7 +183,7 @@ export function sendCommand(context: RunContext): Command {
       minReceivers: flags.receivers,
       signal: context.signal,
       ...(flags.retain ? { retain: true } : {}),
-      onConnectionEvent: (_event, detail) => output.warn(detail),
+      onConnectionEvent: connectionEvents(output),
       onSending(image, chunkBytes) {
         sending = { image, chunkBytes };
         debugLog.send('sending %s: %d bytes in chunks of %d', image.name, image.bytes.length, chunkBytes);

@@ -64,14 +64,14 @@ export function manPage(program: Command): string {
     '.TP',
     '.I ~/.config/mqimg/config.json',
     roff(
-      'connection defaults: url, username, password-file, ca, cert, key, client-id. Options and MQIMG_* variables win.',
+      'connection defaults: url (one broker, or a list to fail over between), username, password-file, ca, cert, key, client-id. Options and MQIMG_* variables win.',
     ),
     '.TP',
     '.I ~/.config/mqimg/profiles.json',
     roff('display profiles for --profile (or the file $MQIMG_PROFILES names).'),
     '.SH EXIT STATUS',
     roff(
-      '0 done; 1 internal error; 2 bad command line or value; 3 input file unusable; 4 broker unreachable; 5 credentials refused or not authorised; 6 no receiver confirmed in time; 7 a receiver reported failure; 8 TLS failed; 130 interrupted.',
+      '0 done; 1 internal error; 2 bad command line or value; 3 input file unusable; 4 broker unreachable, connection lost, or a subscription kept refused; 5 credentials refused or not authorised; 6 no receiver confirmed in time; 7 a receiver reported failure; 8 TLS failed; 130 interrupted.',
     ),
     '.SH SEE ALSO',
     'mosquitto_pub(1), mosquitto_sub(1)',

@@ -58,6 +58,13 @@ export function readConfig(path = configPath()): Partial<Record<Key, string>> | 
         `config file ${path}: unknown key "${key}"${near ? `; did you mean "${near}"?` : ''} (known: ${Object.keys(KEYS).join(', ')})`,
       );
     }
+    // "url" may list several brokers to fail over between: ["mqtt://a:1883", "mqtt://b:1883"].
+    if (key === 'url' && Array.isArray(setting)) {
+      if (setting.length === 0 || setting.some((u) => typeof u !== 'string' || u.trim().length === 0))
+        throw new UsageError(`config file ${path}: "url" must be a URL or a non-empty list of URLs`);
+      config.url = setting.join(',');
+      continue;
+    }
     if (typeof setting !== 'string' || setting.length === 0)
       throw new UsageError(`config file ${path}: "${key}" must be a non-empty string`);
     const file = FILE_KEYS.includes(key as Key);

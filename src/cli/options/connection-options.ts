@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { definedOnly } from '../../protocol/wire/defined.js';
-import type { ConnectOptions } from '../../transport/mqtt-transport.js';
+import { brokerListProblem } from '../../transport/broker-list.js';
+import type { ConnectionEvent, ConnectOptions } from '../../transport/mqtt-transport.js';
 import { errnoMessage } from '../../util/errno-message.js';
+import { debugLog } from '../output/debug-log.js';
 import type { Output } from '../output/output.js';
 import { normalizeBrokerUrl, withHostAndPort } from './broker-url.js';
 import { applyConfig } from './config-file.js';
@@ -16,11 +18,14 @@ export const DEFAULT_URL = 'mqtt://localhost:1883';
  * How the running command was told where the broker is (`-h/-p`, `--url`, MQIMG_URL, or not at all), and the URL
  * that made: a connection error names what the user actually gave.
  */
-export const brokerGiven: { url?: string; as: string } = { as: '--url' };
+export const brokerGiven: { url?: string | undefined; as: string } = { as: '--url' };
 
 /** Options every command that talks to a broker shares, declared once here. */
 export interface ConnectionFlags {
+  /** The broker (the first one, when several are given): normalised by the preAction hook. */
   url: string;
+  /** Every broker given (`--url` repeated, or a comma-separated list), normalised; set by the preAction hook. */
+  urls?: string[];
   /** `-h`: the broker's host, replacing the URL's. */
   host?: string;
   /** `-p`: the broker's port, replacing the URL's. */
@@ -48,9 +53,13 @@ export function addConnectionOptions(command: Command): Command {
     .helpOption('--help', 'display help for command')
     .optionsGroup('Connection options (mosquitto_pub/sub names; defaults from ~/.config/mqimg/config.json):')
     .addOption(
-      new Option('--url <url>', 'broker: host, host:port, or an mqtt://, mqtts://, ws:// or wss:// URL')
+      new Option(
+        '--url <url>',
+        'broker: host, host:port, or an mqtt://, mqtts://, ws:// or wss:// URL; repeat it (or give a comma-separated list) for brokers to fail over between',
+      )
         .env('MQIMG_URL')
-        .default(DEFAULT_URL),
+        .default(DEFAULT_URL)
+        .argParser(collectUrls),
     )
     .addOption(new Option('-h, --host <host>', "broker host (replaces --url's host)"))
     .addOption(
@@ -58,14 +67,24 @@ export function addConnectionOptions(command: Command): Command {
     )
     .hook('preAction', (self) => {
       const fromConfig = applyConfig(self);
-      const flags = self.opts<ConnectionFlags & { cafile?: string }>();
+      const flags = self.opts<Omit<ConnectionFlags, 'url'> & { url: string | string[]; cafile?: string }>();
       const urlSource = self.getOptionValueSource('url');
       if ((flags.host !== undefined || flags.port !== undefined) && urlSource === 'cli')
         throw new UsageError('give the broker either as --url or as -h/-p, not both');
-      const url = withHostAndPort(normalizeBrokerUrl(flags.url), flags.host, flags.port);
+      const given = typeof flags.url === 'string' ? splitUrls(flags.url) : flags.url;
+      if (given.length > 1 && (flags.host !== undefined || flags.port !== undefined))
+        throw new UsageError(
+          `-h/-p replace the host and port of one broker, and ${given.length} are given: write each as a whole URL`,
+        );
+      const urls = given.map((u) => withHostAndPort(normalizeBrokerUrl(u), flags.host, flags.port));
+      const problem = brokerListProblem(urls);
+      if (problem) throw new UsageError(`--url: ${problem}`);
+      const [url = DEFAULT_URL] = urls;
       self.setOptionValue('url', url);
+      self.setOptionValue('urls', urls);
       if (flags.cafile !== undefined) self.setOptionValue('ca', flags.cafile);
-      brokerGiven.url = url;
+      // The diagnosis of a failed connection probes the one broker given; with several, each one's error is said.
+      brokerGiven.url = urls.length === 1 ? url : undefined;
       brokerGiven.as =
         flags.host !== undefined || flags.port !== undefined
           ? '-h/-p'
@@ -112,6 +131,38 @@ export function addConnectionOptions(command: Command): Command {
     .optionsGroup('');
 }
 
+/**
+ * `--url` given again adds a broker (commander calls this for each one, and for MQIMG_URL): a comma-separated list
+ * in one value counts as several. The default is replaced, not added to.
+ */
+function collectUrls(value: string, previous: string | string[] | undefined): string[] {
+  const earlier = Array.isArray(previous) ? previous : [];
+  return [...earlier, ...splitUrls(value)];
+}
+
+/** `a, b` -> ['a', 'b']; an empty item (`a,,b`, `a,`) is a UsageError. */
+export function splitUrls(value: string): string[] {
+  const items = value.split(',').map((item) => item.trim());
+  if (items.some((item) => item.length === 0))
+    throw new UsageError(
+      `--url ${value}: an empty broker URL in the list (two commas, or a comma at an end?)`,
+    );
+  return items;
+}
+
+/**
+ * What a command prints of its connection's events: one line on stderr each (a drop, a reconnection, "moved from A
+ * to B", a refused subscription, a lost probe); each further refusal of the same subscription (with its reason
+ * code and attempt number), and a first probe that did not come back, only with `-v`.
+ */
+export function connectionEvents(output: Output): (event: ConnectionEvent, detail: string) => void {
+  return (event, detail) => {
+    const verbose = event === 'subscription_refused_again' || event === 'probe_unusable';
+    if (verbose && !debugLog.cli.enabled) return;
+    output.warn(detail);
+  };
+}
+
 /** Reads a file named by an option, or throws a UsageError that names the option and the problem. */
 export function readOptionFile(option: string, path: string): Buffer {
   try {
@@ -126,7 +177,7 @@ export function readOptionFile(option: string, path: string): Buffer {
  * refuses combinations that cannot work. Warns on `output` when --insecure is used.
  */
 export function toConnectOptions(flags: ConnectionFlags, output?: Output): ConnectOptions {
-  const tlsUrl = /^(mqtts|wss|ssl|tls):\/\//i.test(flags.url);
+  const tlsUrl = /^(mqtts|wss|ssl|tls):\/\//i.test(flags.url); // every URL of a list has the same scheme
   const tlsFiles = (['ca', 'cert', 'key'] as const).filter((f) => flags[f] !== undefined);
   if (!tlsUrl && (tlsFiles.length > 0 || flags.insecure)) {
     const given = [...tlsFiles.map((f) => `--${f}`), ...(flags.insecure ? ['--insecure'] : [])].join(', ');
@@ -153,7 +204,7 @@ export function toConnectOptions(flags: ConnectionFlags, output?: Output): Conne
     return path === undefined ? undefined : readOptionFile(`--${option}`, path);
   };
   return definedOnly({
-    url: flags.url,
+    url: flags.urls !== undefined && flags.urls.length > 1 ? flags.urls : flags.url,
     mqttVersion: flags.mqttVersion === 'auto' ? 'auto' : flags.mqttVersion === '5' ? 5 : 4,
     username: flags.username,
     password,

@@ -150,11 +150,13 @@ export function receiverSubscriptions(filter = '#'): {
 }
 
 /**
- * The topic a `--share` member publishes its probe on (session/share-group.ts): `<fixed>/mqimg/probe/<hex>`, where
- * `<fixed>` is the user filter's levels before its first wildcard (none for '#'), so that the probe stays where the
- * receiver may publish; the three levels after them match none of a receiver's manifest, status, page or chunk filters.
+ * The topic a receiver publishes a probe to itself on: a `--share` member's check of shared subscriptions
+ * (session/share-group.ts), and the probe of a receiver that heard nothing for long (transport/hearing-probe.ts).
+ * `<fixed>/mqimg/probe/<hex>`, where `<fixed>` is the user filter's levels before its first wildcard (none for '#'),
+ * so that the probe stays where the receiver may publish; the three levels after them match none of a receiver's
+ * manifest, status, page or chunk filters, so other receivers never get it.
  */
-export function shareProbeTopic(filter: string, hex: string): string {
+export function probeTopic(filter: string, hex: string): string {
   const fixed: string[] = [];
   for (const level of filter.split('/')) {
     if (level === '+' || level === '#') break;
@@ -162,6 +164,9 @@ export function shareProbeTopic(filter: string, hex: string): string {
   }
   return [...fixed, TOPIC_MARKER, 'probe', hex].join('/');
 }
+
+/** The name `probeTopic` had when only `--share` used it. */
+export const shareProbeTopic = probeTopic;
 
 /** Returns a reason why `group` cannot be a shared-subscription group name (`receive --share`), or undefined. */
 export function shareGroupProblem(group: string): string | undefined {

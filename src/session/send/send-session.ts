@@ -354,7 +354,13 @@ export async function sendTransfer(
     let progressMs = Number.NEGATIVE_INFINITY;
     for (;;) {
       if (options.signal?.aborted) throw new MqimgError('interrupted', 'interrupted', ExitCode.interrupted);
-      if (publishError) throw publishError;
+      // A publish that failed, or a subscription refused for good after a reconnection: the end, unless enough
+      // receivers already proved that they saved the file (what became of the connection after does not matter).
+      const broken = publishError ?? transport.failure;
+      if (broken) {
+        if (planner.completed >= minReceivers) break;
+        throw broken;
+      }
       const now = clock();
       planner.tick(now);
       if (options.onProgress && now - progressMs >= PROGRESS_EVERY_MS) {
