@@ -117,6 +117,8 @@ describe.skipIf(!natsRequired() || !haproxyRequired())('a node of a NATS cluster
     const victim = await nodeOf(rx);
     await cluster.kill(victim);
     await rx.waitForStderr(/reconnected/, 90_000);
+    // A first connection is not retried: the sender waits until the nodes left take new MQTT clients again.
+    await cluster.waitServing();
     const first = send('cluster/long', proxy.url);
     const sentFirst = await first.done;
     expect(sentFirst.code, sentFirst.stderr).toBe(0);
@@ -171,6 +173,7 @@ describe.skipIf(!natsRequired() || !haproxyRequired())('a node of a NATS cluster
     await waitUntil('the receiver connected to node A', () => direct().includes(a), { timeoutMs: 30_000 });
     await cluster.kill(a);
     await waitUntil('the receiver connected to node B', () => direct().includes(b), { timeoutMs: 90_000 });
+    await cluster.waitServing();
     const tx = send('cluster/urls', c.url);
     const sent = await tx.done;
     expect(sent.code, sent.stderr).toBe(0);

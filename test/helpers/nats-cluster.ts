@@ -34,6 +34,12 @@ export interface NatsCluster {
   kill(node: NatsNode): Promise<void>;
   /** Starts a killed `node` again on the same ports with the same store, and waits until the cluster is ready. */
   restart(node: NatsNode, timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once every running node accepts an MQTT client and carries a QoS 1 round trip on itself. For seconds
+   * after a node dies the others close new MQTT connections (their session store is being moved): a client that
+   * must connect for the first time then has to wait for this.
+   */
+  waitServing(timeoutMs?: number): Promise<void>;
   /** Resolves once every running node answers healthy and carries an MQTT QoS 1 round trip (see `waitReady`). */
   waitReady(timeoutMs?: number): Promise<void>;
   /** Stops every node and removes the store folders. */
@@ -252,6 +258,20 @@ export async function startNatsCluster({
           return true;
         },
         { timeoutMs, everyMs: 500, describe: () => `last: ${notReady}\n${describe()}` },
+      );
+    },
+    async waitServing(timeoutMs = CLUSTER_READY_TIMEOUT_MS) {
+      await waitUntil(
+        'every running node of the NATS cluster to carry an MQTT QoS 1 round trip',
+        async () => {
+          for (const node of nodes.filter((n) => n.running()))
+            if (!(await mqttRoundTrip(node.url, node.url))) {
+              notReady = `${node.name}: no MQTT QoS 1 round trip`;
+              return false;
+            }
+          return true;
+        },
+        { timeoutMs, everyMs: 250, describe: () => `last: ${notReady}\n${describe()}` },
       );
     },
     async kill(node) {
