@@ -34,4 +34,10 @@ export { type ReceiveEvent, Receiver, type ReceiverOptions } from './session/rec
 export { type ClearedTransfer, clearRetained } from './session/send/clear-retained.js';
 export type { SendSecurity, SigningKey } from './session/send/outgoing-transfer.js';
 export type { SendProgress, SendResult } from './session/send/send-session.js';
-export { type BrokerLimits, type ConnectOptions, MqttTransport } from './transport/mqtt-transport.js';
+export {
+  type BrokerLimits,
+  type ConnectionEvent,
+  type ConnectOptions,
+  MqttTransport,
+  type TransportTiming,
+} from './transport/mqtt-transport.js';

@@ -241,6 +241,8 @@ export async function subscribeImages(
     await listener.close();
     throw error;
   }
+  // A subscription refused for good after a reconnection ends the feed with its error instead of leaving it deaf.
+  listener.onFailure((error) => arrived.emit('error', error));
   let closing: Promise<void> | undefined;
   return {
     [Symbol.asyncIterator]: () => images[Symbol.asyncIterator](),

@@ -95,6 +95,9 @@ const RECONNECT_PERIOD_MS = 1000;
  * a `ConnectionError` that says why not (unreachable, refused credentials, TLS, timeout). After the first
  * connection, the client reconnects by itself every second and re-sends unacknowledged QoS 1 publishes. When
  * `signal` aborts before the first CONNACK, the attempt is dropped and this throws an `interrupted` MqimgError.
+ * With several URLs (a UsageError when the list is unusable: broker-list.ts), each is tried in turn and the first
+ * that accepts is kept; the error when none does names each broker's reason, with the first one's code. Each later
+ * reconnection attempt goes to the next broker, round robin.
  */
 export async function connectClient(options: ConnectOptions, signal?: AbortSignal): Promise<ConnectedClient> {
   const brokers = brokerList(options.url);

@@ -205,17 +205,13 @@ export class SubscriptionKeeper {
     if (this.closed) return;
     const now = this.options.clock();
     const refused: { filter: string; code: number }[] = [];
+    const accepted: { filter: string; refusals: number }[] = [];
     batch.forEach((filter, i) => {
       const w = this.wanted.get(filter);
       if (!w || w.qos !== qos) return; // forgotten, or asked for again at another QoS meanwhile
       const code = codes[i] ?? 0x80;
       if (code < 0x80) {
-        if (w.attempts > 0) {
-          this.options.onEvent?.({
-            kind: 'accepted',
-            detail: `the broker at ${this.link.url} accepted the subscription to ${filter} after ${w.attempts} ${w.attempts === 1 ? 'refusal' : 'refusals'}`,
-          });
-        }
+        if (w.attempts > 0) accepted.push({ filter, refusals: w.attempts });
         w.granted = true;
         w.attempts = 0;
         w.refusedSinceMs = undefined;
@@ -230,6 +226,14 @@ export class SubscriptionKeeper {
       w.lastCode = code;
       refused.push({ filter, code });
     });
+    const [recovered] = accepted;
+    if (recovered) {
+      const n = recovered.refusals;
+      this.options.onEvent?.({
+        kind: 'accepted',
+        detail: `the broker at ${this.link.url} accepted the subscription to ${describeFilters(accepted.map((a) => a.filter))} after ${n} ${n === 1 ? 'refusal' : 'refusals'}`,
+      });
+    }
     if (refused.length === 0) return;
     const given = refused.filter(
       ({ filter, code }) =>

@@ -16,8 +16,11 @@ const DYNSEC = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr
   .map((dir) => join(dir, 'mosquitto_dynamic_security.so'))
   .find((path) => existsSync(path));
 
-/** A Mosquitto whose anonymous clients may not subscribe under `secret/`: SUBACK 0x87 (MQTT 5) or 0x80 (3.1.1). */
-async function startRefusingMosquitto(): Promise<MosquittoProcess> {
+/**
+ * A Mosquitto whose anonymous clients may not subscribe under `secret/`: SUBACK 0x87 (MQTT 5) or 0x80 (3.1.1). On
+ * `port` when given (a broker restarted with another configuration).
+ */
+async function startRefusingMosquitto(port?: number): Promise<MosquittoProcess> {
   const dir = tempDir();
   const config = join(dir, 'dynsec.json');
   writeFileSync(
@@ -43,7 +46,7 @@ async function startRefusingMosquitto(): Promise<MosquittoProcess> {
   chmodSync(config, 0o666); // Mosquitto started as root runs as 'mosquitto' and rewrites it
   return startMosquitto(
     ['allow_anonymous true', `plugin ${DYNSEC}`, `plugin_opt_config_file ${config}`],
-    undefined,
+    port,
     dir,
   );
 }
@@ -94,6 +97,36 @@ describe.skipIf(!mosquittoRequired() || DYNSEC === undefined)('a subscription th
     expect(rx.stderr).toMatch(/kept refusing the subscription to secret\/cam\/mqimg\/\+\/m.* for 2 s/);
     const failed = cliEvents({ stdout: () => rx.stdout } as never).at(-1);
     expect(failed).toMatchObject({ event: 'failed', code: 'subscription_refused', exitCode: 4 });
+  });
+
+  it('a receiver whose broker comes back refusing its subscriptions (a NATS node recovering) asks again, and hears again once they are granted', async () => {
+    const first = await startMosquitto();
+    let refusing: MosquittoProcess | undefined;
+    let healed: MosquittoProcess | undefined;
+    try {
+      const out = tempDir();
+      const rx = await startReceiver([
+        ...['--out', out, '--topic', 'secret/cam', '--once', '--url', first.url],
+        ...['--mqtt-version', '3.1.1', '--timeout', '60'],
+      ]);
+      await first.stop();
+      refusing = await startRefusingMosquitto(first.port);
+      await rx.waitForStderr(
+        /refused the subscription to secret\/cam\/mqimg\/\+\/m.*asking again for up to 60 s/,
+      );
+      await refusing.stop();
+      healed = await startMosquitto([], first.port);
+      await rx.waitForStderr(/accepted the subscription to secret\/cam\/mqimg\/\+\/m.* after \d+ refusals?/);
+      const tx = await runCli(['send', IMAGE, '--topic', 'secret/cam', '--url', healed.url]);
+      expect(tx.code, tx.stderr).toBe(0);
+      const done = await rx.done;
+      expect(done.code, done.stderr).toBe(0);
+      expect(visibleFiles(out)).toEqual(['test-card.jpg']);
+    } finally {
+      await first.stop();
+      await refusing?.stop();
+      await healed?.stop();
+    }
   });
 
   it('a sender whose status subscription is refused exits 5 saying so, not 1 ("unexpected error")', async () => {
@@ -203,9 +236,11 @@ describe.skipIf(!mosquittoRequired())('fail-over: --url given twice', () => {
       expect(result.code, result.stderr).toBe(2);
       expect(errorLines(result.stderr)).toEqual([expect.stringMatching(message)]);
     }
-    // The display page does not fail over: a second broker is refused, not silently ignored.
-    const display = await runCli(['display', '--url', 'ws://a:9001', '--url', 'ws://b:9001', '-t', 'cam/1']);
+    // The display page does not fail over: a list is refused, not taken for one strange URL.
+    const display = await runCli(['display', '--url', 'ws://a:9001,ws://b:9001', '-t', 'cam/1']);
     expect(display.code, display.stderr).toBe(2);
-    expect(errorLines(display.stderr)).toEqual([expect.stringMatching(/^mqimg: display takes one --url/)]);
+    expect(errorLines(display.stderr)).toEqual([
+      expect.stringMatching(/^mqimg: display takes one broker, not a list/),
+    ]);
   });
 });

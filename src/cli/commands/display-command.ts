@@ -109,13 +109,14 @@ export function displayCommand(context: RunContext): Command {
 }
 
 /**
- * `--url` of `display`: one broker. The page reaches it by itself (ws://) or through one relay connection per page,
- * neither of which moves between brokers, so a second `--url` or a list is refused (exit 2) instead of ignored.
+ * `--url` of `display`: one broker (given again, the last one counts). The page reaches it by itself (ws://) or
+ * through one relay connection per page, neither of which moves between brokers, so a comma-separated list (what
+ * `receive` and `send` take for fail-over) is refused (exit 2) instead of being taken for one strange URL.
  */
-function oneUrl(value: string, previous: string | undefined): string {
-  if (previous !== undefined || value.includes(','))
+function oneUrl(value: string): string {
+  if (value.includes(','))
     throw new UsageError(
-      'display takes one --url: the page does not fail over between brokers (put them behind one address, e.g. a TCP load balancer)',
+      `display takes one broker, not a list (--url ${value}): the page does not fail over between brokers (put them behind one address, e.g. a TCP load balancer)`,
     );
   return value;
 }
