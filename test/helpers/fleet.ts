@@ -3,6 +3,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
+import { DEFAULT_CHUNK_BYTES } from '../../src/protocol/wire/constants.js';
 import { type CliProcess, cliEvents, startCli, startReceiver } from './cli.js';
 import { tempDir } from './files.js';
 
@@ -38,6 +39,18 @@ export interface FleetOptions {
   archiveEventsFile?: string;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /** Camera K's topic (default `cam/K`). */
+  cameraTopic?: (camera: number) => string;
+  /**
+   * Without `shareMembers`: one archive receiver per filter, the cameras split between them by topic (default
+   * `['cam/+']`). How ingest is spread over receivers on a broker without shared subscriptions (NATS, RabbitMQ).
+   */
+  archiveTopics?: string[];
+  /**
+   * A display-speed receiver following every camera (`followAll.topic`) through `followAll.url`, e.g. a proxy
+   * that passes 200 kB/s: slower than the feed, it skips. No sender waits for it. Default: none.
+   */
+  followAll?: { topic: string; url: string };
 }
 
 /** What a fleet run came to. Latencies: from the snapshot renamed into place to the receiver's `completed` ts. */
@@ -54,6 +67,8 @@ export interface FleetResult {
   /** Saved files whose bytes were not a snapshot that was sent: must be 0. */
   corrupt: number;
   archiveLatencyMs: number[];
+  /** Per image archived: its chunks (of the default 32 KiB) over the archive's `completed` durationMs, per second. */
+  archiveChunksPerSecond: number[];
   displayLatencyMs: number[];
   /** The senders' transfer times (`delivered` durationMs: manifest published -> enough receivers confirmed). */
   transferMs: number[];
@@ -68,6 +83,14 @@ export interface FleetResult {
   perMember: number[];
   /** The senders' `failed` events (code: message): images they gave up. */
   senderErrors: string[];
+  /** The display-speed receiver following every camera (`followAll`): distinct snapshots it saved, and latencies. */
+  followAllSaved: number;
+  followAllLatencyMs: number[];
+  /** Its `failed` events (superseded, skipped, timed out...), and whether it was still running at the end. */
+  followAllFailed: number;
+  followAllAlive: boolean;
+  /** How many processes printed "unexpected error" (must be 0). */
+  unexpectedErrors: number;
 }
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -101,7 +124,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     return dir;
   };
   const cameras = Array.from({ length: o.cameras }, (_, c) => ({
-    topic: `cam/${c}`,
+    topic: o.cameraTopic?.(c) ?? `cam/${c}`,
     dir: folder('mqimg-cam-'),
   }));
   const shots = await Promise.all(
@@ -110,11 +133,13 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   const sentBy = new Map<string, { camera: number; readyMs: number }>();
   const procs: CliProcess[] = [];
   try {
-    const receive = (out: string, topic: string, extra: string[] = []) =>
-      startReceiver(['--out', out, '--topic', topic, '--json', ...extra, '--url', o.url]);
+    const receive = (out: string, topic: string, extra: string[] = [], url = o.url) =>
+      startReceiver(['--out', out, '--topic', topic, '--json', ...extra, '--url', url]);
+    const archiveTopics =
+      members > 0 ? Array.from({ length: members }, () => 'cam/+') : (o.archiveTopics ?? ['cam/+']);
     const archive = await Promise.all(
-      Array.from({ length: Math.max(1, members) }, () =>
-        receive(folder('mqimg-archive-'), 'cam/+', [
+      archiveTopics.map((topic) =>
+        receive(folder('mqimg-archive-'), topic, [
           ...(members > 0 ? ['--share', 'archive'] : []),
           ...(o.archiveArgs ?? []),
         ]),
@@ -122,10 +147,13 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     );
     const displays = await Promise.all(
       Array.from({ length: Math.min(o.displays, o.cameras) }, (_, c) =>
-        receive(folder('mqimg-display-'), `cam/${c}`),
+        receive(folder('mqimg-display-'), cameras[c]?.topic ?? ''),
       ),
     );
-    procs.push(...archive, ...displays);
+    const followAll = o.followAll
+      ? await receive(folder('mqimg-follow-all-'), o.followAll.topic, [], o.followAll.url)
+      : undefined;
+    procs.push(...archive, ...displays, ...(followAll ? [followAll] : []));
     log(`${archive.length} archive receiver(s) and ${displays.length} displays subscribed`);
     const senders = cameras.map((cam, c) =>
       startCli([
@@ -173,6 +201,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       if (archived >= sent && displayed >= displayExpected) break;
       await sleep(100);
     }
+    const followAllAlive = followAll !== undefined && followAll.child.exitCode === null;
     const cpu = archive.reduce((sum, p, i) => sum + cpuMs(p.child.pid) - (cpuStart[i] ?? 0), 0);
     // Everything saved: stop the cameras (Ctrl-C), then the receivers.
     for (const s of senders) s.child.kill('SIGINT');
@@ -182,6 +211,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     const tally = (events: Record<string, unknown>[], camera?: number) => {
       const seen = new Set<string>();
       const latency: number[] = [];
+      const chunkRates: number[] = [];
       let duplicates = 0;
       for (const e of events) {
         const onDisk = sha(readFileSync(String(e.path)));
@@ -193,12 +223,16 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         if (seen.has(onDisk)) duplicates++;
         seen.add(onDisk);
         latency.push(Date.parse(String(e.ts)) - sent.readyMs);
+        chunkRates.push(
+          Math.ceil(Number(e.size) / DEFAULT_CHUNK_BYTES) / (Math.max(1, Number(e.durationMs)) / 1000),
+        );
       }
-      return { distinct: seen.size, duplicates, latency };
+      return { distinct: seen.size, duplicates, latency, chunkRates };
     };
     if (o.archiveEventsFile) writeFileSync(o.archiveEventsFile, archive.map((p) => p.stdout()).join(''));
     const archiveTally = tally(archive.flatMap(completed));
     const displayTallies = displays.map((p, c) => tally(completed(p), c));
+    const followAllTally = tally(followAll ? completed(followAll) : []);
     const receiverFailures: Record<string, number> = {};
     for (const p of [...archive, ...displays])
       for (const e of cliEvents(p).filter((e) => e.event === 'failed'))
@@ -213,6 +247,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       displayDuplicates: displayTallies.reduce((n, t) => n + t.duplicates, 0),
       corrupt,
       archiveLatencyMs: archiveTally.latency,
+      archiveChunksPerSecond: archiveTally.chunkRates,
       displayLatencyMs: displayTallies.flatMap((t) => t.latency),
       transferMs: delivered.map((e) => Number(e.durationMs)),
       archiveCpuMsPerImage: cpu / Math.max(1, archiveTally.distinct),
@@ -225,6 +260,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
           .filter((e) => e.event === 'failed')
           .map((e) => `${String(e.code)}: ${String(e.message)}`),
       ),
+      followAllSaved: followAllTally.distinct,
+      followAllLatencyMs: followAllTally.latency,
+      followAllFailed: followAll ? cliEvents(followAll).filter((e) => e.event === 'failed').length : 0,
+      followAllAlive,
+      unexpectedErrors: [...procs].filter((p) => /unexpected error/.test(p.stderr() + p.stdout())).length,
     };
   } finally {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGINT');
