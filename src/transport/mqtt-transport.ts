@@ -52,6 +52,10 @@ export class MqttTransport implements MessageTransport {
   private failed: ConnectionError | undefined;
   private probe: HearingProbe | undefined;
   private readonly timing: { clock: Clock; scheduler: Scheduler };
+  /** Set by `close`: publishes cut off by the connection are then not tried again. */
+  private closing = false;
+  /** Publishes waiting for the next connection to be tried again (`nextConnection`): told when none will come. */
+  private readonly awaitingConnection = new Set<(error?: Error) => void>();
 
   private constructor(
     private readonly client: MqttClient,
@@ -96,7 +100,28 @@ export class MqttTransport implements MessageTransport {
     );
     // Registered after the first CONNACK: every later 'connect' is a reconnection, where the broker (clean session)
     // forgot the subscriptions.
-    client.on('connect', () => this.keeper.reconnected());
+    client.on('connect', () => {
+      this.keeper.reconnected();
+      for (const wake of [...this.awaitingConnection]) wake();
+    });
+  }
+
+  /**
+   * Resolves once the client is connected (at once if it is), or rejects with why it never will be again: the
+   * transport was closed or failed.
+   */
+  private nextConnection(): Promise<void> {
+    if (this.closing || this.failed)
+      return Promise.reject(this.failed ?? new Error('the transport was closed'));
+    if (this.client.connected) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const wake = (error?: Error) => {
+        this.awaitingConnection.delete(wake);
+        if (error) reject(error);
+        else resolve();
+      };
+      this.awaitingConnection.add(wake);
+    });
   }
 
   /**
@@ -178,6 +203,7 @@ export class MqttTransport implements MessageTransport {
   private fail(error: ConnectionError): void {
     if (this.failed) return;
     this.failed = error;
+    for (const wake of [...this.awaitingConnection]) wake(error);
     for (const handler of this.failureHandlers) handler(error);
   }
 
@@ -234,7 +260,8 @@ export class MqttTransport implements MessageTransport {
    * Publishes at QoS 1 (default; or 0), not retained (default), and resolves when the broker acknowledged it. Takes
    * an in-flight slot at once: call it only when `hasSlot` is true, or await `waitForSlot()` first. A `Uint8Array`
    * payload is sent from its own memory, without a copy, and must not change until this resolves (mqtt.js re-sends
-   * it after a reconnection). Throws a `ConnectionError` ('auth_refused') when an MQTT 5 broker refuses the topic,
+   * it after a reconnection, and this sends one cut off before it went out once connected again, until `close`).
+   * Throws a `ConnectionError` ('auth_refused') when an MQTT 5 broker refuses the topic,
    * and an `OversizePacketError` ('connection_lost') when the broker keeps closing the connection at payloads this
    * large (then at once for any later payload as large).
    */
@@ -248,10 +275,27 @@ export class MqttTransport implements MessageTransport {
       const refused = new Promise<never>((_, reject) => {
         fail = reject;
       });
+      refused.catch(() => {}); // raced below; a refusal while no race awaits it must not be an unhandled rejection
       const entry = { payloadBytes, fail };
       this.pending.add(entry);
       try {
-        await Promise.race([this.client.publishAsync(topic, message, publishOptions), refused]);
+        for (;;) {
+          try {
+            await Promise.race([this.client.publishAsync(topic, message, publishOptions), refused]);
+            return;
+          } catch (error) {
+            // mqtt.js fails a publish it queued behind the replay of its store after a reconnection when that
+            // connection drops too (a cluster node that accepts clients and closes them while it recovers): it was
+            // never sent, so it goes out once connected again, as the ones mqtt.js kept do.
+            if (!isCutOff(error) || this.closing || this.failed) throw error;
+            await Promise.race([
+              this.nextConnection().catch(() => {
+                throw error;
+              }),
+              refused,
+            ]);
+          }
+        }
       } catch (error) {
         if (error instanceof MqimgError) throw error;
         const code = (error as { code?: unknown }).code;
@@ -298,11 +342,18 @@ export class MqttTransport implements MessageTransport {
 
   /** Disconnects cleanly, waiting at most `timeoutMs` milliseconds (default 2000) for outstanding acknowledgements. */
   async close(timeoutMs = 2000): Promise<void> {
+    this.closing = true;
+    for (const wake of [...this.awaitingConnection]) wake(new Error('the transport was closed'));
     this.probe?.stop();
     this.keeper.close();
     if (this.client.connected) await settleWithin(this.client.endAsync(false), timeoutMs);
     if (!this.client.disconnected) await settleWithin(this.client.endAsync(true), timeoutMs);
   }
+}
+
+/** True for mqtt.js's error for a publish the connection's end cut off before it was sent or acknowledged. */
+function isCutOff(error: unknown): boolean {
+  return error instanceof Error && !(error instanceof MqimgError) && error.message === 'Connection closed';
 }
 
 /**
