@@ -15,6 +15,11 @@ export interface PublishOptions {
   qos?: 0 | 1;
   /** Default false. */
   retain?: boolean;
+  /**
+   * A publish the session can do without (a probe): a refusal as not authorised is thrown to the caller only,
+   * instead of ending the session (MqttTransport `failure`). Default false.
+   */
+  optional?: boolean;
 }
 
 /**

@@ -215,7 +215,8 @@ export class MqttTransport implements MessageTransport {
     this.probe?.stop();
     const probe = new HearingProbe(
       {
-        publish: (topic, payload) => this.publish(topic, payload),
+        // The ACL may keep a least-privilege receiver from its probe topic: then probing is off, nothing ends.
+        publish: (topic, payload) => this.publish(topic, payload, { optional: true }),
         subscribe: (filters) => this.subscribe(filters, 1),
         onMessage: (handler) => this.onMessage(handler),
         renew: () => this.keeper.renew(),
@@ -308,7 +309,7 @@ export class MqttTransport implements MessageTransport {
             `the broker at ${this.url} refused to let this client publish on ${topic} (not authorised): check the broker's ACL for this user`,
             error,
           );
-          this.fail(refused);
+          if (!options.optional) this.fail(refused);
           throw refused;
         }
         if (typeof code === 'number' && code >= 0x80) {
