@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, waitForPort } from './ports.js';
+import { startDaemon } from './daemon.js';
+import { freePort } from './ports.js';
 import { findBinary, toolRequired, usualPaths } from './required-tool.js';
 import { tcpConnections } from './sockets.js';
 import { waitUntil } from './wait.js';
@@ -86,22 +85,7 @@ export async function startHaproxy(servers: HaproxyServer[]): Promise<Haproxy> {
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(binary, ['-db', '-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await Promise.race([
-      waitForPort(port, 20_000),
-      exited.then(() => {
-        throw new Error(`haproxy exited at start: ${output}`);
-      }),
-    ]);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
+  const daemon = await startDaemon('haproxy', binary, ['-db', '-f', conf], port, 20_000);
 
   const command = (line: string) =>
     new Promise<string>((resolve, reject) => {
@@ -168,16 +152,9 @@ export async function startHaproxy(servers: HaproxyServer[]): Promise<Haproxy> {
         { timeoutMs, everyMs: 200, describe: () => `last status: ${last}` },
       );
     },
-    log: () => output,
+    log: () => daemon.log(),
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await Promise.race([exited, sleep(5000)]);
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-      }
+      await daemon.stop(5000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { freePort, waitForPort } from './ports.js';
+import { startDaemon } from './daemon.js';
+import { freePort } from './ports.js';
 import { findBinary, toolRequired, usualPaths } from './required-tool.js';
 
 /** Where the mosquitto binary is, or undefined when it is not installed. */
@@ -64,34 +64,13 @@ export async function startMosquitto(
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(binary, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await Promise.race([
-      waitForPort(listenPort),
-      exited.then(() => {
-        throw new Error(`mosquitto exited at start: ${output}`);
-      }),
-    ]);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
+  const daemon = await startDaemon('mosquitto', binary, ['-c', conf], listenPort);
   return {
     port: listenPort,
     url: `mqtt://127.0.0.1:${listenPort}`,
     dir,
-    log: () => output,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
-    },
+    log: () => daemon.log(),
+    stop: () => daemon.stop(),
   };
 }
 
