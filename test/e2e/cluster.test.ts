@@ -65,6 +65,9 @@ describe.skipIf(!natsRequired() || !haproxyRequired())('a node of a NATS cluster
     for (const node of cluster.nodes) if (!node.running()) await cluster.restart(node);
     for (const node of cluster.nodes) await proxy.setState(node.name, 'ready');
     await Promise.all(cluster.nodes.map((n) => proxy.waitStatus(n.name, 'UP', 60_000)));
+    // HAProxy's TCP check passes before a restarted node takes MQTT clients: a send started on it then would be
+    // refused its first connection (exit 4) before the test's kill.
+    await cluster.waitServing();
     expect(
       said.map((p) => p.stderr()),
       'no mqimg process may print "unexpected error"',
@@ -98,11 +101,16 @@ describe.skipIf(!natsRequired() || !haproxyRequired())('a node of a NATS cluster
       await proxy.setState(avoid.name, 'ready');
     }
   };
-  const midTransfer = (out: string, chunks: number) =>
-    waitUntil(`the receiver to hold ${chunks} chunks`, () => heldChunks(out) >= chunks, {
+  /** Waits until the receiver holds `chunks` chunks of the transfer `tx` sends; fails at once if `tx` ended first. */
+  const midTransfer = async (out: string, chunks: number, tx: CliProcess) => {
+    const ended = () => tx.child.exitCode !== null || tx.child.signalCode !== null;
+    await waitUntil(`the receiver to hold ${chunks} chunks`, () => heldChunks(out) >= chunks || ended(), {
       timeoutMs: 90_000,
       everyMs: 50,
     });
+    if (heldChunks(out) < chunks)
+      throw new Error(`the sender ended before the receiver held ${chunks} chunks:\n${tx.stderr()}`);
+  };
   const expectWhole = (out: string) => {
     expect(visibleFiles(out)).toEqual(['noise-600.png']);
     expect(readFileSync(join(out, 'noise-600.png')).equals(imageBytes)).toBe(true);
@@ -138,7 +146,7 @@ describe.skipIf(!natsRequired() || !haproxyRequired())('a node of a NATS cluster
     const rx = await receiver(['--out', out, '--once', '--json', '--timeout', '90', '--url', proxy.url]);
     const rxNode = await nodeOf(rx);
     const { p: tx, at: txNode } = await elsewhere(rxNode, () => send('cluster/tx-killed', proxy.url));
-    await midTransfer(out, 150);
+    await midTransfer(out, 150, tx);
     await cluster.kill(txNode);
     const sent = await tx.done;
     if (sent.code !== 0) rx.child.kill('SIGINT'); // it would wait for the rest until its --timeout
@@ -154,7 +162,7 @@ describe.skipIf(!natsRequired() || !haproxyRequired())('a node of a NATS cluster
     const rx = await receiver(['--out', out, '--once', '--json', '--timeout', '90', '--url', proxy.url]);
     const rxNode = await nodeOf(rx);
     const { p: tx } = await elsewhere(rxNode, () => send('cluster/rx-killed', proxy.url));
-    await midTransfer(out, 150);
+    await midTransfer(out, 150, tx);
     await cluster.kill(rxNode);
     const sent = await tx.done;
     if (sent.code !== 0) rx.child.kill('SIGINT'); // it would wait for the rest until its --timeout
